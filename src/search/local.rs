@@ -1,0 +1,1 @@
+//! The embedded search backend: SPL over the local evidence store.
