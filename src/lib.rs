@@ -17,12 +17,16 @@
 //! - [`analysis`]: ATT&CK mapping, indicators and intel, severity, remediation.
 //! - [`report`]: the report model and its JSON, Markdown and PDF renderings.
 //! - [`store`]: the incident store seam.
+//! - [`config`]: settings read from the environment.
+//! - [`demo`]: the bundled demo evidence and alerts.
 
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod alert;
 pub mod analysis;
+pub mod config;
+pub mod demo;
 pub mod event;
 pub mod evidence;
 pub mod report;

@@ -1,1 +1,2 @@
-//! Markdown rendering of a report.
+//! Stub: replaced by the real module.
+pub fn render(_r: &super::Report) -> String { String::new() }

@@ -6,6 +6,7 @@
 
 pub mod markdown;
 pub mod pdf;
+pub mod write;
 
 use serde::{Deserialize, Serialize};
 

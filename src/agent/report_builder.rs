@@ -1,0 +1,307 @@
+//! Assembles the report from findings, evidence and the rows behind them.
+//!
+//! Techniques come from the detection rules run over the rows that support
+//! findings; indicators from the alert, the findings and those rows, checked
+//! against the bundled intel; severity and remediation from the analysis
+//! modules. Nothing here is written by a planner, so these parts of the
+//! report always rest on what the searches returned.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use crate::alert::{Alert, AlertClass};
+use crate::analysis::attack::{self, Catalogue};
+use crate::analysis::intel::IntelDb;
+use crate::analysis::mapper::Mapper;
+use crate::analysis::{
+    ioc, remediation, severity, timeline, Finding, FindingCategory, IndicatorRecord, TechniqueHit,
+};
+use crate::event::{Row, TimestampMicros};
+use crate::report::{
+    Affected, AlertSummary, Confidence, EvidenceRecord, PlannerInfo, Report, Status, StepRecord,
+    SCHEMA_VERSION,
+};
+use crate::search::BackendInfo;
+
+use super::tools::{first_of, is_external, row_time};
+use super::AgentError;
+
+/// One distinct event seen by the investigation, with the rules it matched.
+pub struct MappedEvent {
+    pub time: Option<TimestampMicros>,
+    pub host: Option<String>,
+    pub raw: String,
+    pub command: Option<String>,
+    pub techniques: Vec<String>,
+    /// Titles of the rules that matched, each with the techniques it names.
+    pub rules: Vec<(String, Vec<String>)>,
+    pub evidence: BTreeSet<String>,
+}
+
+/// Builds the complete report.
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    id: String,
+    alert: &Alert,
+    class: AlertClass,
+    backend: BackendInfo,
+    planner: PlannerInfo,
+    mut findings: Vec<Finding>,
+    evidence: Vec<EvidenceRecord>,
+    rows: Vec<(String, Vec<Row>)>,
+    steps: Vec<StepRecord>,
+) -> Result<Report, AgentError> {
+    let catalogue = Catalogue::bundled();
+    let mapper = Mapper::bundled()?;
+    let events = map_events(mapper, &rows);
+    let techniques = technique_hits(&events, catalogue);
+    attach_techniques(&mut findings, &events);
+    let indicators = indicators(alert, &findings, &rows);
+    let severity = severity::assess(&findings, &techniques, &indicators);
+    let remediation = remediation::recommend(&findings, &techniques, catalogue);
+    let timeline = timeline::build(&findings, &events, catalogue);
+    let confidence = confidence(&findings, &evidence, &steps);
+    let affected = affected(&findings);
+    let summary = summary(alert, class, &findings, severity.level.as_str());
+
+    let mut notices = vec![attack::NOTICE.to_string()];
+    if techniques.iter().any(|t| t.rules.iter().any(|r| r.starts_with("Sigma:"))) {
+        notices.push("Detection rules from SigmaHQ, under the Detection Rule License 1.1.".into());
+    }
+    Ok(Report {
+        schema_version: SCHEMA_VERSION.to_string(),
+        id,
+        generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        alert: AlertSummary {
+            sid: alert.sid.clone(),
+            search_name: alert.search_name.clone(),
+            app: alert.app.clone(),
+            owner: alert.owner.clone(),
+            results_link: alert.results_link.clone(),
+            class,
+            result: alert.result.clone(),
+        },
+        backend,
+        planner,
+        severity,
+        confidence,
+        summary,
+        timeline,
+        techniques,
+        indicators,
+        affected,
+        findings,
+        remediation,
+        evidence,
+        steps,
+        notices,
+    })
+}
+
+/// Runs the detection rules over each distinct event once. Events returned
+/// by several queries are one event, identified by time, host and raw text.
+fn map_events(mapper: &Mapper, rows: &[(String, Vec<Row>)]) -> Vec<MappedEvent> {
+    let mut index: BTreeMap<(Option<TimestampMicros>, String, String), usize> = BTreeMap::new();
+    let mut events: Vec<MappedEvent> = Vec::new();
+    for (evidence, batch) in rows {
+        for row in batch {
+            let time = row_time(row);
+            let host = first_of(row, &["host"]).map(str::to_string);
+            let raw = first_of(row, &["_raw"]).unwrap_or("").to_string();
+            let key = (time, host.clone().unwrap_or_default(), raw.clone());
+            if let Some(&i) = index.get(&key) {
+                events[i].evidence.insert(evidence.clone());
+                continue;
+            }
+            let mut techniques: Vec<String> = Vec::new();
+            let mut rules = Vec::new();
+            for m in mapper.match_row(row) {
+                techniques.extend(m.techniques.iter().cloned());
+                rules.push((m.title, m.techniques));
+            }
+            techniques.sort();
+            techniques.dedup();
+            index.insert(key, events.len());
+            events.push(MappedEvent {
+                time,
+                host,
+                raw,
+                command: first_of(row, &["CommandLine", "command", "COMMAND"]).map(str::to_string),
+                techniques,
+                rules,
+                evidence: BTreeSet::from([evidence.clone()]),
+            });
+        }
+    }
+    events
+}
+
+fn technique_hits(events: &[MappedEvent], catalogue: &Catalogue) -> Vec<TechniqueHit> {
+    let mut hits: BTreeMap<String, TechniqueHit> = BTreeMap::new();
+    for event in events {
+        for id in &event.techniques {
+            let hit = hits.entry(id.clone()).or_insert_with(|| {
+                let technique = catalogue.get(id);
+                TechniqueHit {
+                    id: id.clone(),
+                    name: technique.map_or_else(|| id.clone(), |t| t.name.clone()),
+                    tactics: technique.map(|t| t.tactics.clone()).unwrap_or_default(),
+                    rules: Vec::new(),
+                    event_count: 0,
+                    first_seen: None,
+                    last_seen: None,
+                    evidence: Vec::new(),
+                }
+            });
+            hit.event_count += 1;
+            for (title, ids) in &event.rules {
+                if ids.contains(id) && !hit.rules.contains(title) {
+                    hit.rules.push(title.clone());
+                }
+            }
+            if let Some(t) = event.time {
+                hit.first_seen = Some(hit.first_seen.map_or(t, |f| f.min(t)));
+                hit.last_seen = Some(hit.last_seen.map_or(t, |l| l.max(t)));
+            }
+            for e in &event.evidence {
+                if !hit.evidence.contains(e) {
+                    hit.evidence.push(e.clone());
+                }
+            }
+        }
+    }
+    hits.into_values().collect()
+}
+
+/// Gives each finding the techniques of the events in its evidence.
+fn attach_techniques(findings: &mut [Finding], events: &[MappedEvent]) {
+    for finding in findings.iter_mut() {
+        let own_evidence = matches!(
+            finding.category,
+            FindingCategory::Observation | FindingCategory::IntelMatch | FindingCategory::NoSuccessfulAuthentication
+        );
+        if own_evidence {
+            continue;
+        }
+        let techniques: BTreeSet<&String> = events
+            .iter()
+            .filter(|e| finding.evidence.iter().any(|id| e.evidence.contains(id)))
+            .flat_map(|e| e.techniques.iter())
+            .collect();
+        finding.techniques = techniques.into_iter().cloned().collect();
+    }
+}
+
+/// Extracts indicators from the alert, the findings and the rows behind them,
+/// leaves out internal addresses, and checks the rest against threat intel.
+fn indicators(alert: &Alert, findings: &[Finding], rows: &[(String, Vec<Row>)]) -> Vec<IndicatorRecord> {
+    let mut texts: Vec<String> = alert.result.iter().filter(|(k, _)| !k.starts_with('_')).map(|(_, v)| v.to_string()).collect();
+    for f in findings.iter().filter(|f| f.category != FindingCategory::Observation) {
+        texts.extend(f.addresses.iter().cloned());
+    }
+    for (_, batch) in rows {
+        texts.extend(batch.iter().filter_map(|r| first_of(r, &["CommandLine", "command", "url", "query"]).map(str::to_string)));
+    }
+    let mut seen = BTreeSet::new();
+    let mut records = Vec::new();
+    for text in &texts {
+        for indicator in ioc::extract(text) {
+            let internal = indicator.value.parse::<IpAddr>().is_ok_and(|ip| !is_external(ip));
+            if internal || !seen.insert(indicator.clone()) {
+                continue;
+            }
+            let mut occurrences = 0;
+            let mut evidence = Vec::new();
+            for (id, batch) in rows {
+                let n = batch.iter().filter(|r| row_mentions(r, &indicator.value)).count() as u64;
+                if n > 0 {
+                    occurrences += n;
+                    if !evidence.contains(id) {
+                        evidence.push(id.clone());
+                    }
+                }
+            }
+            let intel = IntelDb::bundled().lookup(&indicator);
+            records.push(IndicatorRecord { kind: indicator.kind, value: indicator.value, occurrences, intel, evidence });
+        }
+    }
+    // Known-bad first, then by how often each was seen.
+    records.sort_by(|a, b| b.intel.is_empty().cmp(&a.intel.is_empty()).reverse().then(b.occurrences.cmp(&a.occurrences)));
+    records
+}
+
+fn row_mentions(row: &Row, value: &str) -> bool {
+    let needle = value.to_ascii_lowercase();
+    row.values().any(|v| v.iter().any(|s| s.to_ascii_lowercase().contains(&needle)))
+}
+
+fn confidence(findings: &[Finding], evidence: &[EvidenceRecord], steps: &[StepRecord]) -> Confidence {
+    let mut reasons = Vec::new();
+    let failed = steps.iter().filter(|s| s.status != Status::Ok).count();
+    let alert_events = evidence.first().map_or(0, |e| e.result_count);
+    let substantive = findings.iter().filter(|f| !matches!(f.category, FindingCategory::Observation)).count();
+    if alert_events == 0 {
+        reasons.push("the alert's own events were not found in the searched data".to_string());
+    } else {
+        reasons.push(format!("the alert's own search returned {alert_events} events"));
+    }
+    if failed > 0 {
+        reasons.push(format!("{failed} step(s) failed, so part of the picture is missing"));
+    }
+    reasons.push(format!("{substantive} findings rest on search results"));
+    let level = if alert_events == 0 || substantive == 0 {
+        "low"
+    } else if failed > 0 {
+        "medium"
+    } else {
+        "high"
+    };
+    Confidence { level: level.into(), reasons }
+}
+
+fn affected(findings: &[Finding]) -> Affected {
+    let mut hosts = BTreeSet::new();
+    let mut compromised = BTreeSet::new();
+    let mut targeted = BTreeSet::new();
+    let mut addresses = BTreeSet::new();
+    for f in findings {
+        if matches!(f.category, FindingCategory::Observation | FindingCategory::NoSuccessfulAuthentication) {
+            continue;
+        }
+        hosts.extend(f.hosts.iter().cloned());
+        match f.category {
+            FindingCategory::SuccessfulAuthentication | FindingCategory::ProcessExecution => {
+                compromised.extend(f.accounts.iter().cloned())
+            }
+            FindingCategory::FailedAuthentication => targeted.extend(f.accounts.iter().cloned()),
+            _ => {}
+        }
+        for a in &f.addresses {
+            let external = a.parse::<IpAddr>().map_or(true, is_external);
+            if external {
+                addresses.insert(a.clone());
+            }
+        }
+    }
+    let accounts = if compromised.is_empty() { targeted } else { compromised };
+    Affected {
+        hosts: hosts.into_iter().collect(),
+        accounts: accounts.into_iter().collect(),
+        addresses: addresses.into_iter().collect(),
+    }
+}
+
+/// Writes the narrative from the findings, most telling first.
+fn summary(alert: &Alert, class: AlertClass, findings: &[Finding], level: &str) -> String {
+    let mut sentences = vec![format!("Alert '{}' was investigated as {}.", alert.name(), class.label())];
+    let mut ordered: Vec<&Finding> = findings.iter().filter(|f| f.category != FindingCategory::Observation).collect();
+    ordered.sort_by_key(|f| (f.first_seen.unwrap_or(i64::MAX), f.category));
+    for f in ordered {
+        sentences.push(format!("{}.", f.title.trim_end_matches('.')));
+    }
+    if findings.iter().all(|f| f.category == FindingCategory::Observation) {
+        sentences.push("No suspicious activity was found in the searched data.".into());
+    }
+    sentences.push(format!("Severity is {level}."));
+    sentences.join(" ")
+}

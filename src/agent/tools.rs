@@ -1,0 +1,773 @@
+//! The tools behind each action: the SPL they run and how their rows become findings.
+//!
+//! Every query is built from constant field names and values that were
+//! validated (IP addresses, hostnames, accounts) and then quoted with
+//! [`quote`]; no raw alert or log value is ever concatenated into SPL.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use crate::alert::{Alert, AlertClass};
+use crate::analysis::intel::IntelDb;
+use crate::analysis::ioc;
+use crate::analysis::{EvidenceId, Finding, FindingCategory};
+use crate::event::{parse_splunk_time, Row, TimestampMicros};
+use crate::spl::quote::quote;
+
+use super::action::{Account, Action, HostName};
+
+/// Field names that carry a source address across sourcetypes.
+const SOURCE_FIELDS: [&str; 3] = ["src_ip", "Source_Network_Address", "IpAddress"];
+/// Field names that carry an account across sourcetypes.
+const ACCOUNT_FIELDS: [&str; 5] = ["user", "Account_Name", "TargetUserName", "User", "src_user"];
+/// Fragments of domain names used by public mining pools and browser miners.
+const MINING_DOMAINS: [&str; 10] = [
+    "coinhive", "minexmr", "xmrpool", "nanopool", "supportxmr", "monerohash", "cryptonight",
+    "2miners", "f2pool", "nicehash",
+];
+
+/// The results of one query, as a tool interprets them.
+#[derive(Debug, Clone)]
+pub struct QueryOutcome {
+    pub evidence: EvidenceId,
+    pub rows: Vec<Row>,
+    /// Why the query failed, if it did.
+    pub failure: Option<String>,
+}
+
+/// What the investigation already suspects, which shapes how rows are read.
+#[derive(Debug, Clone, Default)]
+pub struct Suspects {
+    /// Addresses seen attacking or controlling (brute-force sources, C2).
+    pub addresses: BTreeSet<IpAddr>,
+    /// Accounts an attacker targeted or used.
+    pub accounts: BTreeSet<String>,
+}
+
+/// Findings drawn from one action's rows, and a one-line summary for the step.
+#[derive(Debug, Clone, Default)]
+pub struct Interpretation {
+    pub findings: Vec<Finding>,
+    pub summary: String,
+    /// Indices of the rows that support the findings; `None` means all rows.
+    /// Only these rows are mapped to ATT&CK techniques, so routine activity
+    /// returned alongside (such as other users' logins) is not reported.
+    pub relevant: Option<Vec<usize>>,
+}
+
+/// Builds the SPL queries an action runs. `limit` caps rows per query.
+pub fn queries(action: &Action, limit: usize) -> Vec<String> {
+    let cap = format!(" | head {limit}");
+    match action {
+        Action::CheckLoginSuccess { host, src_ip, .. } => {
+            let mut spl = format!("search {}", login_success_filter());
+            match (host, src_ip) {
+                (Some(host), _) => spl.push_str(&format!(" {}", field_eq("host", host.as_str()))),
+                (None, Some(ip)) => spl.push_str(&format!(" {}", any_field_eq(&SOURCE_FIELDS, &ip.to_string()))),
+                (None, None) => {}
+            }
+            vec![spl + &cap]
+        }
+        Action::CheckProcessExecution { host, account, since } => {
+            let mut spl = format!(
+                "search {} {}",
+                field_eq("host", host.as_str()),
+                "(sourcetype=\"sysmon:linux\" OR sourcetype=\"linux:audit\" \
+                 OR sourcetype=\"XmlWinEventLog:Microsoft-Windows-Sysmon/Operational\" \
+                 OR EventCode=4688 OR (sourcetype=linux_secure \"COMMAND=\"))"
+            );
+            if let Some(account) = account {
+                spl.push_str(&format!(" {}", any_field_eq(&["User", "user"], account.as_str())));
+            }
+            if let Some(since) = since {
+                spl.push_str(&format!(" earliest={}", since.div_euclid(1_000_000)));
+            }
+            vec![spl + " | sort _time" + &cap]
+        }
+        Action::ExpandToNetworkLogs { ip } => {
+            let ip = ip.to_string();
+            vec![format!("search {}{cap}", any_field_eq(&["src_ip", "dest_ip", "src", "dest"], &ip))]
+        }
+        Action::CheckLateralMovement { host, host_ip, since } => {
+            let mut clauses = Vec::new();
+            if let Some(ip) = host_ip {
+                let from_ip = any_field_eq(&SOURCE_FIELDS, &ip.to_string());
+                clauses.push(format!("({} {from_ip})", login_success_filter()));
+            }
+            if let Some(host) = host {
+                clauses.push(format!(
+                    "({} (CommandLine=\"ssh *\" OR CommandLine=\"scp *\" OR CommandLine=\"*psexec*\"))",
+                    field_eq("host", host.as_str())
+                ));
+            }
+            let mut spl = format!("search ({})", clauses.join(" OR "));
+            if let Some(since) = since {
+                spl.push_str(&format!(" earliest={}", since.div_euclid(1_000_000)));
+            }
+            vec![spl + &cap]
+        }
+        Action::CheckOutboundConnections { host, src_ip } => {
+            let mut spl = String::from("search (sourcetype=\"stream:tcp\" OR sourcetype=\"stream:udp\")");
+            if let Some(host) = host {
+                spl.push_str(&format!(" {}", field_eq("host", host.as_str())));
+            }
+            if let Some(ip) = src_ip {
+                spl.push_str(&format!(" {}", field_eq("src_ip", &ip.to_string())));
+            }
+            vec![spl + &cap]
+        }
+        Action::CheckCryptomining { host } => {
+            let domains: Vec<String> =
+                MINING_DOMAINS.iter().map(|d| format!("query={}", quote(&format!("*{d}*")))).collect();
+            let mut spl = format!(
+                "search ((sourcetype=\"stream:dns\" ({})) OR \"stratum+tcp\" OR xmrig)",
+                domains.join(" OR ")
+            );
+            if let Some(host) = host {
+                spl.push_str(&format!(" {}", field_eq("host", host.as_str())));
+            }
+            vec![spl + &cap]
+        }
+        Action::CorrelateIoc { indicator } => vec![format!("search {}{cap}", quote(indicator))],
+        Action::RunSpl { query } => vec![query.clone()],
+    }
+}
+
+/// The SPL that fetches the alert's own events, from its class and fields.
+pub fn alert_query(alert: &Alert, class: AlertClass, limit: usize) -> String {
+    let mut terms: Vec<String> = Vec::new();
+    let host = alert.field("host").filter(|h| crate::alert::is_hostname(h));
+    let ip_field = |names: &[&str]| names.iter().find_map(|n| alert.field(n)?.parse::<IpAddr>().ok());
+    match class {
+        AlertClass::SshBruteForce => {
+            terms.push("sourcetype=linux_secure".into());
+            if let Some(ip) = ip_field(&["src_ip", "src", "rhost"]) {
+                terms.push(field_eq("src_ip", &ip.to_string()));
+            }
+        }
+        AlertClass::SuspiciousOutbound => {
+            terms.push("(sourcetype=\"stream:tcp\" OR sourcetype=\"stream:udp\")".into());
+            if let Some(ip) = ip_field(&["dest_ip", "dest"]) {
+                terms.push(field_eq("dest_ip", &ip.to_string()));
+            }
+            if let Some(ip) = ip_field(&["src_ip", "src"]) {
+                terms.push(field_eq("src_ip", &ip.to_string()));
+            }
+        }
+        AlertClass::Cryptomining => {
+            terms.push("sourcetype=\"stream:dns\"".into());
+            let domains: Vec<String> =
+                MINING_DOMAINS.iter().map(|d| format!("query={}", quote(&format!("*{d}*")))).collect();
+            terms.push(format!("({})", domains.join(" OR ")));
+        }
+        AlertClass::WindowsAuthFailure => {
+            terms.push("sourcetype=\"WinEventLog:Security\" (EventCode=4625 OR EventCode=4771)".into());
+            if let Some(ip) = ip_field(&["Source_Network_Address", "src_ip", "src", "IpAddress"]) {
+                terms.push(any_field_eq(&SOURCE_FIELDS, &ip.to_string()));
+            }
+        }
+        AlertClass::WebAttack => {
+            terms.push("(sourcetype=\"stream:http\" OR sourcetype=access_combined)".into());
+            if let Some(ip) = ip_field(&["src_ip", "clientip", "src"]) {
+                terms.push(any_field_eq(&["src_ip", "clientip"], &ip.to_string()));
+            }
+        }
+        AlertClass::Unknown => {
+            let entities = alert.entities();
+            let mut any: Vec<String> = entities.ips.iter().map(|ip| quote(&ip.to_string())).collect();
+            any.extend(entities.users.iter().filter_map(|u| {
+                Account::try_from(u.clone()).ok().map(|a| quote(a.as_str()))
+            }));
+            if !any.is_empty() {
+                terms.push(format!("({})", any.join(" OR ")));
+            }
+        }
+    }
+    if let Some(host) = host {
+        terms.push(field_eq("host", host));
+    }
+    if terms.is_empty() {
+        // Nothing to anchor on: an empty alert still gets a bounded look at the data.
+        terms.push("*".into());
+    }
+    format!("search {} | head {limit}", terms.join(" "))
+}
+
+/// Reads the alert's own events into findings, by alert class.
+pub fn interpret_alert_events(class: AlertClass, outcome: &QueryOutcome) -> Interpretation {
+    match class {
+        AlertClass::SshBruteForce | AlertClass::WindowsAuthFailure => failed_logins(outcome),
+        AlertClass::SuspiciousOutbound => network(outcome, &Suspects::default(), true),
+        AlertClass::Cryptomining => cryptomining(outcome),
+        AlertClass::WebAttack => web_attack(outcome),
+        AlertClass::Unknown => observation(outcome, "the alert's entities"),
+    }
+}
+
+/// Reads the rows of an action's queries into findings.
+pub fn interpret(action: &Action, outcomes: &[QueryOutcome], suspects: &Suspects) -> Interpretation {
+    let Some(outcome) = outcomes.first() else {
+        return Interpretation::default();
+    };
+    if let Some(reason) = &outcome.failure {
+        let summary = format!("query failed: {reason}");
+        return Interpretation { findings: Vec::new(), summary, relevant: Some(Vec::new()) };
+    }
+    match action {
+        Action::CheckLoginSuccess { src_ip, accounts, .. } => {
+            login_success(outcome, *src_ip, accounts, suspects)
+        }
+        Action::CheckProcessExecution { host, account, .. } => {
+            process_execution(outcome, host, account.as_ref())
+        }
+        Action::ExpandToNetworkLogs { .. } | Action::CheckOutboundConnections { .. } => {
+            network(outcome, suspects, false)
+        }
+        Action::CheckLateralMovement { host, .. } => lateral_movement(outcome, host.as_ref()),
+        Action::CheckCryptomining { .. } => cryptomining(outcome),
+        Action::CorrelateIoc { indicator } => correlate(outcome, indicator),
+        Action::RunSpl { .. } => observation(outcome, "the query"),
+    }
+}
+
+fn login_success_filter() -> &'static str {
+    "((sourcetype=linux_secure action=success) OR (sourcetype=\"WinEventLog:Security\" EventCode=4624))"
+}
+
+fn field_eq(field: &str, value: &str) -> String {
+    format!("{field}={}", quote(value))
+}
+
+fn any_field_eq(fields: &[&str], value: &str) -> String {
+    let parts: Vec<String> = fields.iter().map(|f| field_eq(f, value)).collect();
+    format!("({})", parts.join(" OR "))
+}
+
+/// Returns the first value of the first field present in a row.
+pub fn first_of<'a>(row: &'a Row, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| row.get(*n).and_then(|v| v.first())).filter(|v| !v.is_empty())
+}
+
+/// Returns a row's `_time` in microseconds.
+pub fn row_time(row: &Row) -> Option<TimestampMicros> {
+    row.get("_time").and_then(|v| v.first()).and_then(parse_splunk_time)
+}
+
+fn raw(row: &Row) -> &str {
+    row.get("_raw").and_then(|v| v.first()).unwrap_or("")
+}
+
+/// Tracks the time span of a set of rows.
+#[derive(Debug, Default, Clone, Copy)]
+struct Span {
+    first: Option<TimestampMicros>,
+    last: Option<TimestampMicros>,
+}
+
+impl Span {
+    fn add(&mut self, row: &Row) {
+        if let Some(t) = row_time(row) {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
+}
+
+/// Whether an address is outside private, loopback, link-local and
+/// documentation-free internal ranges, so it reaches the internet.
+pub fn is_external(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
+                || v4.is_broadcast())
+        }
+        IpAddr::V6(v6) => {
+            let unique_local = (v6.segments()[0] & 0xfe00) == 0xfc00;
+            let link_local = (v6.segments()[0] & 0xffc0) == 0xfe80;
+            !(v6.is_loopback() || v6.is_unspecified() || unique_local || link_local)
+        }
+    }
+}
+
+fn finding(category: FindingCategory, title: String, outcome: &QueryOutcome) -> Finding {
+    let mut f = Finding::new("", category, title);
+    f.evidence.push(outcome.evidence.clone());
+    f
+}
+
+fn join_limited(items: &BTreeSet<String>, limit: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(limit).map(String::as_str).collect();
+    let more = items.len().saturating_sub(limit);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Counts failed login attempts: sshd `Failed ... for` lines (a `message
+/// repeated N times` line counts N) and Windows events 4625 and 4771.
+fn failed_logins(outcome: &QueryOutcome) -> Interpretation {
+    let mut attempts = 0u64;
+    let mut accounts = BTreeSet::new();
+    let mut sources = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    let mut span = Span::default();
+    let mut windows = false;
+    for row in &outcome.rows {
+        let text = raw(row);
+        let event_code = first_of(row, &["EventCode", "EventID"]);
+        let ssh_failure = text.contains("Failed password") || text.contains("Failed publickey")
+            || text.contains("Failed keyboard-interactive");
+        let win_failure = matches!(event_code, Some("4625") | Some("4771"));
+        if !(ssh_failure || win_failure) {
+            continue;
+        }
+        windows |= win_failure;
+        attempts += first_of(row, &["repeat_count"]).and_then(|n| n.parse().ok()).unwrap_or(1);
+        if let Some(account) = first_of(row, &ACCOUNT_FIELDS) {
+            accounts.insert(account.to_string());
+        }
+        if let Some(src) = first_of(row, &SOURCE_FIELDS) {
+            sources.insert(src.to_string());
+        }
+        if let Some(host) = first_of(row, &["host"]) {
+            hosts.insert(host.to_string());
+        }
+        span.add(row);
+    }
+    if attempts == 0 {
+        let summary = format!("{} events, none of them a failed login", outcome.rows.len());
+        return Interpretation { findings: Vec::new(), summary, relevant: None };
+    }
+    let kind = if windows { "Windows logon" } else { "SSH password" };
+    let from = join_limited(&sources, 3);
+    let on = join_limited(&hosts, 3);
+    let title = format!(
+        "{attempts} failed {kind} attempts from {from} against {} accounts on {on}",
+        accounts.len()
+    );
+    let mut f = finding(FindingCategory::FailedAuthentication, title, outcome);
+    f.detail = format!("Accounts tried: {}.", join_limited(&accounts, 25));
+    f.count = attempts;
+    f.first_seen = span.first;
+    f.last_seen = span.last;
+    f.accounts = accounts.into_iter().collect();
+    f.addresses = sources.into_iter().collect();
+    f.hosts = hosts.into_iter().collect();
+    let summary = f.title.clone();
+    Interpretation { findings: vec![f], summary, relevant: None }
+}
+
+/// A successful login, grouped by host, account and source.
+type LoginKey = (String, String, String);
+
+fn login_success(
+    outcome: &QueryOutcome,
+    suspect_src: Option<IpAddr>,
+    targeted: &[Account],
+    suspects: &Suspects,
+) -> Interpretation {
+    let targeted: BTreeSet<&str> = targeted.iter().map(Account::as_str).collect();
+    let mut groups: BTreeMap<LoginKey, (u64, Span, Vec<usize>)> = BTreeMap::new();
+    for (index, row) in outcome.rows.iter().enumerate() {
+        let host = first_of(row, &["host"]).unwrap_or("unknown host").to_string();
+        let account = first_of(row, &ACCOUNT_FIELDS).unwrap_or("unknown account").to_string();
+        let src = first_of(row, &SOURCE_FIELDS).unwrap_or("unknown address").to_string();
+        let entry = groups.entry((host, account, src)).or_default();
+        entry.0 += 1;
+        entry.1.add(row);
+        entry.2.push(index);
+    }
+
+    let mut findings = Vec::new();
+    let mut routine = 0u64;
+    let mut relevant = Vec::new();
+    for ((host, account, src), (count, span, rows)) in &groups {
+        let ip = src.parse::<IpAddr>().ok();
+        let from_suspect = ip.is_some() && (ip == suspect_src || ip.is_some_and(|i| suspects.addresses.contains(&i)));
+        let targeted_account = targeted.contains(account.as_str()) || suspects.accounts.contains(account);
+        let external = ip.is_some_and(is_external);
+        if !(from_suspect || (external && targeted_account)) {
+            routine += count;
+            continue;
+        }
+        let why = if from_suspect {
+            "from an address under suspicion".to_string()
+        } else {
+            "from an external address, to an account that was targeted".to_string()
+        };
+        relevant.extend(rows);
+        let title = format!("Successful login as {account} from {src} on {host}");
+        let mut f = finding(FindingCategory::SuccessfulAuthentication, title, outcome);
+        f.detail = format!("{count} successful login(s) {why}.");
+        f.count = *count;
+        f.first_seen = span.first;
+        f.last_seen = span.last;
+        f.hosts = vec![host.clone()];
+        f.accounts = vec![account.clone()];
+        f.addresses = vec![src.clone()];
+        findings.push(f);
+    }
+
+    if let Some(src) = suspect_src {
+        let src_text = src.to_string();
+        if !groups.keys().any(|(_, _, s)| *s == src_text) {
+            let title = format!("No successful login from {src} was found");
+            let mut f = finding(FindingCategory::NoSuccessfulAuthentication, title, outcome);
+            f.detail = format!(
+                "{} successful logins were searched and none came from {src}. This is an absence \
+                 of evidence in the searched data and time range, not proof that no login happened.",
+                outcome.rows.len()
+            );
+            f.addresses = vec![src_text];
+            findings.push(f);
+        }
+    }
+    let suspicious = findings.iter().filter(|f| f.category == FindingCategory::SuccessfulAuthentication).count();
+    let summary = format!(
+        "{} successful logins: {suspicious} suspicious, {routine} routine",
+        outcome.rows.len()
+    );
+    relevant.sort_unstable();
+    Interpretation { findings, summary, relevant: Some(relevant) }
+}
+
+fn command_of(row: &Row) -> Option<String> {
+    first_of(row, &["CommandLine", "command", "COMMAND", "cmd", "process", "Image"]).map(str::to_string)
+}
+
+fn process_execution(outcome: &QueryOutcome, host: &HostName, account: Option<&Account>) -> Interpretation {
+    let mut commands = Vec::new();
+    let mut accounts = BTreeSet::new();
+    let mut span = Span::default();
+    for row in &outcome.rows {
+        if let Some(command) = command_of(row) {
+            commands.push(command);
+        }
+        if let Some(user) = first_of(row, &["User", "user"]) {
+            accounts.insert(user.to_string());
+        }
+        span.add(row);
+    }
+    if commands.is_empty() {
+        let summary = format!("no process events on {host}");
+        return Interpretation { findings: Vec::new(), summary, relevant: None };
+    }
+    let by = account.map_or(String::new(), |a| format!(" by {}", a.as_str()));
+    let title = format!("{} commands run on {host}{by}", commands.len());
+    let mut f = finding(FindingCategory::ProcessExecution, title, outcome);
+    let shown: Vec<&str> = commands.iter().take(30).map(String::as_str).collect();
+    f.detail = format!("Commands in order: {}.", shown.join("; "));
+    f.count = commands.len() as u64;
+    f.first_seen = span.first;
+    f.last_seen = span.last;
+    f.hosts = vec![host.to_string()];
+    f.accounts = accounts.into_iter().collect();
+    let summary = f.title.clone();
+    Interpretation { findings: vec![f], summary, relevant: None }
+}
+
+/// Connections to one external destination.
+#[derive(Debug, Default)]
+struct Destination {
+    connections: u64,
+    bytes_out: u64,
+    max_bytes_out: u64,
+    times: Vec<TimestampMicros>,
+    span: Span,
+    hosts: BTreeSet<String>,
+    sources: BTreeSet<String>,
+    rows: Vec<usize>,
+}
+
+fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interpretation {
+    let mut destinations: BTreeMap<(String, String), Destination> = BTreeMap::new();
+    for (index, row) in outcome.rows.iter().enumerate() {
+        let Some(dest) = first_of(row, &["dest_ip", "dest"]) else { continue };
+        let Ok(dest_ip) = dest.parse::<IpAddr>() else { continue };
+        if !is_external(dest_ip) {
+            continue;
+        }
+        let port = first_of(row, &["dest_port"]).unwrap_or("-").to_string();
+        let entry = destinations.entry((dest.to_string(), port)).or_default();
+        let bytes = first_of(row, &["bytes_out"]).and_then(|b| b.parse::<u64>().ok()).unwrap_or(0);
+        entry.rows.push(index);
+        entry.connections += 1;
+        entry.bytes_out += bytes;
+        entry.max_bytes_out = entry.max_bytes_out.max(bytes);
+        entry.times.extend(row_time(row));
+        entry.span.add(row);
+        if let Some(host) = first_of(row, &["host"]) {
+            entry.hosts.insert(host.to_string());
+        }
+        if let Some(src) = first_of(row, &["src_ip", "src"]) {
+            entry.sources.insert(src.to_string());
+        }
+    }
+
+    let mut findings = Vec::new();
+    let mut relevant = Vec::new();
+    for ((dest, port), d) in &destinations {
+        let dest_ip: IpAddr = dest.parse().expect("destination parsed above");
+        let usual_port = matches!(port.as_str(), "80" | "443" | "53" | "123");
+        let suspect = suspects.addresses.contains(&dest_ip);
+        let large_upload = d.max_bytes_out >= 1_000_000;
+        if !(alerted || suspect || !usual_port || large_upload) {
+            continue;
+        }
+        relevant.extend(&d.rows);
+        let title = format!(
+            "{} connections to {dest}:{port} from {}",
+            d.connections,
+            join_limited(&d.hosts, 3)
+        );
+        let mut f = finding(FindingCategory::OutboundConnection, title, outcome);
+        let mut detail = format!("{} bytes sent in all.", d.bytes_out);
+        if let Some(interval) = median_interval_seconds(&d.times) {
+            if d.connections >= 10 {
+                detail.push_str(&format!(" Connections repeat about every {interval} s, a beacon pattern."));
+            }
+        }
+        if large_upload {
+            detail.push_str(&format!(" The largest single upload was {} bytes.", d.max_bytes_out));
+        }
+        f.detail = detail;
+        f.count = d.connections;
+        f.first_seen = d.span.first;
+        f.last_seen = d.span.last;
+        f.hosts = d.hosts.iter().cloned().collect();
+        f.addresses = vec![dest.clone()];
+        findings.push(f);
+    }
+    let summary = format!(
+        "{} network events, {} external destinations, {} flagged",
+        outcome.rows.len(),
+        destinations.len(),
+        findings.len()
+    );
+    relevant.sort_unstable();
+    Interpretation { findings, summary, relevant: Some(relevant) }
+}
+
+fn median_interval_seconds(times: &[TimestampMicros]) -> Option<i64> {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    let mut gaps: Vec<i64> = sorted.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    gaps.sort_unstable();
+    Some(gaps[gaps.len() / 2] / 1_000_000)
+}
+
+fn lateral_movement(outcome: &QueryOutcome, host: Option<&HostName>) -> Interpretation {
+    let own = host.map(HostName::as_str);
+    let mut targets = BTreeSet::new();
+    let mut span = Span::default();
+    let mut count = 0;
+    for row in &outcome.rows {
+        let target = first_of(row, &["host"]).unwrap_or("");
+        let is_command = row.contains_key("CommandLine");
+        if (!target.is_empty() && Some(target) != own) || is_command {
+            count += 1;
+            span.add(row);
+            targets.insert(if is_command { command_of(row).unwrap_or_default() } else { target.to_string() });
+        }
+    }
+    if count == 0 {
+        let summary = "no logins or remote sessions to other internal hosts".to_string();
+        return Interpretation { findings: Vec::new(), summary, relevant: None };
+    }
+    let title = format!("{count} possible lateral movement events: {}", join_limited(&targets, 5));
+    let mut f = finding(FindingCategory::LateralMovement, title, outcome);
+    f.count = count;
+    f.first_seen = span.first;
+    f.last_seen = span.last;
+    f.hosts = own.map(str::to_string).into_iter().collect();
+    let summary = f.title.clone();
+    Interpretation { findings: vec![f], summary, relevant: None }
+}
+
+fn cryptomining(outcome: &QueryOutcome) -> Interpretation {
+    let mut domains = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    let mut span = Span::default();
+    let mut count = 0;
+    for row in &outcome.rows {
+        let query = first_of(row, &["query"]).unwrap_or("").to_ascii_lowercase();
+        let text = raw(row).to_ascii_lowercase();
+        let hit = MINING_DOMAINS.iter().any(|d| query.contains(d))
+            || text.contains("stratum+tcp")
+            || text.contains("xmrig");
+        if !hit {
+            continue;
+        }
+        count += 1;
+        span.add(row);
+        if !query.is_empty() {
+            domains.insert(query);
+        }
+        if let Some(host) = first_of(row, &["host"]) {
+            hosts.insert(host.to_string());
+        }
+    }
+    if count == 0 {
+        return Interpretation { findings: Vec::new(), summary: "no mining activity found".into(), relevant: None };
+    }
+    let title = format!(
+        "{count} mining-related lookups or connections from {}",
+        join_limited(&hosts, 3)
+    );
+    let mut f = finding(FindingCategory::Cryptomining, title, outcome);
+    f.detail = format!("Mining domains: {}.", join_limited(&domains, 10));
+    f.count = count;
+    f.first_seen = span.first;
+    f.last_seen = span.last;
+    f.hosts = hosts.into_iter().collect();
+    f.addresses = domains.into_iter().collect();
+    let summary = f.title.clone();
+    Interpretation { findings: vec![f], summary, relevant: None }
+}
+
+/// Web attack patterns, each with the lowercase fragments that show it.
+const WEB_PATTERNS: [(&str, &[&str]); 5] = [
+    ("SQL injection", &["union select", "union+select", "union%20select", "' or '", "%27%20or", "or 1=1", "information_schema", "sleep("]),
+    ("cross-site scripting", &["<script", "%3cscript", "onerror=", "javascript:"]),
+    ("path traversal", &["../", "..%2f", "%2e%2e", "/etc/passwd"]),
+    ("sensitive file probe", &["wp-login.php", "/.env", "phpmyadmin", "/.git"]),
+    ("scanner user agent", &["sqlmap", "nikto", "nmap", "masscan", "gobuster", "dirbuster", "wpscan"]),
+];
+
+fn web_attack(outcome: &QueryOutcome) -> Interpretation {
+    let mut by_pattern: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut sources = BTreeSet::new();
+    let mut sites = BTreeSet::new();
+    let mut span = Span::default();
+    let mut attacks = 0u64;
+    let mut succeeded = 0u64;
+    for row in &outcome.rows {
+        let text = format!(
+            "{} {} {} {}",
+            first_of(row, &["uri_path"]).unwrap_or(""),
+            first_of(row, &["uri_query"]).unwrap_or(""),
+            first_of(row, &["http_user_agent"]).unwrap_or(""),
+            if row.contains_key("uri_path") { "" } else { raw(row) }
+        )
+        .to_ascii_lowercase();
+        let matched: Vec<&str> = WEB_PATTERNS
+            .iter()
+            .filter(|(_, fragments)| fragments.iter().any(|f| text.contains(f)))
+            .map(|(name, _)| *name)
+            .collect();
+        if matched.is_empty() {
+            continue;
+        }
+        attacks += 1;
+        for name in matched {
+            *by_pattern.entry(name).or_default() += 1;
+        }
+        if first_of(row, &["status"]) == Some("200") {
+            succeeded += 1;
+        }
+        if let Some(src) = first_of(row, &["src_ip", "clientip"]) {
+            sources.insert(src.to_string());
+        }
+        if let Some(site) = first_of(row, &["site", "host"]) {
+            sites.insert(site.to_string());
+        }
+        span.add(row);
+    }
+    if attacks == 0 {
+        let summary = format!("{} web requests, none with attack patterns", outcome.rows.len());
+        return Interpretation { findings: Vec::new(), summary, relevant: None };
+    }
+    let title = format!(
+        "{attacks} web attack requests from {} to {}",
+        join_limited(&sources, 3),
+        join_limited(&sites, 3)
+    );
+    let mut f = finding(FindingCategory::WebAttack, title, outcome);
+    let patterns: Vec<String> = by_pattern.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    f.detail = format!(
+        "Patterns: {}. {succeeded} of these requests were answered with HTTP 200; the rest were refused or failed.",
+        patterns.join(", ")
+    );
+    f.count = attacks;
+    f.first_seen = span.first;
+    f.last_seen = span.last;
+    f.hosts = sites.into_iter().collect();
+    f.addresses = sources.into_iter().collect();
+    let summary = f.title.clone();
+    Interpretation { findings: vec![f], summary, relevant: None }
+}
+
+fn correlate(outcome: &QueryOutcome, indicator: &str) -> Interpretation {
+    let mut by_sourcetype: BTreeMap<String, u64> = BTreeMap::new();
+    let mut hosts = BTreeSet::new();
+    let mut span = Span::default();
+    for row in &outcome.rows {
+        let sourcetype = first_of(row, &["sourcetype"]).unwrap_or("unknown").to_string();
+        *by_sourcetype.entry(sourcetype).or_default() += 1;
+        if let Some(host) = first_of(row, &["host"]) {
+            hosts.insert(host.to_string());
+        }
+        span.add(row);
+    }
+    let mut findings = Vec::new();
+    if !outcome.rows.is_empty() {
+        let spread: Vec<String> = by_sourcetype.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+        let title = format!(
+            "{indicator} appears in {} events across {} sourcetypes",
+            outcome.rows.len(),
+            by_sourcetype.len()
+        );
+        let mut f = finding(FindingCategory::Observation, title, outcome);
+        f.detail = format!("By sourcetype: {}. Hosts: {}.", spread.join(", "), join_limited(&hosts, 10));
+        f.count = outcome.rows.len() as u64;
+        f.first_seen = span.first;
+        f.last_seen = span.last;
+        f.hosts = hosts.into_iter().collect();
+        f.addresses = vec![indicator.to_string()];
+        findings.push(f);
+    }
+    for parsed in ioc::extract(indicator) {
+        for m in IntelDb::bundled().lookup(&parsed) {
+            let title = format!(
+                "{} is listed by {} ({}, confidence {})",
+                parsed.value,
+                m.source,
+                m.tags.join(", "),
+                m.confidence
+            );
+            let mut f = finding(FindingCategory::IntelMatch, title, outcome);
+            f.detail = format!("Intel entry {} last seen {}.", m.indicator, m.last_seen.as_deref().unwrap_or("unknown"));
+            f.addresses = vec![parsed.value.clone()];
+            findings.push(f);
+        }
+    }
+    let summary = format!("{} events mention {indicator}; {} intel matches", outcome.rows.len(),
+        findings.iter().filter(|f| f.category == FindingCategory::IntelMatch).count());
+    Interpretation { findings, summary, relevant: None }
+}
+
+fn observation(outcome: &QueryOutcome, what: &str) -> Interpretation {
+    let mut by_sourcetype: BTreeMap<String, u64> = BTreeMap::new();
+    for row in &outcome.rows {
+        let sourcetype = first_of(row, &["sourcetype"]).unwrap_or("results").to_string();
+        *by_sourcetype.entry(sourcetype).or_default() += 1;
+    }
+    let spread: Vec<String> = by_sourcetype.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    let summary = format!("{} rows for {what} ({})", outcome.rows.len(), spread.join(", "));
+    let mut findings = Vec::new();
+    if !outcome.rows.is_empty() {
+        let mut f = finding(FindingCategory::Observation, summary.clone(), outcome);
+        f.count = outcome.rows.len() as u64;
+        let mut span = Span::default();
+        outcome.rows.iter().for_each(|r| span.add(r));
+        f.first_seen = span.first;
+        f.last_seen = span.last;
+        findings.push(f);
+    }
+    Interpretation { findings, summary, relevant: None }
+}

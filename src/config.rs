@@ -1,0 +1,98 @@
+//! Settings read from the environment by the command-line front.
+//!
+//! A bad value stops start-up with a message naming the variable, the value
+//! and what is accepted.
+
+use std::num::NonZeroUsize;
+
+/// Settings of the agent, with their defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `MAX_AGENT_ITERATIONS`: planner iterations per investigation (default 6).
+    pub max_agent_iterations: NonZeroUsize,
+    /// `LLM_PROVIDER`: the planner's model provider; `none` selects the playbook.
+    pub llm_provider: LlmProvider,
+}
+
+/// Which planner drives investigations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmProvider {
+    /// The deterministic playbook planner.
+    None,
+}
+
+/// A setting with a value that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid {variable}={value:?}: {expected}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+impl Settings {
+    /// Reads settings from the process environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, which returns a variable's value if set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let max_agent_iterations = match lookup("MAX_AGENT_ITERATIONS") {
+            None => NonZeroUsize::new(6).expect("6 is not zero"),
+            Some(value) => value.trim().parse::<NonZeroUsize>().ok().filter(|n| n.get() <= 100).ok_or(
+                ConfigError {
+                    variable: "MAX_AGENT_ITERATIONS",
+                    value,
+                    expected: "expected a whole number from 1 to 100".into(),
+                },
+            )?,
+        };
+        let llm_provider = match lookup("LLM_PROVIDER").as_deref().map(str::trim) {
+            None | Some("") | Some("none") => LlmProvider::None,
+            Some(other) => {
+                let known = ["gemini", "openai", "anthropic", "openai-compatible"];
+                let expected = if known.contains(&other) {
+                    format!(
+                        "the {other} planner is not available in this version of argus; \
+                         unset LLM_PROVIDER or set it to none to use the playbook planner"
+                    )
+                } else {
+                    "expected none (model planners are not available in this version)".into()
+                };
+                return Err(ConfigError { variable: "LLM_PROVIDER", value: other.to_string(), expected });
+            }
+        };
+        Ok(Settings { max_agent_iterations, llm_provider })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.max_agent_iterations.get(), 6);
+        assert_eq!(s.llm_provider, LlmProvider::None);
+    }
+
+    #[test]
+    fn zero_iterations_rejected() {
+        let err = settings(&[("MAX_AGENT_ITERATIONS", "0")]).unwrap_err();
+        assert_eq!(err.variable, "MAX_AGENT_ITERATIONS");
+        assert!(err.to_string().contains("\"0\""), "{err}");
+    }
+
+    #[test]
+    fn unknown_provider_named() {
+        let err = settings(&[("LLM_PROVIDER", "skynet")]).unwrap_err();
+        assert!(err.to_string().contains("skynet"), "{err}");
+    }
+}
