@@ -6,6 +6,9 @@
 
 pub mod markdown;
 pub mod pdf;
+#[cfg(test)]
+mod sample;
+pub mod write;
 
 use serde::{Deserialize, Serialize};
 
