@@ -52,13 +52,19 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
     let mut warnings = Vec::new();
     let bytes = doc.save(&PdfSaveOptions::default(), &mut warnings);
     if bytes.is_empty() {
-        return Err(ReportError::Pdf(format!("printpdf returned no output: {warnings:?}")));
+        return Err(ReportError::Pdf(format!(
+            "printpdf returned no output: {warnings:?}"
+        )));
     }
     Ok(bytes)
 }
 
 fn alert_name(report: &Report) -> &str {
-    report.alert.search_name.as_deref().unwrap_or("unnamed alert")
+    report
+        .alert
+        .search_name
+        .as_deref()
+        .unwrap_or("unnamed alert")
 }
 
 fn body(page: &mut Layout, text: &str) {
@@ -77,7 +83,13 @@ fn bullets<'t>(page: &mut Layout, items: impl IntoIterator<Item = &'t String>, e
 }
 
 fn columns<'h>(spec: &[(&'h str, f32)]) -> Vec<Column<'h>> {
-    spec.iter().map(|&(header, share)| Column { header, share, mono: false }).collect()
+    spec.iter()
+        .map(|&(header, share)| Column {
+            header,
+            share,
+            mono: false,
+        })
+        .collect()
 }
 
 fn joined(values: &[String]) -> String {
@@ -90,7 +102,11 @@ fn joined(values: &[String]) -> String {
 
 fn heading_block(page: &mut Layout, report: &Report) {
     page.paragraph(Style::Bold(17.0), alert_name(report), 0.0);
-    page.paragraph(Style::Bold(12.0), &format!("Severity {}", report.severity.level.as_str()), 0.0);
+    page.paragraph(
+        Style::Bold(12.0),
+        &format!("Severity {}", report.severity.level.as_str()),
+        0.0,
+    );
     page.space(4.0);
     let planner = match &report.planner.model {
         Some(model) => format!("{} ({model})", report.planner.kind),
@@ -99,13 +115,21 @@ fn heading_block(page: &mut Layout, report: &Report) {
     let rows = [
         ("Report ID", report.id.clone()),
         ("Generated at", report.generated_at.clone()),
-        ("Alert SID", report.alert.sid.clone().unwrap_or_else(|| "—".to_string())),
+        (
+            "Alert SID",
+            report.alert.sid.clone().unwrap_or_else(|| "—".to_string()),
+        ),
         ("Alert class", report.alert.class.label().to_string()),
-        ("Backend", format!("{}: {}", report.backend.kind, report.backend.description)),
+        (
+            "Backend",
+            format!("{}: {}", report.backend.kind, report.backend.description),
+        ),
         ("Planner", planner),
     ];
-    let rows: Vec<Vec<String>> =
-        rows.into_iter().map(|(field, value)| vec![field.to_string(), value]).collect();
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(field, value)| vec![field.to_string(), value])
+        .collect();
     page.table(&columns(&[("Field", 0.22), ("Value", 0.78)]), &rows, TABLE);
 }
 
@@ -125,13 +149,25 @@ fn summary(page: &mut Layout, report: &Report) {
 fn severity(page: &mut Layout, report: &Report) {
     let severity = &report.severity;
     page.heading("Severity", 13.0);
-    let level = format!("{} (score {} of 100)", severity.level.as_str(), severity.score);
+    let level = format!(
+        "{} (score {} of 100)",
+        severity.level.as_str(),
+        severity.score
+    );
     page.paragraph(Style::Bold(BODY), &level, 0.0);
-    bullets(page, &severity.reasons, "No severity reasons were recorded.");
+    bullets(
+        page,
+        &severity.reasons,
+        "No severity reasons were recorded.",
+    );
     let confidence = format!("Confidence: {}", report.confidence.level);
     page.space(3.0);
     page.paragraph(Style::Bold(BODY), &confidence, 0.0);
-    bullets(page, &report.confidence.reasons, "No confidence reasons were recorded.");
+    bullets(
+        page,
+        &report.confidence.reasons,
+        "No confidence reasons were recorded.",
+    );
 }
 
 fn timeline(page: &mut Layout, report: &Report) {
@@ -158,11 +194,11 @@ fn timeline(page: &mut Layout, report: &Report) {
         })
         .collect();
     let spec = [
-        ("Time (UTC)", 0.19),
-        ("Host", 0.2),
-        ("Event", 0.39),
-        ("Techniques", 0.13),
-        ("Evidence", 0.09),
+        ("Time (UTC)", 0.21),
+        ("Host", 0.26),
+        ("Event", 0.31),
+        ("Techniques", 0.12),
+        ("Evidence", 0.1),
     ];
     page.table(&columns(&spec), &rows, TABLE);
 }
@@ -212,25 +248,35 @@ fn indicators(page: &mut Layout, report: &Report) {
                 .intel
                 .iter()
                 .map(|m| {
-                    let tags = if m.tags.is_empty() { String::new() } else { m.tags.join(", ") };
-                    format!("{} (confidence {}) {tags}", m.source, m.confidence)
+                    let mut text = format!("{} (confidence {}", m.source, m.confidence);
+                    if m.indicator != record.value {
+                        text.push_str(&format!("; listed as {}", m.indicator));
+                    }
+                    if !m.tags.is_empty() {
+                        text.push_str(&format!("; tags: {}", m.tags.join(", ")));
+                    }
+                    text + ")"
                 })
                 .collect();
             vec![
                 record.value.clone(),
                 serde_name(&record.kind),
                 group_digits(record.occurrences),
-                if intel.is_empty() { "none".to_string() } else { intel.join("; ") },
+                if intel.is_empty() {
+                    "none".to_string()
+                } else {
+                    intel.join("; ")
+                },
                 joined(&record.evidence),
             ]
         })
         .collect();
     let spec = [
-        ("Value", 0.24),
-        ("Kind", 0.08),
-        ("Occurrences", 0.12),
-        ("Intel matches", 0.44),
-        ("Evidence", 0.12),
+        ("Value", 0.2),
+        ("Kind", 0.07),
+        ("Occurrences", 0.14),
+        ("Intel matches", 0.46),
+        ("Evidence", 0.13),
     ];
     page.table(&columns(&spec), &rows, TABLE);
 }
@@ -268,21 +314,32 @@ fn remediation(page: &mut Layout, steps: &[RemediationStep]) {
             .iter()
             .filter(|step| step.kind == kind)
             .map(|step| {
-                let mut text = match &step.mitigation {
-                    Some(id) => format!("{id}: {}", step.action),
-                    None => step.action.clone(),
-                };
-                if !step.reason.is_empty() {
-                    text = format!("{text}. {}", step.reason.trim_end_matches('.'));
-                }
+                let mut parts = vec![sentence(&step.action), sentence(&step.reason)];
                 if !step.techniques.is_empty() {
-                    text = format!("{text}. Techniques: {}", step.techniques.join(", "));
+                    parts.push(format!("Techniques: {}.", step.techniques.join(", ")));
                 }
-                text
+                let text = parts
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>();
+                match &step.mitigation {
+                    Some(id) => format!("{id}: {}", text.join(" ")),
+                    None => text.join(" "),
+                }
             })
             .collect();
         bullets(page, &items, "None proposed.");
         page.space(3.0);
+    }
+}
+
+/// Trims text and ends it with a full stop unless it already ends in punctuation.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    match text.chars().last() {
+        None => String::new(),
+        Some('.' | '!' | '?') => text.to_string(),
+        Some(_) => format!("{text}."),
     }
 }
 
@@ -322,11 +379,16 @@ fn samples(page: &mut Layout, rows: &[Row]) {
             let field = |name: &str| row.get(name).map(ToString::to_string);
             let time = field("_time").unwrap_or_default();
             let time = parse_splunk_time(&time).map(format_rfc3339).unwrap_or(time);
-            let raw = field("_raw").unwrap_or_else(|| serde_json::to_string(row).unwrap_or_default());
-            vec![time, field("host").unwrap_or_default(), truncate(&raw, RAW_PREVIEW_CHARS)]
+            let raw =
+                field("_raw").unwrap_or_else(|| serde_json::to_string(row).unwrap_or_default());
+            vec![
+                time,
+                field("host").unwrap_or_default(),
+                truncate(&raw, RAW_PREVIEW_CHARS),
+            ]
         })
         .collect();
-    let mut spec = columns(&[("_time", 0.19), ("host", 0.2), ("_raw", 0.61)]);
+    let mut spec = columns(&[("_time", 0.21), ("host", 0.26), ("_raw", 0.53)]);
     spec[2].mono = true;
     page.table(&spec, &cells, TABLE);
 }

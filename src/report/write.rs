@@ -100,7 +100,10 @@ pub fn write_reports(
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> ReportError {
-    ReportError::Write { path: path.display().to_string(), source }
+    ReportError::Write {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// A temporary file that is removed on drop unless it was renamed into place.
@@ -120,14 +123,19 @@ impl Drop for TempFile {
 
 /// Writes `bytes` to `path` through a synced temporary file in the same folder.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let mut temp = TempFile { path: temp_path(path), persisted: false };
+    let mut temp = TempFile {
+        path: temp_path(path),
+        persisted: false,
+    };
     let mut file: File = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&temp.path)
         .map_err(|source| write_error(&temp.path, source))?;
-    file.write_all(bytes).map_err(|source| write_error(&temp.path, source))?;
-    file.sync_all().map_err(|source| write_error(&temp.path, source))?;
+    file.write_all(bytes)
+        .map_err(|source| write_error(&temp.path, source))?;
+    file.sync_all()
+        .map_err(|source| write_error(&temp.path, source))?;
     drop(file);
 
     fs::rename(&temp.path, path).map_err(|source| write_error(path, source))?;
@@ -137,15 +145,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Returns a hidden sibling name, such as `.report.md.4711-1702191346123456.tmp`.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     path.with_file_name(format!(".{name}.{}-{nanos}.tmp", std::process::id()))
 }
 
 /// Syncs the folder so the renames survive a crash; only Unix can open a folder for this.
 fn sync_dir(dir: &Path) -> Result<(), ReportError> {
     if cfg!(unix) {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|source| write_error(dir, source))?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| write_error(dir, source))?;
     }
     Ok(())
 }
@@ -189,15 +204,20 @@ mod tests {
         let formats = [Format::Json, Format::Markdown, Format::Pdf];
         let paths = write_reports(&report, &dir, &formats).unwrap();
 
-        let expected: Vec<PathBuf> =
-            ["report.json", "report.md", "report.pdf"].iter().map(|n| dir.join(n)).collect();
+        let expected: Vec<PathBuf> = ["report.json", "report.md", "report.pdf"]
+            .iter()
+            .map(|n| dir.join(n))
+            .collect();
         assert_eq!(paths, expected);
         assert_eq!(entries(&dir), ["report.json", "report.md", "report.pdf"]);
 
         let json = fs::read_to_string(dir.join("report.json")).unwrap();
         let parsed: Report = serde_json::from_str(&json).unwrap();
         assert_eq!(parsed, report);
-        assert!(json.starts_with("{\n  \"schema_version\""), "not pretty: {json:.40}");
+        assert!(
+            json.starts_with("{\n  \"schema_version\""),
+            "not pretty: {json:.40}"
+        );
 
         let md = fs::read_to_string(dir.join("report.md")).unwrap();
         assert_eq!(md, markdown::render(&report));
@@ -211,7 +231,13 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let formats = [Format::Markdown, Format::Json, Format::Markdown];
         let paths = write_reports(&sample::report(), temp.path(), &formats).unwrap();
-        assert_eq!(paths, [temp.path().join("report.md"), temp.path().join("report.json")]);
+        assert_eq!(
+            paths,
+            [
+                temp.path().join("report.md"),
+                temp.path().join("report.json")
+            ]
+        );
     }
 
     #[test]

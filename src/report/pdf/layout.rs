@@ -118,7 +118,11 @@ pub(super) fn wrap(face: &Face, size: f32, text: &str, width: f32) -> Vec<String
     for paragraph in printable(text).split('\n') {
         let mut line = String::new();
         for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
             if face.width(&candidate, size) <= width {
                 line = candidate;
                 continue;
@@ -134,16 +138,34 @@ pub(super) fn wrap(face: &Face, size: f32, text: &str, width: f32) -> Vec<String
 }
 
 /// Pushes full-width pieces of an over-long word and returns the last piece.
+/// A piece ends after the last `.`, `-`, `/`, `_`, `:` or `,` that fits, as
+/// in host names and paths, unless that would leave it under a third full.
 fn break_word(face: &Face, size: f32, word: &str, width: f32, lines: &mut Vec<String>) -> String {
-    let mut piece = String::new();
-    for c in word.chars() {
-        piece.push(c);
-        if face.width(&piece, size) > width && piece.chars().count() > 1 {
-            piece.pop();
-            lines.push(std::mem::replace(&mut piece, c.to_string()));
+    let mut rest = word;
+    while face.width(rest, size) > width {
+        let fit = fitting_prefix(face, size, rest, width);
+        let cut = rest[..fit]
+            .rfind(['.', '-', '/', '_', ':', ','])
+            .map(|i| i + 1)
+            .filter(|&i| i >= fit / 3)
+            .unwrap_or(fit);
+        lines.push(rest[..cut].to_string());
+        rest = &rest[cut..];
+    }
+    rest.to_string()
+}
+
+/// Returns the byte length of the longest prefix no wider than `width`, at least one character.
+fn fitting_prefix(face: &Face, size: f32, text: &str, width: f32) -> usize {
+    let mut used = 0.0;
+    for (i, c) in text.char_indices() {
+        let mut buffer = [0u8; 4];
+        used += face.width(c.encode_utf8(&mut buffer), size);
+        if used > width {
+            return if i == 0 { c.len_utf8() } else { i };
         }
     }
-    piece
+    text.len()
 }
 
 /// A table column: its header and its share of the table width.
@@ -165,7 +187,12 @@ pub(super) struct Layout<'a> {
 
 impl<'a> Layout<'a> {
     pub(super) fn new(fonts: &'a Fonts) -> Self {
-        Layout { fonts, pages: Vec::new(), ops: Vec::new(), y: PAGE_HEIGHT - MARGIN }
+        Layout {
+            fonts,
+            pages: Vec::new(),
+            ops: Vec::new(),
+            y: PAGE_HEIGHT - MARGIN,
+        }
     }
 
     fn face(&self, style: Style) -> &'a Face {
@@ -198,9 +225,16 @@ impl<'a> Layout<'a> {
         self.ops.extend([
             Op::SetFillColor { col: color },
             Op::StartTextSection,
-            Op::SetFont { font, size: Pt(style.size()) },
-            Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x), Pt(baseline)) },
-            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+            Op::SetFont {
+                font,
+                size: Pt(style.size()),
+            },
+            Op::SetTextMatrix {
+                matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
+            },
+            Op::ShowText {
+                items: vec![TextItem::Text(text.to_string())],
+            },
             Op::EndTextSection,
         ]);
     }
@@ -244,7 +278,15 @@ impl<'a> Layout<'a> {
         let header_height = row_height(&header_lines, line_height);
 
         self.ensure(header_height + line_height + 2.0 * CELL_PADDING);
-        self.draw_row(columns, &widths, &header_lines, 0, usize::MAX, Style::Bold(size), true);
+        self.draw_row(
+            columns,
+            &widths,
+            &header_lines,
+            0,
+            usize::MAX,
+            Style::Bold(size),
+            true,
+        );
         for row in rows {
             let lines = self.cell_lines(columns, &widths, row, None);
             self.table_row(columns, &widths, &lines, &header_lines, size);
@@ -297,11 +339,27 @@ impl<'a> Layout<'a> {
             // Keep a row whole unless it is taller than a page on its own.
             if fit == 0 || (fit < remaining && remaining <= page_capacity) {
                 self.new_page();
-                self.draw_row(columns, widths, header, 0, usize::MAX, Style::Bold(size), true);
+                self.draw_row(
+                    columns,
+                    widths,
+                    header,
+                    0,
+                    usize::MAX,
+                    Style::Bold(size),
+                    true,
+                );
                 continue;
             }
             let take = remaining.min(fit);
-            self.draw_row(columns, widths, lines, start, take, Style::Regular(size), false);
+            self.draw_row(
+                columns,
+                widths,
+                lines,
+                start,
+                take,
+                Style::Regular(size),
+                false,
+            );
             start += take;
         }
     }
@@ -319,7 +377,10 @@ impl<'a> Layout<'a> {
         header: bool,
     ) {
         let line_height = style.line_height();
-        let shown = lines.iter().map(|l| l.len().saturating_sub(first).min(count)).max();
+        let shown = lines
+            .iter()
+            .map(|l| l.len().saturating_sub(first).min(count))
+            .max();
         let height = shown.unwrap_or(0).max(1) as f32 * line_height + 2.0 * CELL_PADDING;
         let top = self.y;
         if header {
@@ -346,13 +407,22 @@ impl<'a> Layout<'a> {
     fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32, color: Color) {
         let mut rectangle = Rect::from_xywh(Pt(x), Pt(y), Pt(width), Pt(height));
         rectangle.mode = Some(PaintMode::Fill);
-        self.ops.extend([Op::SetFillColor { col: color }, Op::DrawRectangle { rectangle }]);
+        self.ops.extend([
+            Op::SetFillColor { col: color },
+            Op::DrawRectangle { rectangle },
+        ]);
     }
 
     /// Draws a thin horizontal line across the text width at `y`.
     pub(super) fn rule(&mut self, y: f32, color: Color) {
-        let point = |x: f32| LinePoint { p: Point { x: Pt(x), y: Pt(y) }, bezier: false };
-        let line = Line { points: vec![point(MARGIN), point(PAGE_WIDTH - MARGIN)], is_closed: false };
+        let point = |x: f32| LinePoint {
+            p: Point { x: Pt(x), y: Pt(y) },
+            bezier: false,
+        };
+        let line = Line {
+            points: vec![point(MARGIN), point(PAGE_WIDTH - MARGIN)],
+            is_closed: false,
+        };
         self.ops.extend([
             Op::SetOutlineColor { col: color },
             Op::SetOutlineThickness { pt: Pt(0.5) },
@@ -391,10 +461,18 @@ fn row_height(lines: &[Vec<String>], line_height: f32) -> f32 {
 }
 
 pub(super) fn grey(level: f32) -> Color {
-    Color::Greyscale(Greyscale { percent: level, icc_profile: None })
+    Color::Greyscale(Greyscale {
+        percent: level,
+        icc_profile: None,
+    })
 }
 
 /// The colour of body text: near-black.
 pub(super) fn ink() -> Color {
-    Color::Rgb(Rgb { r: 0.1, g: 0.1, b: 0.12, icc_profile: None })
+    Color::Rgb(Rgb {
+        r: 0.1,
+        g: 0.1,
+        b: 0.12,
+        icc_profile: None,
+    })
 }

@@ -14,7 +14,10 @@ fn large_report() -> Report {
         .map(|i| TimelineEntry {
             time: sample::START + i * 13_000_000,
             host: Some(sample::HOST.to_string()),
-            description: format!("Failed password for user{i} from {} ({ACCENTED})", sample::ATTACKER),
+            description: format!(
+                "Failed password for user{i} from {} ({ACCENTED})",
+                sample::ATTACKER
+            ),
             tactic: Some("credential-access".to_string()),
             techniques: vec!["T1110.001".to_string()],
             evidence: vec!["E1".to_string()],
@@ -49,7 +52,9 @@ fn large_report_spans_pages() {
 #[test]
 fn accented_text_round_trips() {
     let doc = parse(&render(&large_report()).unwrap());
-    let text: String = (1..=doc.get_pages().len() as u32).map(|p| page_text(&doc, p)).collect();
+    let text: String = (1..=doc.get_pages().len() as u32)
+        .map(|p| page_text(&doc, p))
+        .collect();
     assert!(text.contains("Žluťoučký"), "accented word missing");
     assert!(text.contains("Ünïcödé"), "accented word missing");
 }
@@ -60,7 +65,10 @@ fn pages_have_numbered_footer() {
     let total = doc.get_pages().len();
     for page in 1..=total as u32 {
         let text = page_text(&doc, page);
-        assert!(text.contains(&format!("Page {page} of {total}")), "page {page}: {text}");
+        assert!(
+            text.contains(&format!("Page {page} of {total}")),
+            "page {page}: {text}"
+        );
     }
 }
 
@@ -72,16 +80,24 @@ fn timeline_header_repeats() {
         let text = page_text(&doc, page);
         if text.contains("Failed password for user") {
             pages_with_rows += 1;
-            assert!(text.contains("Time (UTC)"), "page {page} lacks the header row");
+            assert!(
+                text.contains("Time (UTC)"),
+                "page {page} lacks the header row"
+            );
         }
     }
-    assert!(pages_with_rows >= 3, "timeline spans {pages_with_rows} pages");
+    assert!(
+        pages_with_rows >= 3,
+        "timeline spans {pages_with_rows} pages"
+    );
 }
 
 #[test]
 fn every_timeline_row_is_drawn() {
     let doc = parse(&render(&large_report()).unwrap());
-    let text: String = (1..=doc.get_pages().len() as u32).map(|p| page_text(&doc, p)).collect();
+    let text: String = (1..=doc.get_pages().len() as u32)
+        .map(|p| page_text(&doc, p))
+        .collect();
     for i in [0, 57, 133, 199] {
         assert!(text.contains(&format!("user{i} ")), "row {i} missing");
     }
@@ -90,10 +106,15 @@ fn every_timeline_row_is_drawn() {
 #[test]
 fn query_and_counts_are_printed() {
     let doc = parse(&render(&sample::report()).unwrap());
-    let text: String = (1..=doc.get_pages().len() as u32).map(|p| page_text(&doc, p)).collect();
+    let text: String = (1..=doc.get_pages().len() as u32)
+        .map(|p| page_text(&doc, p))
+        .collect();
     assert!(text.contains("sourcetype=linux_secure"), "query missing");
     assert!(text.contains("Results: 1,208"), "count missing");
-    assert!(text.contains("failed: no events with sourcetype vpc_flow"), "failure missing");
+    assert!(
+        text.contains("failed: no events with sourcetype vpc_flow"),
+        "failure missing"
+    );
 }
 
 fn faces() -> Fonts {
@@ -109,7 +130,10 @@ fn wrap_uses_glyph_widths() {
     let wide_lines = layout::wrap(&fonts.regular, 10.0, &wide, 200.0);
     let narrow_lines = layout::wrap(&fonts.regular, 10.0, &narrow, 200.0);
     // Same character count, so a fixed characters-per-line rule would give equal counts.
-    assert!(wide_lines.len() > 2 * narrow_lines.len(), "{wide_lines:?} {narrow_lines:?}");
+    assert!(
+        wide_lines.len() > 2 * narrow_lines.len(),
+        "{wide_lines:?} {narrow_lines:?}"
+    );
 }
 
 #[test]
@@ -129,6 +153,26 @@ fn wrap_keeps_every_word() {
     let text = "alpha beta\ngamma delta";
     let lines = layout::wrap(&fonts.regular, 10.0, text, 500.0);
     assert_eq!(lines, ["alpha beta", "gamma delta"]);
+}
+
+#[test]
+fn long_word_breaks_after_dot() {
+    let fonts = faces();
+    let host = "gacrux.i-0920036c8ca91e501";
+    let width = fonts.regular.width("0920036c8ca91e501", 8.0) + 0.5;
+    assert!(fonts.regular.width("gacrux.i-", 8.0) < width);
+    let lines = layout::wrap(&fonts.regular, 8.0, host, width);
+    assert_eq!(lines, ["gacrux.i-", "0920036c8ca91e501"]);
+}
+
+#[test]
+fn long_word_without_breaks_is_split() {
+    let fonts = faces();
+    let word = "a".repeat(100);
+    let width = fonts.regular.width(&"a".repeat(30), 8.0);
+    let lines = layout::wrap(&fonts.regular, 8.0, &word, width);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.concat(), word);
 }
 
 #[test]
