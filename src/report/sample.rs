@@ -102,7 +102,7 @@ fn severity() -> Severity {
         reasons: strings(&[
             "+30: 1,208 failed SSH logins from 5.101.40.81 (F1)",
             "+40: successful login as ec2-user from 91.207.175.249 (F2)",
-            "+15: both source addresses match threat intel (F3)",
+            "+15: both source addresses match threat intel",
         ]),
     }
 }
