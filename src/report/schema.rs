@@ -10,15 +10,22 @@ use super::{sample, Report};
 
 const SCHEMA_DOC: &str = include_str!("../../docs/report-schema.md");
 
-/// Returns each documented path (such as `indicators[].intel[]`, or `` for the
+/// Returns each documented path (such as `indicators[].intel[]`, or an empty string for the
 /// top level) with the keys its field table lists.
 fn documented_tables() -> Vec<(String, BTreeSet<String>)> {
-    let fields = SCHEMA_DOC.split("## Fields").nth(1).expect("doc has a Fields section");
+    let fields = SCHEMA_DOC
+        .split("## Fields")
+        .nth(1)
+        .expect("doc has a Fields section");
     let fields = fields.split("## Example").next().unwrap_or(fields);
     let mut tables: Vec<(String, BTreeSet<String>)> = Vec::new();
     for line in fields.lines() {
         if let Some(title) = line.strip_prefix("### ") {
-            let path = if title == "(top level)" { "" } else { title.trim() };
+            let path = if title == "(top level)" {
+                ""
+            } else {
+                title.trim()
+            };
             tables.push((path.to_string(), BTreeSet::new()));
         } else if let Some(rest) = line.strip_prefix("| `") {
             let key = rest.split('`').next().unwrap_or_default();
@@ -36,10 +43,18 @@ fn keys_at(root: &Value, path: &str) -> BTreeSet<String> {
         let name = segment.trim_end_matches("[]");
         values = values.iter().filter_map(|v| v.get(name)).collect();
         if segment.ends_with("[]") {
-            values = values.iter().filter_map(|v| v.as_array()).flatten().collect();
+            values = values
+                .iter()
+                .filter_map(|v| v.as_array())
+                .flatten()
+                .collect();
         }
     }
-    values.iter().filter_map(|v| v.as_object()).flat_map(|o| o.keys().cloned()).collect()
+    values
+        .iter()
+        .filter_map(|v| v.as_object())
+        .flat_map(|o| o.keys().cloned())
+        .collect()
 }
 
 fn sample_json() -> Value {
@@ -59,7 +74,11 @@ fn doc_lists_every_top_level_key() {
 fn doc_tables_match_nested_keys() {
     let json = sample_json();
     let tables = documented_tables();
-    assert!(tables.len() >= 15, "only {} field tables found", tables.len());
+    assert!(
+        tables.len() >= 15,
+        "only {} field tables found",
+        tables.len()
+    );
     for (path, documented) in &tables {
         let serialised = keys_at(&json, path);
         assert_eq!(documented, &serialised, "keys at {path:?}");
@@ -75,5 +94,8 @@ fn doc_example_parses() {
         .expect("doc has a JSON example");
     let report: Report = serde_json::from_str(example).expect("example is a valid report");
     assert_eq!(report.schema_version, super::SCHEMA_VERSION);
-    assert_eq!(report.alert.search_name.as_deref(), Some("SSH Brute Force Detected"));
+    assert_eq!(
+        report.alert.search_name.as_deref(),
+        Some("SSH Brute Force Detected")
+    );
 }

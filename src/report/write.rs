@@ -42,7 +42,7 @@ impl FromStr for Format {
 }
 
 impl Format {
-    /// The file name the format is written under, such as `report.md`.
+    /// Returns the file name the format is written under, such as `report.md`.
     pub fn file_name(self) -> &'static str {
         match self {
             Format::Json => "report.json",

@@ -5,7 +5,7 @@ use crate::report::sample;
 
 const ACCENTED: &str = "Žluťoučký kůň, Ünïcödé";
 
-/// The sample report with 200 timeline entries, a 5,000-character summary and accented text.
+/// Builds the sample report with 200 timeline entries, a 5,000-character summary and accented text.
 fn large_report() -> Report {
     let mut report = sample::report();
     let sentence = "The attacker cycled through account names from a wordlist. ";
@@ -45,7 +45,8 @@ fn output_is_pdf() {
 fn large_report_spans_pages() {
     let bytes = render(&large_report()).unwrap();
     let doc = parse(&bytes);
-    // 200 table rows at about 10 pt each need at least 3 pages on their own.
+    // Each timeline row wraps to two 10.4 pt lines plus 6 pt of padding, so a
+    // page of about 730 pt holds under 30 rows and 200 rows need over 6 pages.
     assert!(doc.get_pages().len() > 3, "{} pages", doc.get_pages().len());
 }
 
