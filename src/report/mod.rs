@@ -6,6 +6,10 @@
 
 pub mod markdown;
 pub mod pdf;
+#[cfg(test)]
+mod sample;
+#[cfg(test)]
+mod schema;
 pub mod write;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,266 @@
-//! Stub: replaced by the real module.
+//! Writing a report to disk as `report.json`, `report.md` and `report.pdf`.
+//!
+//! Each file is written to a temporary file in the target folder, flushed to
+//! disk with `fsync`, and then renamed over the final name. A reader therefore
+//! sees either the previous file or the complete new one, never a partial
+//! report, and a failed write removes its temporary file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format { Json, Markdown, Pdf }
-impl std::str::FromStr for Format { type Err = String; fn from_str(s: &str) -> Result<Self, String> { match s { "json" => Ok(Format::Json), "md" => Ok(Format::Markdown), "pdf" => Ok(Format::Pdf), _ => Err(s.into()) } } }
-pub fn write_reports(_r: &super::Report, _d: &Path, _f: &[Format]) -> Result<Vec<PathBuf>, super::ReportError> { Ok(vec![]) }
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::{markdown, pdf, Report, ReportError};
+
+/// A report file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Pretty-printed JSON, as documented in `docs/report-schema.md`.
+    Json,
+    Markdown,
+    Pdf,
+}
+
+/// A format name that [`Format::from_str`] does not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown report format '{0}'; expected one of json, md, markdown, pdf")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    /// Parses `json`, `md`, `markdown` or `pdf`, ignoring case and surrounding spaces.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Format::Json),
+            "md" | "markdown" => Ok(Format::Markdown),
+            "pdf" => Ok(Format::Pdf),
+            _ => Err(UnknownFormat(text.to_string())),
+        }
+    }
+}
+
+impl Format {
+    /// Returns the file name the format is written under, such as `report.md`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Json => "report.json",
+            Format::Markdown => "report.md",
+            Format::Pdf => "report.pdf",
+        }
+    }
+
+    /// Renders the report in this format.
+    pub fn render(self, report: &Report) -> Result<Vec<u8>, ReportError> {
+        match self {
+            Format::Json => {
+                let mut json = serde_json::to_vec_pretty(report)?;
+                json.push(b'\n');
+                Ok(json)
+            }
+            Format::Markdown => Ok(markdown::render(report).into_bytes()),
+            Format::Pdf => pdf::render(report),
+        }
+    }
+}
+
+/// Writes the report in each format (duplicates once) into `dir`, creating
+/// it if needed, and returns the paths written in the order of `formats`.
+///
+/// Every format is rendered before any file is written, so a rendering error
+/// leaves the folder unchanged. A write error can leave the formats written
+/// before it in place.
+pub fn write_reports(
+    report: &Report,
+    dir: &Path,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut unique: Vec<Format> = Vec::with_capacity(formats.len());
+    for format in formats {
+        if !unique.contains(format) {
+            unique.push(*format);
+        }
+    }
+
+    let mut rendered = Vec::with_capacity(unique.len());
+    for format in unique {
+        rendered.push((format, format.render(report)?));
+    }
+
+    fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
+    let mut paths = Vec::with_capacity(rendered.len());
+    for (format, bytes) in rendered {
+        let path = dir.join(format.file_name());
+        write_atomically(&path, &bytes)?;
+        paths.push(path);
+    }
+    sync_dir(dir)?;
+    Ok(paths)
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> ReportError {
+    ReportError::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A temporary file that is removed on drop unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    persisted: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.persisted {
+            // The write already failed; a leftover temporary file is the lesser problem.
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a synced temporary file in the same folder.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let mut temp = TempFile {
+        path: temp_path(path),
+        persisted: false,
+    };
+    let mut file: File = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp.path)
+        .map_err(|source| write_error(&temp.path, source))?;
+    file.write_all(bytes)
+        .map_err(|source| write_error(&temp.path, source))?;
+    file.sync_all()
+        .map_err(|source| write_error(&temp.path, source))?;
+    drop(file);
+
+    fs::rename(&temp.path, path).map_err(|source| write_error(path, source))?;
+    temp.persisted = true;
+    Ok(())
+}
+
+/// Returns a hidden sibling name, such as `.report.md.4711-1702191346123456.tmp`.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    path.with_file_name(format!(".{name}.{}-{nanos}.tmp", std::process::id()))
+}
+
+/// Syncs the folder so the renames survive a crash; only Unix can open a folder for this.
+fn sync_dir(dir: &Path) -> Result<(), ReportError> {
+    if cfg!(unix) {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| write_error(dir, source))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn format_names_parse() {
+        assert_eq!("json".parse::<Format>(), Ok(Format::Json));
+        assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
+        assert_eq!("Markdown".parse::<Format>(), Ok(Format::Markdown));
+        assert_eq!(" PDF ".parse::<Format>(), Ok(Format::Pdf));
+    }
+
+    #[test]
+    fn unknown_format_lists_accepted() {
+        let err = "html".parse::<Format>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown report format 'html'; expected one of json, md, markdown, pdf"
+        );
+    }
+
+    #[test]
+    fn all_formats_written() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("incidents").join("inv-1");
+        let report = sample::report();
+        let formats = [Format::Json, Format::Markdown, Format::Pdf];
+        let paths = write_reports(&report, &dir, &formats).unwrap();
+
+        let expected: Vec<PathBuf> = ["report.json", "report.md", "report.pdf"]
+            .iter()
+            .map(|n| dir.join(n))
+            .collect();
+        assert_eq!(paths, expected);
+        assert_eq!(entries(&dir), ["report.json", "report.md", "report.pdf"]);
+
+        let json = fs::read_to_string(dir.join("report.json")).unwrap();
+        let parsed: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed, report);
+        assert!(
+            json.starts_with("{\n  \"schema_version\""),
+            "not pretty: {json:.40}"
+        );
+
+        let md = fs::read_to_string(dir.join("report.md")).unwrap();
+        assert_eq!(md, markdown::render(&report));
+
+        let pdf = fs::read(dir.join("report.pdf")).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn duplicate_formats_written_once() {
+        let temp = tempfile::tempdir().unwrap();
+        let formats = [Format::Markdown, Format::Json, Format::Markdown];
+        let paths = write_reports(&sample::report(), temp.path(), &formats).unwrap();
+        assert_eq!(
+            paths,
+            [
+                temp.path().join("report.md"),
+                temp.path().join("report.json")
+            ]
+        );
+    }
+
+    #[test]
+    fn rewrite_replaces_old_report() {
+        let temp = tempfile::tempdir().unwrap();
+        fs::write(temp.path().join("report.md"), "old report").unwrap();
+        write_reports(&sample::report(), temp.path(), &[Format::Markdown]).unwrap();
+        let md = fs::read_to_string(temp.path().join("report.md")).unwrap();
+        assert!(md.starts_with("# SSH Brute Force Detected"), "{md:.40}");
+        assert_eq!(entries(temp.path()), ["report.md"]);
+    }
+
+    #[test]
+    fn failed_rename_leaves_no_temp() {
+        let temp = tempfile::tempdir().unwrap();
+        // A non-empty folder under the final name makes the rename fail after the write.
+        let blocker = temp.path().join("report.md");
+        fs::create_dir(&blocker).unwrap();
+        fs::write(blocker.join("keep"), "x").unwrap();
+
+        let err = write_reports(&sample::report(), temp.path(), &[Format::Markdown]).unwrap_err();
+        assert!(matches!(&err, ReportError::Write { path, .. } if path.ends_with("report.md")));
+        assert_eq!(entries(temp.path()), ["report.md"]);
+        assert_eq!(entries(&blocker), ["keep"]);
+    }
+}

@@ -1,0 +1,256 @@
+use super::*;
+use crate::analysis::Severity;
+use crate::event::Value;
+use crate::report::sample;
+
+fn sample_markdown() -> String {
+    render(&sample::report())
+}
+
+/// Counts `|` characters that are not escaped with a backslash.
+fn unescaped_pipes(line: &str) -> usize {
+    let mut count = 0;
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => count += 1,
+            _ => escaped = false,
+        }
+    }
+    count
+}
+
+fn empty_report() -> Report {
+    let mut report = sample::report();
+    report.summary.clear();
+    report.severity = Severity {
+        reasons: Vec::new(),
+        ..report.severity
+    };
+    report.timeline.clear();
+    report.techniques.clear();
+    report.indicators.clear();
+    report.affected = Default::default();
+    report.findings.clear();
+    report.remediation.clear();
+    report.evidence.clear();
+    report.steps.clear();
+    report.notices.clear();
+    report
+}
+
+#[test]
+fn title_names_alert_and_level() {
+    let md = sample_markdown();
+    assert_eq!(
+        md.lines().next(),
+        Some("# SSH Brute Force Detected — CRITICAL")
+    );
+}
+
+#[test]
+fn sections_appear_in_order() {
+    let md = sample_markdown();
+    let expected = [
+        "## Summary",
+        "## Severity",
+        "## Confidence",
+        "## Attack-chain timeline",
+        "## ATT&CK techniques",
+        "## Indicators",
+        "## Affected hosts, accounts and addresses",
+        "## Findings",
+        "## Remediation",
+        "## Evidence appendix",
+        "## Investigation steps",
+        "## Notices",
+    ];
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(headings, expected);
+}
+
+#[test]
+fn metadata_table_lists_ids() {
+    let md = sample_markdown();
+    assert!(
+        md.contains("| Report ID | inv-20231210-0655-7f3a |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Generated at | 2023-12-10T09:30:02Z |"),
+        "{md}"
+    );
+    assert!(md.contains("| Alert class | SSH brute force |"), "{md}");
+    assert!(md.contains("| Planner | playbook |"), "{md}");
+}
+
+#[test]
+fn timeline_row_has_utc_time() {
+    let md = sample_markdown();
+    // START is 1702191346 s: 2023-12-10 06:55:46 UTC.
+    let row = "| 2023-12-10T06:55:46Z | gacrux.i-0920036c8ca91e501 | First failed SSH login \
+               from 5.101.40.81 (user root) (credential-access) | T1110.001 | E1 |";
+    assert!(md.contains(row), "{md}");
+    // 2,834 s after START is 07:43:00 UTC.
+    assert!(md.contains("| 2023-12-10T07:43:00Z |"), "{md}");
+}
+
+#[test]
+fn technique_row_has_counts() {
+    let md = sample_markdown();
+    let row = "| T1110.001 | Brute Force: Password Guessing | credential-access | 1,208 | \
+               SSH Failed Password Burst | E1 |";
+    assert!(md.contains(row), "{md}");
+}
+
+#[test]
+fn indicator_row_has_intel() {
+    let md = sample_markdown();
+    let row = "| 5.101.40.81 | ipv4 | 1,208 | bundled threat-intel file (confidence 90; tags: \
+               ssh-bruteforce, scanner) | E1, E3 |";
+    assert!(md.contains(row), "{md}");
+}
+
+#[test]
+fn remediation_lists_immediate_first() {
+    let md = sample_markdown();
+    let immediate = md.find("### Immediate steps").expect("immediate heading");
+    let mitigations = md.find("### Mitigations").expect("mitigations heading");
+    assert!(immediate < mitigations);
+    assert!(
+        md.contains("1. **Block 5.101.40.81 and 91.207.175.249 at the firewall**"),
+        "{md}"
+    );
+    assert!(md.contains("2. **Reset the ec2-user password"), "{md}");
+    assert!(
+        md.contains("- **M1032:** **Require multi-factor authentication for SSH**"),
+        "{md}"
+    );
+    assert!(md.contains("Techniques: T1110.001, T1078."), "{md}");
+}
+
+#[test]
+fn evidence_shows_query_and_failure() {
+    let md = sample_markdown();
+    assert!(
+        md.contains("```spl\nsearch sourcetype=linux_secure \"Failed password\""),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Status:** failed: no events with sourcetype vpc\\_flow"),
+        "{md}"
+    );
+    assert!(md.contains("**Results:** 1,208"), "{md}");
+    assert!(md.contains("Sample rows (2 of 2):"), "{md}");
+    assert!(
+        md.contains("| 2023-12-10T06:55:46Z | gacrux.i-0920036c8ca91e501 | Dec 10"),
+        "{md}"
+    );
+}
+
+#[test]
+fn log_content_cannot_add_structure() {
+    let mut report = sample::report();
+    let raw = "sshd: x\n# Fake heading\n| col | col |\r\n- item <img src=x> [a](http://b)";
+    report.evidence[0].samples[0].insert("_raw".into(), Value::from(raw));
+    report.affected.accounts.push("# root".into());
+    let md = render(&report);
+
+    assert!(!md.lines().any(|l| l.starts_with("# Fake")), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("| col")), "{md}");
+    assert!(md.contains("\\<img src=x\\>"), "{md}");
+    assert!(!md.replace("\\<", "").contains('<'), "{md}");
+    assert!(md.contains("\\[a\\](http://b)"), "{md}");
+    assert!(md.contains("\\# root"), "{md}");
+    let sample_row = md
+        .lines()
+        .find(|l| l.contains("Fake heading"))
+        .expect("sample row is rendered");
+    assert_eq!(unescaped_pipes(sample_row), 4, "{sample_row}");
+}
+
+#[test]
+fn alert_name_is_escaped_in_title() {
+    let mut report = sample::report();
+    report.alert.search_name = Some("1. *bold* <b>x</b>\n## Injected".into());
+    let md = render(&report);
+    let title = md.lines().next().unwrap();
+    assert!(
+        title.starts_with("# 1\\. \\*bold\\* \\<b\\>x\\</b\\>"),
+        "{title}"
+    );
+    assert!(!md.lines().any(|l| l.starts_with("## Injected")), "{md}");
+}
+
+#[test]
+fn backticks_in_query_lengthen_fence() {
+    let mut report = sample::report();
+    report.evidence[0].query = "search x=\"```\"\n# not a heading".into();
+    let md = render(&report);
+    assert!(
+        md.contains("````spl\nsearch x=\"```\"\n# not a heading\n````"),
+        "{md}"
+    );
+}
+
+#[test]
+fn long_raw_is_truncated() {
+    let mut report = sample::report();
+    report.evidence[0].samples[0].insert("_raw".into(), Value::from("é".repeat(500)));
+    let md = render(&report);
+    let expected = format!("| {}… |", "é".repeat(200));
+    assert!(md.contains(&expected), "{md}");
+    assert!(!md.contains(&"é".repeat(201)), "{md}");
+}
+
+#[test]
+fn samples_without_raw_are_json() {
+    let mut report = sample::report();
+    let mut row = Row::new();
+    row.insert("dest".into(), Value::from("203.0.113.9"));
+    row.insert("count".into(), Value::from("12"));
+    report.evidence[0].samples = vec![row];
+    let md = render(&report);
+    assert!(
+        md.contains("```json\n{\"dest\":\"203.0.113.9\",\"count\":\"12\"}\n```"),
+        "{md}"
+    );
+}
+
+#[test]
+fn empty_sections_say_so() {
+    let md = render(&empty_report());
+    let expected = [
+        "No summary was written.",
+        "No severity reasons were recorded.",
+        "The timeline is empty: no events were placed on it.",
+        "No ATT&CK techniques were mapped.",
+        "No indicators were extracted from the evidence.",
+        "**Hosts:** none",
+        "No findings were drawn from the evidence.",
+        "No remediation steps were proposed.",
+        "No queries ran.",
+        "No investigation steps were recorded.",
+        "No notices.",
+    ];
+    for text in expected {
+        assert!(md.contains(text), "missing {text:?} in:\n{md}");
+    }
+}
+
+#[test]
+fn addresses_are_not_escaped_as_lists() {
+    assert_eq!(inline("5.101.40.81"), "5.101.40.81");
+    assert_eq!(inline("1. item"), "1\\. item");
+    assert_eq!(inline("2)"), "2\\)");
+    assert_eq!(inline("- item"), "\\- item");
+}
+
+#[test]
+fn digits_are_grouped() {
+    assert_eq!(group_digits(0), "0");
+    assert_eq!(group_digits(999), "999");
+    assert_eq!(group_digits(1_208), "1,208");
+    assert_eq!(group_digits(1_234_567), "1,234,567");
+}
