@@ -212,9 +212,7 @@ impl Entities {
         for (name, value) in row {
             let name = name.as_str();
             for text in value.iter().map(str::trim).filter(|t| !t.is_empty() && *t != "-") {
-                if HOST_FIELDS.contains(&name) {
-                    entities.add_host_or_ip(text);
-                } else if ADDRESS_FIELDS.contains(&name) {
+                if HOST_FIELDS.contains(&name) || ADDRESS_FIELDS.contains(&name) {
                     entities.add_host_or_ip(text);
                 } else if USER_FIELDS.contains(&name) {
                     entities.users.insert(text.to_string());
