@@ -123,7 +123,7 @@ class Record:
 
 
 def write_lines(path: Path, records: list[Record]) -> None:
-    """Writes records sorted by time; ties keep their generation order."""
+    """Writes records sorted by time, keeping generation order for equal times."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ordered = sorted(records, key=lambda r: r.time)
     with path.open("w", encoding="utf-8", newline="\n") as out:
@@ -133,7 +133,7 @@ def write_lines(path: Path, records: list[Record]) -> None:
 
 def splunk_json(t: datetime, raw: str, host: str, source: str, sourcetype: str,
                 fields: dict) -> Record:
-    """Builds one Splunk JSON-lines export row; every field value is a string."""
+    """Builds one Splunk JSON-lines export row, with every field value as a string."""
     row = {
         "_time": splunk_time(t),
         "_raw": raw,
@@ -162,7 +162,7 @@ class Pids:
 # gacrux: /var/log/secure
 
 
-# Accounts that exist on gacrux; the rest make sshd log "Invalid user".
+# Accounts that exist on gacrux. sshd logs "Invalid user" for any other name.
 GACRUX_ACCOUNTS = {"root", "ec2-user", "postgres", "deploy", "jmartin"}
 # The attacker's wordlist of account names, with how often each is tried.
 SSH_TARGETS = [
@@ -195,7 +195,7 @@ def brute_force_connection(log: SecureLog, start: datetime, user: str, attempts:
     pid = log.pids.next()
     port = rng.randint(32768, 60999)
     valid = user in GACRUX_ACCOUNTS
-    who = user if valid else f"invalid user {user}"
+    account_label = user if valid else f"invalid user {user}"
     t = start
     if not valid:
         log.add(t, "sshd", pid, f"Invalid user {user} from {SSH_ATTACKER} port {port}")
@@ -209,21 +209,21 @@ def brute_force_connection(log: SecureLog, start: datetime, user: str, attempts:
             log.add(t, "sshd", pid, "pam_unix(sshd:auth): authentication failure; logname= "
                     f"uid=0 euid=0 tty=ssh ruser= rhost={SSH_ATTACKER}{suffix}")
         t = log.jitter(t, 1.6, 3.2)
-        log.add(t, "sshd", pid, f"Failed password for {who} from {SSH_ATTACKER} port {port} ssh2")
+        log.add(t, "sshd", pid, f"Failed password for {account_label} from {SSH_ATTACKER} port {port} ssh2")
         facts["failed"].append((t, user, log.records[-1]))
     t = log.jitter(t, 0.1, 0.9)
     if attempts == 6:
-        log.add(t, "sshd", pid, f"error: maximum authentication attempts exceeded for {who} "
+        log.add(t, "sshd", pid, f"error: maximum authentication attempts exceeded for {account_label} "
                 f"from {SSH_ATTACKER} port {port} ssh2 [preauth]")
-        log.add(t, "sshd", pid, f"Disconnecting {'authenticating user ' + user if valid else who}"
+        log.add(t, "sshd", pid, f"Disconnecting {'authenticating user ' + user if valid else account_label}"
                 f" {SSH_ATTACKER} port {port}: Too many authentication failures [preauth]")
     elif rng.random() < 0.7:
         log.add(t, "sshd", pid, f"Received disconnect from {SSH_ATTACKER} port {port}:11: "
                 "Bye Bye [preauth]")
-        label = f"authenticating user {user}" if valid else who
+        label = f"authenticating user {user}" if valid else account_label
         log.add(t, "sshd", pid, f"Disconnected from {label} {SSH_ATTACKER} port {port} [preauth]")
     else:
-        label = f"authenticating user {user}" if valid else who
+        label = f"authenticating user {user}" if valid else account_label
         log.add(t, "sshd", pid, f"Connection closed by {label} {SSH_ATTACKER} port {port} [preauth]")
     if attempts > 1 and attempts < 6:
         suffix = f"  user={user}" if valid else ""
@@ -251,7 +251,7 @@ def gen_brute_force(log: SecureLog) -> dict:
 
 def session_lines(log: SecureLog, start: datetime, user: str, src: str, method: str,
                   minutes: float, sudo_commands: list[str]) -> datetime:
-    """Writes a complete interactive SSH session; returns its end time."""
+    """Writes a complete interactive SSH session and returns its end time."""
     rng = log.rng
     pid = log.pids.next()
     port = rng.randint(32768, 60999)
@@ -353,8 +353,8 @@ def gen_cron_persistence(log: SecureLog) -> list[datetime]:
 
 
 # Each typed command: (seconds after 09:53:00, command line, image, techniques).
-# `history -c` is a shell builtin and the crontab line is a pipeline; both are
-# recorded with the shell as the image (see demo/evidence/README.md).
+# `history -c` is a shell builtin and the crontab line is a pipeline, so no single
+# exec matches them. Both are recorded with the shell as the image.
 RECON_COMMANDS = [
     (4.1, "whoami", "/usr/bin/whoami", ["T1033"]),
     (9.8, "id", "/usr/bin/id", ["T1033"]),
@@ -406,7 +406,7 @@ def gen_processes(rng: random.Random, login: datetime, cron_runs: list[datetime]
 
 
 def benign_processes(rng: random.Random, pids: Pids) -> list[Record]:
-    """Hourly run-parts, the daily logrotate and a few admin commands."""
+    """Builds hourly run-parts, the daily logrotate and a few admin commands."""
     records = []
     for hour in range(12):
         t = at(hour, 1, rng.uniform(0.5, 2.5))
@@ -452,7 +452,7 @@ def stream_record(t: datetime, host: str, sourcetype: str, raw_fields: dict,
 
 def tcp_flow(t: datetime, host: str, src_ip: str, src_port: int, dest_ip: str, dest_port: int,
              bytes_in: int, bytes_out: int, app: str, duration: float) -> Record:
-    """One TCP flow; bytes_out counts bytes sent by src_ip, bytes_in bytes it received."""
+    """Builds a TCP flow, where bytes_out counts bytes sent by src_ip and bytes_in received."""
     raw_fields = {
         "src_ip": src_ip, "src_port": src_port, "dest_ip": dest_ip, "dest_port": dest_port,
         "bytes_in": bytes_in, "bytes_out": bytes_out, "bytes": bytes_in + bytes_out,
@@ -577,7 +577,7 @@ def gen_dns_background(rng: random.Random) -> list[Record]:
 
 WIN_BAD_PASSWORD = "0xC000006A"
 WIN_NO_SUCH_USER = "0xC0000064"
-# Accounts the attacker tried, with attempt counts; True when the account exists.
+# Accounts the attacker tried, with attempt counts and whether the account exists.
 WIN_TARGETS = [
     ("Administrator", 40, True), ("admin", 25, False), ("svc_backup", 25, True),
     ("jsmith", 20, True), ("backup", 10, False), ("test", 10, False),
@@ -692,7 +692,7 @@ def gen_windows(rng: random.Random) -> dict:
 
 
 def windows_background(rng: random.Random) -> list[WinEvent]:
-    """Ordinary logons, and one user who mistypes a password twice."""
+    """Builds ordinary logons, and one user who mistypes a password twice."""
     users = [("svc_sql", "10.0.1.21", "SQL01", 3), ("jsmith", "10.0.1.40", "WS-JSMITH", 3),
              ("mwong", "10.0.1.52", "WS-MWONG", 3), ("backup_agent", "10.0.1.60", "BKP01", 3),
              ("jsmith", "10.0.1.40", "WS-JSMITH", 10)]
@@ -760,7 +760,7 @@ TRAVERSAL_TEMPLATES = [
 
 def http_request(t: datetime, src_ip: str, method: str, path: str, query: str, status: int,
                  agent: str, bytes_in: int, bytes_out: int, rng: random.Random) -> Record:
-    """One HTTP transaction; bytes_out counts the request, bytes_in the response."""
+    """Builds an HTTP transaction, where bytes_out counts the request and bytes_in the response."""
     url = f"http://{SITE}{path}" + (f"?{query}" if query else "")
     raw_fields = {
         "src_ip": src_ip, "src_port": rng.randint(32768, 60999), "dest_ip": BREWERTALK_IP,
@@ -772,14 +772,16 @@ def http_request(t: datetime, src_ip: str, method: str, path: str, query: str, s
 
 
 def attack_status(category: str, rng: random.Random) -> int:
+    """Draws a response status: sqli mostly 500 or 403, the rest mostly 403 or 404."""
+    # Cumulative probabilities, then the status of each band and of the remainder.
+    bands = {"sqli": ([0.45, 0.9], [500, 403], 200), "xss": ([0.85], [403], 200),
+             "traversal": ([0.6], [403], 404), "probe": ([0.85], [404], 403)}
+    limits, statuses, remainder = bands[category]
     roll = rng.random()
-    if category == "sqli":
-        return 500 if roll < 0.45 else 403 if roll < 0.9 else 200
-    if category == "xss":
-        return 403 if roll < 0.85 else 200
-    if category == "traversal":
-        return 403 if roll < 0.6 else 404
-    return 404 if roll < 0.85 else 403
+    for limit, status in zip(limits, statuses):
+        if roll < limit:
+            return status
+    return remainder
 
 
 def gen_web_attack(rng: random.Random) -> dict:
@@ -827,7 +829,12 @@ def gen_web_background(rng: random.Random) -> list[Record]:
         path, query = rng.choice(pages)
         query = query.format(n=rng.randint(1, 60))
         roll = rng.random()
-        status = 404 if path == "/favicon.ico" else 304 if roll < 0.15 else 200
+        if path == "/favicon.ico":
+            status = 404
+        elif roll < 0.15:
+            status = 304
+        else:
+            status = 200
         bytes_in = rng.randint(4_000, 60_000) if status == 200 else rng.randint(200, 600)
         bytes_out = 350 + len(path) + len(query) + len(agent)
         method = "POST" if path == "/search.php" and roll > 0.8 else "GET"
@@ -903,7 +910,7 @@ def alert_payload(spec: AlertSpec, sourcetype: str, bucket: int, rng: random.Ran
 
 
 def linux_secure_fields(record: Record) -> dict:
-    """The fields the SSH saved search's `rex` extracts from a secure line."""
+    """Extracts the fields that the SSH saved search's `rex` takes from a secure line."""
     match = re.search(r"for (?:invalid user )?(\S+) from (\S+) port (\d+)", record.line)
     return {"_raw": record.line, "host": GACRUX, "source": "/var/log/secure",
             "sourcetype": "linux_secure", "index": "main", "user": match.group(1),
@@ -923,6 +930,7 @@ def build_alerts(rng: random.Random, parts: dict) -> dict:
     last_c2 = max(connections, key=lambda r: r.time)
     miner_records = mining["records"]
     attack_win = [r for r in win["records"] if r.fields["Source_Network_Address"] == WIN_ATTACKER]
+
     specs = [
         AlertSpec("ssh_brute_force", "SSH Brute Force Detected", at(9, 50), at(8, 50), 1731,
                   ssh_record, {"count": len(ssh["failed"]),
@@ -940,6 +948,7 @@ def build_alerts(rng: random.Random, parts: dict) -> dict:
         AlertSpec("web_attack", "Suspicious Web Request Detected", at(18, 35), at(17, 35), 3561,
                   web["records"][-1], {"count": len(web["records"])}),
     ]
+
     phase_times = {
         "ssh_brute_force": [t for t, _, _ in ssh["failed"]],
         "suspicious_outbound": [r.time for r in connections],
@@ -950,6 +959,7 @@ def build_alerts(rng: random.Random, parts: dict) -> dict:
     sourcetypes = {"ssh_brute_force": "linux_secure", "suspicious_outbound": "stream:tcp",
                    "cryptomining": "stream:dns", "windows_auth_failure": "WinEventLog:Security",
                    "web_attack": "stream:http"}
+
     alerts = {}
     for bucket, spec in enumerate(specs, start=38):
         if not in_window(phase_times[spec.key], spec.earliest, spec.scheduled):
