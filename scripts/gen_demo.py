@@ -1148,8 +1148,11 @@ def story_markdown(story: dict) -> str:
         "# The demo's ground truth",
         "",
         "`scripts/gen_demo.py` writes this file and `story.json` while it generates the",
-        "evidence, from its own records of what it wrote; no Argus code computes them. Every",
-        "count below is also re-counted from the written files by the script's self-check.",
+        "evidence, from its own records of what it wrote; no Argus code computes them. Its",
+        "self-check re-reads the written files and re-counts each part's main numbers (failures",
+        "and accounts, commands, connections and bytes, lookups, logon failures by account and",
+        "sub status, requests by pattern and status, and each alert's count) with plain string",
+        "tests before it exits.",
         "Times are UTC on 2026-08-02.",
         "",
         "## 1. SSH brute force against gacrux (alert `ssh_brute_force.json`)",
@@ -1216,7 +1219,7 @@ def story_markdown(story: dict) -> str:
         + ", ".join(f"{a} ({n})" for a, n in win["failures_by_account"].items()) + ".",
         "- By sub status: "
         + ", ".join(f"{s} ({n})" for s, n in win["failures_by_sub_status"].items())
-        + " (0xC000006A: bad password for an existing account; 0xC0000064: no such user).",
+        + ". 0xC000006A means a bad password for an existing account, 0xC0000064 no such user.",
         "",
         "## 6. Web attack on brewertalk (alert `web_attack.json`)",
         "",
@@ -1263,8 +1266,9 @@ def story_markdown(story: dict) -> str:
 
 
 def write_json(path: Path, value) -> None:
+    """Writes one JSON document on one line, as Splunk's webhook sends its body."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(value, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def generate(root: Path) -> dict:
@@ -1372,6 +1376,8 @@ def check_secure(path: Path, story: dict, check: Check) -> None:
     check.equal("intruder login", login_words[:1] + login_words[3:6],
                 [ssh["login"]["time"][:26] + "+00:00", "Accepted", "password", "for"])
     check.equal("intruder account", login_words[6:7], [ssh["login"]["user"]])
+    invalid = [line for line in lines if "Invalid user " in line and attacker in line]
+    check.equal("invalid user lines", len(invalid), ssh["invalid_user_line_count"])
     other_failed = [line for line in lines if "Failed password" in line and attacker not in line]
     check.equal("benign failed passwords", len(other_failed),
                 ssh["benign_failed_password_count"])
@@ -1435,6 +1441,16 @@ def check_windows(path: Path, story: dict, check: Check) -> None:
                 win["failure_count"])
     check.equal("accounts tried on hildegard", sorted({r["Account_Name"] for r in failures}),
                 win["accounts"])
+    sub_statuses = {}
+    for row in failures:
+        code = row["_raw"].split("Sub Status:\t\t", 1)[1].split("\n", 1)[0]
+        sub_statuses[code] = sub_statuses.get(code, 0) + 1
+    check.equal("4625 by sub status", dict(sorted(sub_statuses.items())),
+                win["failures_by_sub_status"])
+    per_account = {}
+    for row in failures:
+        per_account[row["Account_Name"]] = per_account.get(row["Account_Name"], 0) + 1
+    check.equal("4625 by account", dict(sorted(per_account.items())), win["failures_by_account"])
     successes = [r for r in rows if r["EventCode"] == "4624"
                  and r["Source_Network_Address"] == WIN_ATTACKER]
     check.equal("4624 from attacker", len(successes), 0)
@@ -1460,6 +1476,10 @@ def check_web(path: Path, story: dict, check: Check) -> None:
     for row in attack:
         patterns[web_pattern(row)] = patterns.get(web_pattern(row), 0) + 1
     check.equal("web attack patterns", dict(sorted(patterns.items())), web["requests_by_pattern"])
+    statuses = {}
+    for row in attack:
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+    check.equal("web attack statuses", dict(sorted(statuses.items())), web["requests_by_status"])
     scanners = [r for r in rows if "sqlmap" in r["http_user_agent"]
                 or "Nikto" in r["http_user_agent"]]
     check.equal("scanner requests from other addresses",
@@ -1496,6 +1516,8 @@ def self_check(root: Path, story: dict) -> list[str]:
     check_windows(evidence / "windows" / "hildegard_security.json", story, check)
     check_web(evidence / "network" / "stream_http.json", story, check)
     check_alerts(root, story, check)
+    for path in sorted((root / "demo").rglob("*.json")):
+        read_json_lines(path, check)
     return check.failures
 
 
