@@ -195,7 +195,11 @@ def brute_force_connection(log: SecureLog, start: datetime, user: str, attempts:
     pid = log.pids.next()
     port = rng.randint(32768, 60999)
     valid = user in GACRUX_ACCOUNTS
+    # sshd names an existing account as "authenticating user X" once it ends a
+    # connection, and an unknown one as "invalid user X" throughout.
     account_label = user if valid else f"invalid user {user}"
+    closing_label = f"authenticating user {user}" if valid else account_label
+    peer = f"{SSH_ATTACKER} port {port}"
     t = start
     if not valid:
         log.add(t, "sshd", pid, f"Invalid user {user} from {SSH_ATTACKER} port {port}")
@@ -209,22 +213,19 @@ def brute_force_connection(log: SecureLog, start: datetime, user: str, attempts:
             log.add(t, "sshd", pid, "pam_unix(sshd:auth): authentication failure; logname= "
                     f"uid=0 euid=0 tty=ssh ruser= rhost={SSH_ATTACKER}{suffix}")
         t = log.jitter(t, 1.6, 3.2)
-        log.add(t, "sshd", pid, f"Failed password for {account_label} from {SSH_ATTACKER} port {port} ssh2")
+        log.add(t, "sshd", pid, f"Failed password for {account_label} from {peer} ssh2")
         facts["failed"].append((t, user, log.records[-1]))
     t = log.jitter(t, 0.1, 0.9)
     if attempts == 6:
-        log.add(t, "sshd", pid, f"error: maximum authentication attempts exceeded for {account_label} "
-                f"from {SSH_ATTACKER} port {port} ssh2 [preauth]")
-        log.add(t, "sshd", pid, f"Disconnecting {'authenticating user ' + user if valid else account_label}"
-                f" {SSH_ATTACKER} port {port}: Too many authentication failures [preauth]")
+        log.add(t, "sshd", pid, "error: maximum authentication attempts exceeded for "
+                f"{account_label} from {peer} ssh2 [preauth]")
+        log.add(t, "sshd", pid, f"Disconnecting {closing_label} {peer}: "
+                "Too many authentication failures [preauth]")
     elif rng.random() < 0.7:
-        log.add(t, "sshd", pid, f"Received disconnect from {SSH_ATTACKER} port {port}:11: "
-                "Bye Bye [preauth]")
-        label = f"authenticating user {user}" if valid else account_label
-        log.add(t, "sshd", pid, f"Disconnected from {label} {SSH_ATTACKER} port {port} [preauth]")
+        log.add(t, "sshd", pid, f"Received disconnect from {peer}:11: Bye Bye [preauth]")
+        log.add(t, "sshd", pid, f"Disconnected from {closing_label} {peer} [preauth]")
     else:
-        label = f"authenticating user {user}" if valid else account_label
-        log.add(t, "sshd", pid, f"Connection closed by {label} {SSH_ATTACKER} port {port} [preauth]")
+        log.add(t, "sshd", pid, f"Connection closed by {closing_label} {peer} [preauth]")
     if attempts > 1 and attempts < 6:
         suffix = f"  user={user}" if valid else ""
         log.add(t, "sshd", pid, f"PAM {attempts - 1} more authentication failures; logname= "
