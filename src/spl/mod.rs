@@ -26,6 +26,7 @@ mod parser;
 pub mod quote;
 mod stats;
 mod time;
+mod top;
 pub mod token;
 
 use serde::{Deserialize, Serialize};

@@ -287,7 +287,7 @@ mod tests {
         let tokens = tokenize(r#""a \"b\" c\\d \w""#).unwrap();
         assert_eq!(tokens.len(), 1);
         assert_eq!(tokens[0].text, r#"a "b" c\d \w"#);
-        assert_eq!(tokens[0].end, 18);
+        assert_eq!(tokens[0].end, 17);
     }
 
     #[test]
