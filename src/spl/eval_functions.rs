@@ -1,6 +1,6 @@
 //! The built-in functions of `eval` and `where`, evaluated per row.
 
-use super::eval::{cidr_contains, evaluate, format_number, parse_number, Func, Node, Scope, Val};
+use super::eval::{cidr_contains, compare_text, evaluate, format_number, parse_number, Func, Node, Scope, Val};
 
 /// Calls a built-in function; `if`, `case` and `coalesce` evaluate only the
 /// arguments they need.
@@ -24,6 +24,13 @@ pub fn call(func: Func, args: &[Node], scope: &Scope) -> Val {
         }
         Func::Coalesce => {
             args.iter().map(|n| evaluate(n, scope)).find(|v| *v != Val::Null).unwrap_or(Val::Null)
+        }
+        Func::In => {
+            let subject = arg(0).texts();
+            let found = args[1..].iter().flat_map(|n| evaluate(n, scope).texts()).any(|candidate| {
+                subject.iter().any(|s| compare_text(s, &candidate).is_eq())
+            });
+            Val::Bool(found)
         }
         Func::Null => Val::Null,
         Func::True => Val::Bool(true),

@@ -251,6 +251,18 @@ impl Parser {
 
     fn comparison(&mut self) -> Result<Expr, SplError> {
         let left = self.additive()?;
+        let in_list = matches!(self.peek(), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("IN"))
+            && matches!(self.toks.get(self.at + 1), Some(Lexed { tok: Tok::Punct("("), .. }));
+        if in_list {
+            // `x IN (a, b)` is the function call `in(x, a, b)`.
+            let position = self.pos();
+            self.at += 2;
+            let Expr::Call { args, .. } = self.call("in".into(), position)? else {
+                unreachable!("call() returns a call")
+            };
+            let args = std::iter::once(left).chain(args).collect();
+            return Ok(Expr::Call { name: "in".into(), args, position });
+        }
         let op = match self.peek() {
             Some(Tok::Punct("=" | "==")) => BinaryOp::Eq,
             Some(Tok::Punct("!=")) => BinaryOp::Ne,
@@ -391,6 +403,15 @@ mod tests {
         assert_eq!(name, "if");
         assert_eq!(args.len(), 3);
         assert_eq!(position, 6);
+    }
+
+    #[test]
+    fn expr_in_list_is_call() {
+        let Expr::Call { name, args, .. } = parse("user IN (\"a\", \"b\")") else {
+            panic!("expected a call")
+        };
+        assert_eq!(name, "in");
+        assert_eq!(args, vec![Expr::Field("user".into()), Expr::Str("a".into()), Expr::Str("b".into())]);
     }
 
     #[test]

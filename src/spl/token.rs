@@ -178,6 +178,12 @@ impl Lexer<'_> {
         let first = self.peek().map_or(1, char::len_utf8);
         self.pos += first;
         while let Some(c) = self.peek() {
+            // A backslash outside quotes keeps the next character in the word (`\"`).
+            if c == '\\' {
+                self.pos += 1;
+                self.pos += self.peek().map_or(0, char::len_utf8);
+                continue;
+            }
             let ends = c.is_whitespace()
                 || matches!(c, '"' | '`' | '|' | '[' | ']' | '(' | ')' | ',' | '=' | '<' | '>')
                 || (c == '!' && self.rest().starts_with("!="));
@@ -317,6 +323,11 @@ mod tests {
             "a{}.b",
             "*/grant*"
         ]);
+    }
+
+    #[test]
+    fn tokenize_escaped_quote_in_word() {
+        assert_eq!(texts(r#"a=*\"x\":true* b"#), vec!["a", "=", r#"*\"x\":true*"#, "b"]);
     }
 
     #[test]
