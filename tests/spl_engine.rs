@@ -10,8 +10,10 @@ const SECOND: i64 = 1_000_000;
 const NOW: i64 = 1_702_191_400 * SECOND;
 
 fn event(secs: i64, sourcetype: &str, raw: &str, fields: &[(&str, &str)]) -> Event {
-    let fields: IndexMap<String, Value> =
-        fields.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+    let fields: IndexMap<String, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect();
     Event {
         time: secs * SECOND,
         raw: raw.to_string(),
@@ -29,23 +31,66 @@ fn events() -> Vec<Event> {
     let ssh = "linux_secure";
     let web = "access_combined";
     let mut events = vec![
-        event(t0, ssh, "sshd[1]: Failed password for root from 183.62.140.253 port 40000 ssh2",
-            &[("user", "root"), ("src_ip", "183.62.140.253")]),
-        event(t0 + 5, ssh, "sshd[2]: Failed password for admin from 183.62.140.253 port 40001 ssh2",
-            &[("user", "admin"), ("src_ip", "183.62.140.253")]),
-        event(t0 + 10, ssh, "sshd[3]: Failed password for root from 183.62.140.253 port 40002 ssh2",
-            &[("user", "root"), ("src_ip", "183.62.140.253")]),
-        event(t0 + 30, ssh,
+        event(
+            t0,
+            ssh,
+            "sshd[1]: Failed password for root from 183.62.140.253 port 40000 ssh2",
+            &[("user", "root"), ("src_ip", "183.62.140.253")],
+        ),
+        event(
+            t0 + 5,
+            ssh,
+            "sshd[2]: Failed password for admin from 183.62.140.253 port 40001 ssh2",
+            &[("user", "admin"), ("src_ip", "183.62.140.253")],
+        ),
+        event(
+            t0 + 10,
+            ssh,
+            "sshd[3]: Failed password for root from 183.62.140.253 port 40002 ssh2",
+            &[("user", "root"), ("src_ip", "183.62.140.253")],
+        ),
+        event(
+            t0 + 30,
+            ssh,
             "sshd[4]: Failed password for invalid user oracle from 5.101.40.81 port 5000 ssh2",
-            &[("user", "oracle"), ("src_ip", "5.101.40.81")]),
-        event(t0 + 40, ssh, "sshd[5]: Accepted password for bob from 10.0.0.5 port 6000 ssh2",
-            &[("user", "bob"), ("src_ip", "10.0.0.5")]),
-        event(t0 + 41, web, "10.0.0.7 - - \"GET /index.php HTTP/1.1\" 200 1043",
-            &[("clientip", "10.0.0.7"), ("status", "200"), ("bytes", "1043")]),
-        event(t0 + 42, web, "10.0.0.7 - - \"GET /admin HTTP/1.1\" 404 512",
-            &[("clientip", "10.0.0.7"), ("status", "404"), ("bytes", "512")]),
-        event(t0 + 43, web, "192.168.1.20 - - \"POST /login HTTP/1.1\" 500 99",
-            &[("clientip", "192.168.1.20"), ("status", "500"), ("bytes", "99")]),
+            &[("user", "oracle"), ("src_ip", "5.101.40.81")],
+        ),
+        event(
+            t0 + 40,
+            ssh,
+            "sshd[5]: Accepted password for bob from 10.0.0.5 port 6000 ssh2",
+            &[("user", "bob"), ("src_ip", "10.0.0.5")],
+        ),
+        event(
+            t0 + 41,
+            web,
+            "10.0.0.7 - - \"GET /index.php HTTP/1.1\" 200 1043",
+            &[
+                ("clientip", "10.0.0.7"),
+                ("status", "200"),
+                ("bytes", "1043"),
+            ],
+        ),
+        event(
+            t0 + 42,
+            web,
+            "10.0.0.7 - - \"GET /admin HTTP/1.1\" 404 512",
+            &[
+                ("clientip", "10.0.0.7"),
+                ("status", "404"),
+                ("bytes", "512"),
+            ],
+        ),
+        event(
+            t0 + 43,
+            web,
+            "192.168.1.20 - - \"POST /login HTTP/1.1\" 500 99",
+            &[
+                ("clientip", "192.168.1.20"),
+                ("status", "500"),
+                ("bytes", "99"),
+            ],
+        ),
     ];
     events.reverse();
     events
@@ -75,8 +120,14 @@ fn failed_logins_counted_by_user() {
 #[test]
 fn search_results_newest_first() {
     let rows = run("sourcetype=linux_secure Failed");
-    let times: Vec<_> = rows.iter().map(|r| get(r, "_time").unwrap().to_string()).collect();
-    assert_eq!(times, vec!["1702191370", "1702191350", "1702191345", "1702191340"]);
+    let times: Vec<_> = rows
+        .iter()
+        .map(|r| get(r, "_time").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        times,
+        vec!["1702191370", "1702191350", "1702191345", "1702191340"]
+    );
 }
 
 #[test]
@@ -95,11 +146,17 @@ fn eval_where_table_on_web_errors() {
 
 #[test]
 fn stats_dc_values_count() {
-    let rows = run("sourcetype=linux_secure | stats dc(src_ip) as sources values(user) as users count");
+    let rows =
+        run("sourcetype=linux_secure | stats dc(src_ip) as sources values(user) as users count");
     assert_eq!(rows.len(), 1);
     assert_eq!(get(&rows[0], "sources"), Some("3"));
     assert_eq!(get(&rows[0], "count"), Some("5"));
-    let users = Value::Multi(vec!["admin".into(), "bob".into(), "oracle".into(), "root".into()]);
+    let users = Value::Multi(vec![
+        "admin".into(),
+        "bob".into(),
+        "oracle".into(),
+        "root".into(),
+    ]);
     assert_eq!(rows[0].get("users"), Some(&users));
 }
 
@@ -120,10 +177,22 @@ fn not_and_or_combine() {
 
 #[test]
 fn rex_then_stats_by_extracted_ip() {
-    let rows = run(r#"sourcetype=linux_secure | rex "from (?<ip>\d+\.\d+\.\d+\.\d+)" | stats count by ip"#);
-    let pairs: Vec<_> = rows.iter().map(|r| (get(r, "ip").unwrap(), get(r, "count").unwrap())).collect();
+    let rows = run(
+        r#"sourcetype=linux_secure | rex "from (?<ip>\d+\.\d+\.\d+\.\d+)" | stats count by ip"#,
+    );
+    let pairs: Vec<_> = rows
+        .iter()
+        .map(|r| (get(r, "ip").unwrap(), get(r, "count").unwrap()))
+        .collect();
     // Dotted quads are not numbers, so groups sort as text.
-    assert_eq!(pairs, vec![("10.0.0.5", "1"), ("183.62.140.253", "3"), ("5.101.40.81", "1")]);
+    assert_eq!(
+        pairs,
+        vec![
+            ("10.0.0.5", "1"),
+            ("183.62.140.253", "3"),
+            ("5.101.40.81", "1")
+        ]
+    );
 }
 
 #[test]
@@ -165,9 +234,22 @@ fn unsupported_function_named() {
 fn term_search_and_stats_on_many_events_is_fast() {
     let mut many = Vec::with_capacity(100_000);
     for i in 0..100_000i64 {
-        let (word, user) = if i % 10 == 0 { ("Failed", "root") } else { ("Accepted", "bob") };
-        let raw = format!("sshd[{i}]: {word} password for {user} from 10.1.{}.{} port 22", i % 250, i % 200);
-        many.push(event(1_700_000_000 + i, "linux_secure", &raw, &[("user", user)]));
+        let (word, user) = if i % 10 == 0 {
+            ("Failed", "root")
+        } else {
+            ("Accepted", "bob")
+        };
+        let raw = format!(
+            "sshd[{i}]: {word} password for {user} from 10.1.{}.{} port 22",
+            i % 250,
+            i % 200
+        );
+        many.push(event(
+            1_700_000_000 + i,
+            "linux_secure",
+            &raw,
+            &[("user", user)],
+        ));
     }
     let pipeline = spl::parse(r#""failed password" | stats count by user"#).unwrap();
     let started = std::time::Instant::now();
@@ -195,7 +277,9 @@ fn corpus_detections_parse() {
     let mut failures = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let record: serde_json::Value = serde_json::from_str(line).expect("corpus line is JSON");
-        let Some(search) = record["search"].as_str() else { continue };
+        let Some(search) = record["search"].as_str() else {
+            continue;
+        };
         total += 1;
         match spl::parse(search) {
             Ok(pipeline) => {
@@ -214,5 +298,8 @@ fn corpus_detections_parse() {
         eprintln!("  {failure}");
     }
     assert!(total >= 1000, "expected about 1051 searches, found {total}");
-    assert!(parsed * 100 >= total * 95, "only {parsed} of {total} parsed");
+    assert!(
+        parsed * 100 >= total * 95,
+        "only {parsed} of {total} parsed"
+    );
 }

@@ -10,11 +10,17 @@ use super::SplError;
 const SORT_DEFAULT_LIMIT: usize = 10_000;
 
 fn is_name(token: &Token) -> bool {
-    matches!(token.kind, TokenKind::Word | TokenKind::Str | TokenKind::SingleQuoted)
+    matches!(
+        token.kind,
+        TokenKind::Word | TokenKind::Str | TokenKind::SingleQuoted
+    )
 }
 
 fn unexpected(command: &str, token: &Token) -> SplError {
-    SplError::invalid(format!("unexpected '{}' in {command}", token.text), token.start)
+    SplError::invalid(
+        format!("unexpected '{}' in {command}", token.text),
+        token.start,
+    )
 }
 
 /// Reads `name=value` at `tokens[at..]`, returning the name and value.
@@ -33,7 +39,10 @@ fn option_at(tokens: &[Token], at: usize) -> Option<(&str, &Token)> {
 
 fn parse_count(command: &str, token: &Token) -> Result<usize, SplError> {
     token.text.parse().map_err(|_| {
-        let msg = format!("invalid count '{}' for {command}; use a whole number", token.text);
+        let msg = format!(
+            "invalid count '{}' for {command}; use a whole number",
+            token.text
+        );
         SplError::invalid(msg, token.start)
     })
 }
@@ -77,7 +86,10 @@ pub fn stats(tokens: &[Token]) -> Result<Stats, SplError> {
         if token.is_word_ci("by") {
             let by = field_list(&tokens[at + 1..])?;
             if by.is_empty() {
-                return Err(SplError::invalid("stats 'by' needs at least one field", token.start));
+                return Err(SplError::invalid(
+                    "stats 'by' needs at least one field",
+                    token.start,
+                ));
             }
             return finish_stats(aggregations, by, token.start);
         }
@@ -87,7 +99,12 @@ pub fn stats(tokens: &[Token]) -> Result<Stats, SplError> {
         if rename {
             match tokens.get(at + 1) {
                 Some(name) if is_name(name) => aggregation.output = name.text.clone(),
-                _ => return Err(SplError::invalid("missing name after 'as'", tokens[at].start)),
+                _ => {
+                    return Err(SplError::invalid(
+                        "missing name after 'as'",
+                        tokens[at].start,
+                    ))
+                }
             }
             at += 2;
         }
@@ -98,9 +115,15 @@ pub fn stats(tokens: &[Token]) -> Result<Stats, SplError> {
 
 fn finish_stats(aggs: Vec<Aggregation>, by: Vec<String>, pos: usize) -> Result<Stats, SplError> {
     if aggs.is_empty() {
-        return Err(SplError::invalid("stats needs at least one function such as count", pos));
+        return Err(SplError::invalid(
+            "stats needs at least one function such as count",
+            pos,
+        ));
     }
-    Ok(Stats { aggregations: aggs, by })
+    Ok(Stats {
+        aggregations: aggs,
+        by,
+    })
 }
 
 /// Reads `name` or `name(field)` at `tokens[at]`; returns the next index.
@@ -111,16 +134,34 @@ fn aggregation_at(tokens: &[Token], at: usize) -> Result<(Aggregation, usize), S
     }
     let function = token.text.to_ascii_lowercase();
     let position = token.start;
-    let has_call = tokens.get(at + 1).is_some_and(|t| t.kind == TokenKind::LParen);
+    let has_call = tokens
+        .get(at + 1)
+        .is_some_and(|t| t.kind == TokenKind::LParen);
     if !has_call {
         let output = token.text.clone();
-        return Ok((Aggregation { function, field: None, output, position }, at + 1));
+        return Ok((
+            Aggregation {
+                function,
+                field: None,
+                output,
+                position,
+            },
+            at + 1,
+        ));
     }
     match (tokens.get(at + 2), tokens.get(at + 3)) {
         (Some(field), Some(close)) if is_name(field) && close.kind == TokenKind::RParen => {
             let output = format!("{}({})", token.text, field.text);
             let field = Some(field.text.clone());
-            Ok((Aggregation { function, field, output, position }, at + 4))
+            Ok((
+                Aggregation {
+                    function,
+                    field,
+                    output,
+                    position,
+                },
+                at + 4,
+            ))
         }
         _ => {
             let msg = format!(
@@ -139,7 +180,10 @@ pub fn sort(tokens: &[Token]) -> Result<Sort, SplError> {
     let mut keys = Vec::new();
     let mut at = 0;
     let mut pending_descending = None;
-    if let Some(first) = tokens.first().filter(|t| t.text.bytes().all(|b| b.is_ascii_digit())) {
+    if let Some(first) = tokens
+        .first()
+        .filter(|t| t.text.bytes().all(|b| b.is_ascii_digit()))
+    {
         let count = parse_count("sort", first)?;
         limit = (count > 0).then_some(count);
         at = 1;
@@ -158,8 +202,11 @@ pub fn sort(tokens: &[Token]) -> Result<Sort, SplError> {
                 pending_descending = Some(token.text == "-");
                 continue;
             }
-            TokenKind::Word if at == tokens.len() && matches!(token.text.as_str(), "d" | "desc") => {
-                keys.iter_mut().for_each(|k: &mut SortKey| k.descending = !k.descending);
+            TokenKind::Word
+                if at == tokens.len() && matches!(token.text.as_str(), "d" | "desc") =>
+            {
+                keys.iter_mut()
+                    .for_each(|k: &mut SortKey| k.descending = !k.descending);
                 continue;
             }
             _ if !is_name(token) => return Err(unexpected("sort", token)),
@@ -193,17 +240,30 @@ fn sort_key(tokens: &[Token], at: usize, sign: Option<bool>) -> Result<(SortKey,
         "auto" | "ip" => Some(SortOrder::Auto),
         _ => None,
     };
-    let wrapped = tokens.get(at + 1).is_some_and(|t| t.kind == TokenKind::LParen);
+    let wrapped = tokens
+        .get(at + 1)
+        .is_some_and(|t| t.kind == TokenKind::LParen);
     if let (Some(order), true) = (order, wrapped) {
         return match (tokens.get(at + 2), tokens.get(at + 3)) {
             (Some(field), Some(close)) if is_name(field) && close.kind == TokenKind::RParen => {
-                let key = SortKey { field: field.text.clone(), descending, order };
+                let key = SortKey {
+                    field: field.text.clone(),
+                    descending,
+                    order,
+                };
                 Ok((key, at + 4))
             }
-            _ => Err(SplError::invalid(format!("expected {text}(field) in sort"), token.start)),
+            _ => Err(SplError::invalid(
+                format!("expected {text}(field) in sort"),
+                token.start,
+            )),
         };
     }
-    let key = SortKey { field: text.to_string(), descending, order: SortOrder::Auto };
+    let key = SortKey {
+        field: text.to_string(),
+        descending,
+        order: SortOrder::Auto,
+    };
     Ok((key, at + 1))
 }
 
@@ -252,7 +312,11 @@ pub fn dedup(tokens: &[Token]) -> Result<Dedup, SplError> {
     if names.is_empty() {
         return Err(SplError::invalid("dedup needs at least one field", 0));
     }
-    Ok(Dedup { count, fields: names, keep_empty })
+    Ok(Dedup {
+        count,
+        fields: names,
+        keep_empty,
+    })
 }
 
 /// Parses `rex [field=F] [max_match=N] "regex"`.
@@ -267,7 +331,8 @@ pub fn rex(tokens: &[Token]) -> Result<Rex, SplError> {
                 "field" => field = value.text.clone(),
                 "max_match" => max_match = parse_count("rex max_match", value)?,
                 _ => {
-                    let msg = format!("rex option '{name}' is not supported; use field or max_match");
+                    let msg =
+                        format!("rex option '{name}' is not supported; use field or max_match");
                     return Err(SplError::invalid(msg, token.start));
                 }
             }
@@ -281,9 +346,17 @@ pub fn rex(tokens: &[Token]) -> Result<Rex, SplError> {
         at += 1;
     }
     let Some((regex, position)) = regex else {
-        return Err(SplError::invalid("rex needs a regular expression in double quotes", 0));
+        return Err(SplError::invalid(
+            "rex needs a regular expression in double quotes",
+            0,
+        ));
     };
-    Ok(Rex { field, regex, max_match, position })
+    Ok(Rex {
+        field,
+        regex,
+        max_match,
+        position,
+    })
 }
 
 /// Parses `rename a AS b, c AS d`.
@@ -296,11 +369,18 @@ pub fn rename(tokens: &[Token]) -> Result<Vec<(String, String)>, SplError> {
             continue;
         }
         match (tokens.get(at + 1), tokens.get(at + 2)) {
-            (Some(as_word), Some(to)) if is_name(token) && as_word.is_word_ci("as") && is_name(to) => {
+            (Some(as_word), Some(to))
+                if is_name(token) && as_word.is_word_ci("as") && is_name(to) =>
+            {
                 pairs.push((token.text.clone(), to.text.clone()));
                 at += 3;
             }
-            _ => return Err(SplError::invalid("expected 'old AS new' in rename", token.start)),
+            _ => {
+                return Err(SplError::invalid(
+                    "expected 'old AS new' in rename",
+                    token.start,
+                ))
+            }
         }
     }
     if pairs.is_empty() {
@@ -317,7 +397,10 @@ pub fn fillnull(tokens: &[Token]) -> Result<CommandKind, SplError> {
         value = given.text.clone();
         rest = &tokens[3..];
     }
-    Ok(CommandKind::Fillnull { value, fields: field_list(rest)? })
+    Ok(CommandKind::Fillnull {
+        value,
+        fields: field_list(rest)?,
+    })
 }
 
 /// Parses `top|rare [N] [limit=N] fields [by fields]`.
@@ -325,7 +408,10 @@ pub fn top(rare: bool, tokens: &[Token]) -> Result<Top, SplError> {
     let command = if rare { "rare" } else { "top" };
     let mut limit = 10;
     let mut at = 0;
-    if let Some(first) = tokens.first().filter(|t| t.text.bytes().all(|b| b.is_ascii_digit())) {
+    if let Some(first) = tokens
+        .first()
+        .filter(|t| t.text.bytes().all(|b| b.is_ascii_digit()))
+    {
         limit = parse_count(command, first)?;
         at = 1;
     }
@@ -334,11 +420,26 @@ pub fn top(rare: bool, tokens: &[Token]) -> Result<Top, SplError> {
         at += 3;
     }
     let rest = &tokens[at..];
-    let by_at = rest.iter().position(|t| t.is_word_ci("by")).unwrap_or(rest.len());
+    let by_at = rest
+        .iter()
+        .position(|t| t.is_word_ci("by"))
+        .unwrap_or(rest.len());
     let fields = field_list(&rest[..by_at])?;
-    let by = if by_at < rest.len() { field_list(&rest[by_at + 1..])? } else { Vec::new() };
+    let by = if by_at < rest.len() {
+        field_list(&rest[by_at + 1..])?
+    } else {
+        Vec::new()
+    };
     if fields.is_empty() {
-        return Err(SplError::invalid(format!("{command} needs at least one field"), 0));
+        return Err(SplError::invalid(
+            format!("{command} needs at least one field"),
+            0,
+        ));
     }
-    Ok(Top { rare, limit, fields, by })
+    Ok(Top {
+        rare,
+        limit,
+        fields,
+        by,
+    })
 }

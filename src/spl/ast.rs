@@ -59,7 +59,10 @@ pub enum CommandKind {
     Stats(Stats),
     Table(Vec<String>),
     /// `fields [+|-] f1, f2`: keep (or with `-`, remove) the named fields.
-    Fields { remove: bool, fields: Vec<String> },
+    Fields {
+        remove: bool,
+        fields: Vec<String>,
+    },
     Sort(Sort),
     Head(usize),
     Tail(usize),
@@ -69,7 +72,10 @@ pub enum CommandKind {
     /// `rename a AS b, c AS d`.
     Rename(Vec<(String, String)>),
     /// `fillnull [value=X] [fields]`; no fields means every field seen.
-    Fillnull { value: String, fields: Vec<String> },
+    Fillnull {
+        value: String,
+        fields: Vec<String>,
+    },
     /// `top` (or `rare` when `rare` is true).
     Top(Top),
     /// A command made of a macro call, such as `` `security_content_ctime(firstTime)` ``.
@@ -96,16 +102,36 @@ pub enum SearchExpr {
     Or(Vec<SearchExpr>),
     Not(Box<SearchExpr>),
     /// A bare term or a quoted phrase matched in `_raw`; may hold `*` wildcards.
-    Term { text: String, quoted: bool, position: usize },
+    Term {
+        text: String,
+        quoted: bool,
+        position: usize,
+    },
     /// `field OP value`; the value may hold `*` wildcards for `=` and `!=`.
-    Compare { field: String, op: CompareOp, value: String, position: usize },
+    Compare {
+        field: String,
+        op: CompareOp,
+        value: String,
+        position: usize,
+    },
     /// `field IN (v1, v2)`.
-    In { field: String, values: Vec<String>, position: usize },
+    In {
+        field: String,
+        values: Vec<String>,
+        position: usize,
+    },
     /// `earliest=...` or `latest=...`.
-    Time { bound: TimeBound, spec: TimeSpec, position: usize },
+    Time {
+        bound: TimeBound,
+        spec: TimeSpec,
+        position: usize,
+    },
     Macro(MacroCall),
     /// A subsearch, by its index in [`Command::subsearches`].
-    Subsearch { index: usize, position: usize },
+    Subsearch {
+        index: usize,
+        position: usize,
+    },
 }
 
 /// Which end of the time range a time modifier sets.
@@ -123,7 +149,11 @@ pub enum TimeSpec {
     /// Microseconds since the epoch: epoch seconds or an absolute date.
     Absolute(i64),
     /// An offset from now with an optional snap, as in `-7d@d`.
-    Relative { offset: i64, unit: TimeUnit, snap: Option<TimeUnit> },
+    Relative {
+        offset: i64,
+        unit: TimeUnit,
+        snap: Option<TimeUnit>,
+    },
     /// `now` or `now()`.
     Now,
 }
@@ -149,8 +179,16 @@ pub enum Expr {
     Field(String),
     Neg(Box<Expr>),
     Not(Box<Expr>),
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
-    Call { name: String, args: Vec<Expr>, position: usize },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        position: usize,
+    },
 }
 
 /// A binary operator in an expression.

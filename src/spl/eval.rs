@@ -189,24 +189,40 @@ pub fn compile(expr: &Expr) -> Result<Node, SplError> {
         Expr::Field(name) => Node::Field(name.clone()),
         Expr::Neg(inner) => Node::Neg(Box::new(compile(inner)?)),
         Expr::Not(inner) => Node::Not(Box::new(compile(inner)?)),
-        Expr::Binary { op: BinaryOp::Like, left, right } => {
+        Expr::Binary {
+            op: BinaryOp::Like,
+            left,
+            right,
+        } => {
             let pattern = literal_pattern("LIKE", right, 0)?;
             Node::Like(Box::new(compile(left)?), like_regex(&pattern, 0)?)
         }
         Expr::Binary { op, left, right } => {
             Node::Binary(*op, Box::new(compile(left)?), Box::new(compile(right)?))
         }
-        Expr::Call { name, args, position } => compile_call(name, args, *position)?,
+        Expr::Call {
+            name,
+            args,
+            position,
+        } => compile_call(name, args, *position)?,
     })
 }
 
 fn compile_call(name: &str, args: &[Expr], position: usize) -> Result<Node, SplError> {
     let lower = name.to_ascii_lowercase();
     let Some((_, func, min, max)) = FUNCTIONS.iter().find(|(n, ..)| *n == lower) else {
-        return Err(SplError::unsupported_function(name, position, &function_names()));
+        return Err(SplError::unsupported_function(
+            name,
+            position,
+            &function_names(),
+        ));
     };
     if args.len() < *min || args.len() > *max {
-        let expected = if min == max { min.to_string() } else { format!("at least {min}") };
+        let expected = if min == max {
+            min.to_string()
+        } else {
+            format!("at least {min}")
+        };
         let msg = format!("{lower}() takes {expected} arguments, got {}", args.len());
         return Err(SplError::invalid(msg, position));
     }
@@ -221,7 +237,11 @@ fn compile_call(name: &str, args: &[Expr], position: usize) -> Result<Node, SplE
         "match" => Node::Match(subject, build_regex(&pattern, position)?),
         _ => {
             let replacement = literal_pattern(&lower, &args[2], position)?;
-            Node::Replace(subject, build_regex(&pattern, position)?, backrefs(&replacement))
+            Node::Replace(
+                subject,
+                build_regex(&pattern, position)?,
+                backrefs(&replacement),
+            )
         }
     })
 }
@@ -230,7 +250,8 @@ fn literal_pattern(function: &str, expr: &Expr, position: usize) -> Result<Strin
     match expr {
         Expr::Str(s) => Ok(s.clone()),
         _ => {
-            let msg = format!("the pattern of {function} must be a string literal in the local engine");
+            let msg =
+                format!("the pattern of {function} must be a string literal in the local engine");
             Err(SplError::invalid(msg, position))
         }
     }
@@ -239,7 +260,10 @@ fn literal_pattern(function: &str, expr: &Expr, position: usize) -> Result<Strin
 /// Compiles a regex, reporting an invalid pattern at `position`.
 pub fn build_regex(pattern: &str, position: usize) -> Result<Regex, SplError> {
     Regex::new(pattern).map_err(|e| {
-        SplError::invalid(format!("invalid regular expression '{pattern}': {e}"), position)
+        SplError::invalid(
+            format!("invalid regular expression '{pattern}': {e}"),
+            position,
+        )
     })
 }
 
@@ -287,7 +311,9 @@ pub fn evaluate(node: &Node, scope: &Scope) -> Val {
     match node {
         Node::Lit(v) => v.clone(),
         Node::Field(name) => scope.row.get(name).map_or(Val::Null, Val::from_value),
-        Node::Neg(inner) => evaluate(inner, scope).as_num().map_or(Val::Null, |n| Val::Num(-n)),
+        Node::Neg(inner) => evaluate(inner, scope)
+            .as_num()
+            .map_or(Val::Null, |n| Val::Num(-n)),
         Node::Not(inner) => Val::Bool(!evaluate(inner, scope).is_true()),
         Node::Binary(op, left, right) => binary(*op, left, right, scope),
         Node::Like(subject, regex) | Node::Match(subject, regex) => {
@@ -310,8 +336,12 @@ fn binary(op: BinaryOp, left: &Node, right: &Node, scope: &Scope) -> Val {
         BinaryOp::And => {
             Val::Bool(evaluate(left, scope).is_true() && evaluate(right, scope).is_true())
         }
-        BinaryOp::Or => Val::Bool(evaluate(left, scope).is_true() || evaluate(right, scope).is_true()),
-        BinaryOp::Xor => Val::Bool(evaluate(left, scope).is_true() != evaluate(right, scope).is_true()),
+        BinaryOp::Or => {
+            Val::Bool(evaluate(left, scope).is_true() || evaluate(right, scope).is_true())
+        }
+        BinaryOp::Xor => {
+            Val::Bool(evaluate(left, scope).is_true() != evaluate(right, scope).is_true())
+        }
         _ => {
             let l = evaluate(left, scope);
             let r = evaluate(right, scope);
@@ -319,9 +349,15 @@ fn binary(op: BinaryOp, left: &Node, right: &Node, scope: &Scope) -> Val {
                 return Val::Null;
             }
             match op {
-                BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
                 | BinaryOp::Ge => compare(op, &l, &r),
-                BinaryOp::Concat => Val::Str(l.as_text().unwrap_or_default() + &r.as_text().unwrap_or_default()),
+                BinaryOp::Concat => {
+                    Val::Str(l.as_text().unwrap_or_default() + &r.as_text().unwrap_or_default())
+                }
                 _ => arithmetic(op, &l, &r),
             }
         }
@@ -339,7 +375,9 @@ fn compare(op: BinaryOp, left: &Val, right: &Val) -> Val {
         _ => ordering != Ordering::Less,
     };
     let (lefts, rights) = (left.texts(), right.texts());
-    let any = lefts.iter().any(|l| rights.iter().any(|r| holds(compare_text(l, r))));
+    let any = lefts
+        .iter()
+        .any(|l| rights.iter().any(|r| holds(compare_text(l, r))));
     Val::Bool(any)
 }
 

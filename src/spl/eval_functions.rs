@@ -1,6 +1,8 @@
 //! The built-in functions of `eval` and `where`, evaluated per row.
 
-use super::eval::{cidr_contains, compare_text, evaluate, format_number, parse_number, Func, Node, Scope, Val};
+use super::eval::{
+    cidr_contains, compare_text, evaluate, format_number, parse_number, Func, Node, Scope, Val,
+};
 
 /// Calls a built-in function; `if`, `case` and `coalesce` evaluate only the
 /// arguments they need.
@@ -22,14 +24,17 @@ pub fn call(func: Func, args: &[Node], scope: &Scope) -> Val {
             }
             Val::Null
         }
-        Func::Coalesce => {
-            args.iter().map(|n| evaluate(n, scope)).find(|v| *v != Val::Null).unwrap_or(Val::Null)
-        }
+        Func::Coalesce => args
+            .iter()
+            .map(|n| evaluate(n, scope))
+            .find(|v| *v != Val::Null)
+            .unwrap_or(Val::Null),
         Func::In => {
             let subject = arg(0).texts();
-            let found = args[1..].iter().flat_map(|n| evaluate(n, scope).texts()).any(|candidate| {
-                subject.iter().any(|s| compare_text(s, &candidate).is_eq())
-            });
+            let found = args[1..]
+                .iter()
+                .flat_map(|n| evaluate(n, scope).texts())
+                .any(|candidate| subject.iter().any(|s| compare_text(s, &candidate).is_eq()));
             Val::Bool(found)
         }
         Func::Null => Val::Null,
@@ -40,7 +45,14 @@ pub fn call(func: Func, args: &[Node], scope: &Scope) -> Val {
         Func::IsNotNull => Val::Bool(arg(0) != Val::Null),
         Func::IsNum => Val::Bool(matches!(arg(0), Val::Num(_)) || is_numeric_text(&arg(0))),
         Func::IsStr => Val::Bool(matches!(arg(0), Val::Str(_)) && !is_numeric_text(&arg(0))),
-        _ => call_on_value(func, arg(0), &args[1..].iter().map(|n| evaluate(n, scope)).collect::<Vec<_>>()),
+        _ => call_on_value(
+            func,
+            arg(0),
+            &args[1..]
+                .iter()
+                .map(|n| evaluate(n, scope))
+                .collect::<Vec<_>>(),
+        ),
     }
 }
 
@@ -104,20 +116,32 @@ fn trim(text: &str, chars: Option<&Val>, left: bool, right: bool) -> String {
 }
 
 fn round(value: &Val, digits: Option<&Val>) -> Val {
-    let Some(n) = value.as_num() else { return Val::Null };
+    let Some(n) = value.as_num() else {
+        return Val::Null;
+    };
     let digits = digits.and_then(Val::as_num).unwrap_or(0.0).clamp(0.0, 15.0) as i32;
     let scale = 10f64.powi(digits);
     Val::Num((n * scale).round() / scale)
 }
 
 fn to_number(value: &Val, base: Option<&Val>) -> Val {
-    let Some(text) = value.as_text() else { return Val::Null };
+    let Some(text) = value.as_text() else {
+        return Val::Null;
+    };
     let text = text.trim();
     match base.and_then(Val::as_num) {
         None => number(parse_number(text)),
         Some(base) if (2.0..=36.0).contains(&base) => {
-            let digits = if base == 16.0 { text.trim_start_matches("0x") } else { text };
-            number(i64::from_str_radix(digits, base as u32).ok().map(|n| n as f64))
+            let digits = if base == 16.0 {
+                text.trim_start_matches("0x")
+            } else {
+                text
+            };
+            number(
+                i64::from_str_radix(digits, base as u32)
+                    .ok()
+                    .map(|n| n as f64),
+            )
         }
         Some(_) => Val::Null,
     }
@@ -126,8 +150,13 @@ fn to_number(value: &Val, base: Option<&Val>) -> Val {
 fn mv_index(value: &Val, rest: &[Val]) -> Val {
     let values = value.texts();
     let len = values.len() as i64;
-    let resolve = |v: &Val| v.as_num().map(|n| if n < 0.0 { len + n as i64 } else { n as i64 });
-    let Some(start) = rest.first().and_then(resolve) else { return Val::Null };
+    let resolve = |v: &Val| {
+        v.as_num()
+            .map(|n| if n < 0.0 { len + n as i64 } else { n as i64 })
+    };
+    let Some(start) = rest.first().and_then(resolve) else {
+        return Val::Null;
+    };
     let end = rest.get(1).and_then(resolve).unwrap_or(start);
     if start < 0 || start >= len || end < start {
         return Val::Null;
@@ -152,14 +181,23 @@ fn split(value: &Val, delimiter: Option<&Val>) -> Val {
 /// `substr(text, start[, length])` with a 1-based start; a negative start
 /// counts from the end.
 fn substr(value: &Val, rest: &[Val]) -> Val {
-    let Some(text) = value.as_text() else { return Val::Null };
+    let Some(text) = value.as_text() else {
+        return Val::Null;
+    };
     let chars: Vec<char> = text.chars().collect();
     let len = chars.len() as i64;
     let Some(start) = rest.first().and_then(Val::as_num).map(|n| n as i64) else {
         return Val::Null;
     };
-    let from = if start < 0 { (len + start).max(0) } else { (start - 1).max(0) };
-    let count = rest.get(1).and_then(Val::as_num).map_or(len, |n| n.max(0.0) as i64);
+    let from = if start < 0 {
+        (len + start).max(0)
+    } else {
+        (start - 1).max(0)
+    };
+    let count = rest
+        .get(1)
+        .and_then(Val::as_num)
+        .map_or(len, |n| n.max(0.0) as i64);
     let to = (from + count).min(len);
     if from >= to {
         return Val::Str(String::new());

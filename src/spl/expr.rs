@@ -52,30 +52,51 @@ fn lex(query: &str, start: usize, end: usize) -> Result<Vec<Lexed>, SplError> {
             i += close + 6;
         } else if c == '"' {
             let (value, len) = lex_string(rest, pos)?;
-            out.push(Lexed { tok: Tok::Str(value), pos });
+            out.push(Lexed {
+                tok: Tok::Str(value),
+                pos,
+            });
             i += len;
         } else if c == '\'' {
             let close = rest[1..].find('\'').ok_or_else(|| {
-                SplError::syntax("unterminated single-quoted field name; add the closing \"'\"", pos)
+                SplError::syntax(
+                    "unterminated single-quoted field name; add the closing \"'\"",
+                    pos,
+                )
             })?;
-            out.push(Lexed { tok: Tok::Quoted(rest[1..1 + close].to_string()), pos });
+            out.push(Lexed {
+                tok: Tok::Quoted(rest[1..1 + close].to_string()),
+                pos,
+            });
             i += close + 2;
         } else if c.is_ascii_digit() {
             let len = number_len(rest);
-            let value = rest[..len].parse::<f64>().map_err(|_| {
-                SplError::syntax(format!("invalid number '{}'", &rest[..len]), pos)
-            })?;
-            out.push(Lexed { tok: Tok::Num(value), pos });
+            let value = rest[..len]
+                .parse::<f64>()
+                .map_err(|_| SplError::syntax(format!("invalid number '{}'", &rest[..len]), pos))?;
+            out.push(Lexed {
+                tok: Tok::Num(value),
+                pos,
+            });
             i += len;
         } else if is_ident_start(c) {
             let len = ident_len(rest);
-            out.push(Lexed { tok: Tok::Ident(rest[..len].to_string()), pos });
+            out.push(Lexed {
+                tok: Tok::Ident(rest[..len].to_string()),
+                pos,
+            });
             i += len;
         } else if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
-            out.push(Lexed { tok: Tok::Punct(p), pos });
+            out.push(Lexed {
+                tok: Tok::Punct(p),
+                pos,
+            });
             i += p.len();
         } else {
-            return Err(SplError::syntax(format!("unexpected character '{c}' in expression"), pos));
+            return Err(SplError::syntax(
+                format!("unexpected character '{c}' in expression"),
+                pos,
+            ));
         }
     }
     Ok(out)
@@ -98,13 +119,21 @@ fn lex_string(rest: &str, pos: usize) -> Result<(String, usize), SplError> {
             _ => value.push(c),
         }
     }
-    Err(SplError::syntax("unterminated double-quoted string; add the closing '\"'", pos))
+    Err(SplError::syntax(
+        "unterminated double-quoted string; add the closing '\"'",
+        pos,
+    ))
 }
 
 fn number_len(rest: &str) -> usize {
     let bytes = rest.as_bytes();
     let mut len = 0;
-    let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     len += digits(len);
     if bytes.get(len) == Some(&b'.') && bytes.get(len + 1).is_some_and(u8::is_ascii_digit) {
         len += 1 + digits(len + 1);
@@ -135,7 +164,11 @@ fn ident_len(rest: &str) -> usize {
 
 /// Parses a whole expression from `query[start..end]`.
 pub fn parse_expression(query: &str, start: usize, end: usize) -> Result<Expr, SplError> {
-    let mut parser = Parser { toks: lex(query, start, end)?, at: 0, end };
+    let mut parser = Parser {
+        toks: lex(query, start, end)?,
+        at: 0,
+        end,
+    };
     let expr = parser.or()?;
     parser.expect_end()?;
     Ok(expr)
@@ -147,7 +180,11 @@ pub fn parse_assignments(
     start: usize,
     end: usize,
 ) -> Result<Vec<Assignment>, SplError> {
-    let mut parser = Parser { toks: lex(query, start, end)?, at: 0, end };
+    let mut parser = Parser {
+        toks: lex(query, start, end)?,
+        at: 0,
+        end,
+    };
     let mut assignments = Vec::new();
     loop {
         let pos = parser.pos();
@@ -165,7 +202,10 @@ pub fn parse_assignments(
             return Ok(assignments);
         }
         if !parser.eat(",") {
-            return Err(SplError::syntax("expected ',' between eval assignments", parser.pos()));
+            return Err(SplError::syntax(
+                "expected ',' between eval assignments",
+                parser.pos(),
+            ));
         }
     }
 }
@@ -209,13 +249,20 @@ impl Parser {
 
     fn expect_end(&self) -> Result<(), SplError> {
         if self.at < self.toks.len() {
-            return Err(SplError::syntax("unexpected text after the expression", self.pos()));
+            return Err(SplError::syntax(
+                "unexpected text after the expression",
+                self.pos(),
+            ));
         }
         Ok(())
     }
 
     fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
-        Expr::Binary { op, left: Box::new(left), right: Box::new(right) }
+        Expr::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+        }
     }
 
     fn or(&mut self) -> Result<Expr, SplError> {
@@ -252,7 +299,13 @@ impl Parser {
     fn comparison(&mut self) -> Result<Expr, SplError> {
         let left = self.additive()?;
         let in_list = matches!(self.peek(), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("IN"))
-            && matches!(self.toks.get(self.at + 1), Some(Lexed { tok: Tok::Punct("("), .. }));
+            && matches!(
+                self.toks.get(self.at + 1),
+                Some(Lexed {
+                    tok: Tok::Punct("("),
+                    ..
+                })
+            );
         if in_list {
             // `x IN (a, b)` is the function call `in(x, a, b)`.
             let position = self.pos();
@@ -261,7 +314,11 @@ impl Parser {
                 unreachable!("call() returns a call")
             };
             let args = std::iter::once(left).chain(args).collect();
-            return Ok(Expr::Call { name: "in".into(), args, position });
+            return Ok(Expr::Call {
+                name: "in".into(),
+                args,
+                position,
+            });
         }
         let op = match self.peek() {
             Some(Tok::Punct("=" | "==")) => BinaryOp::Eq,
@@ -330,9 +387,10 @@ impl Parser {
                 }
                 Ok(inner)
             }
-            Some(Tok::Punct(p)) => {
-                Err(SplError::syntax(format!("unexpected '{p}' in expression"), pos))
-            }
+            Some(Tok::Punct(p)) => Err(SplError::syntax(
+                format!("unexpected '{p}' in expression"),
+                pos,
+            )),
             None => Err(SplError::syntax("expression ends too early", pos)),
         }
     }
@@ -340,12 +398,20 @@ impl Parser {
     fn call(&mut self, name: String, position: usize) -> Result<Expr, SplError> {
         let mut args = Vec::new();
         if self.eat(")") {
-            return Ok(Expr::Call { name, args, position });
+            return Ok(Expr::Call {
+                name,
+                args,
+                position,
+            });
         }
         loop {
             args.push(self.or()?);
             if self.eat(")") {
-                return Ok(Expr::Call { name, args, position });
+                return Ok(Expr::Call {
+                    name,
+                    args,
+                    position,
+                });
             }
             if !self.eat(",") {
                 let msg = format!("expected ',' or ')' in the arguments of {name}()");
@@ -383,14 +449,27 @@ mod tests {
 
     #[test]
     fn expr_not_binds_looser_than_compare() {
-        let Expr::Not(inner) = parse("NOT a=1") else { panic!("expected NOT") };
-        assert!(matches!(*inner, Expr::Binary { op: BinaryOp::Eq, .. }));
+        let Expr::Not(inner) = parse("NOT a=1") else {
+            panic!("expected NOT")
+        };
+        assert!(matches!(
+            *inner,
+            Expr::Binary {
+                op: BinaryOp::Eq,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn expr_dotted_field_and_concat() {
-        assert_eq!(parse("Processes.user"), Expr::Field("Processes.user".into()));
-        let Expr::Binary { op, .. } = parse("first.\" \".last") else { panic!("binary") };
+        assert_eq!(
+            parse("Processes.user"),
+            Expr::Field("Processes.user".into())
+        );
+        let Expr::Binary { op, .. } = parse("first.\" \".last") else {
+            panic!("binary")
+        };
         assert_eq!(op, BinaryOp::Concat);
     }
 
@@ -399,7 +478,14 @@ mod tests {
         let Expr::Binary { right, .. } = parse("x AND if(a=\"b\", 1, 0)") else {
             panic!("expected a binary expression")
         };
-        let Expr::Call { name, args, position } = *right else { panic!("expected a call") };
+        let Expr::Call {
+            name,
+            args,
+            position,
+        } = *right
+        else {
+            panic!("expected a call")
+        };
         assert_eq!(name, "if");
         assert_eq!(args.len(), 3);
         assert_eq!(position, 6);
@@ -411,7 +497,14 @@ mod tests {
             panic!("expected a call")
         };
         assert_eq!(name, "in");
-        assert_eq!(args, vec![Expr::Field("user".into()), Expr::Str("a".into()), Expr::Str("b".into())]);
+        assert_eq!(
+            args,
+            vec![
+                Expr::Field("user".into()),
+                Expr::Str("a".into()),
+                Expr::Str("b".into())
+            ]
+        );
     }
 
     #[test]

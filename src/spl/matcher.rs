@@ -59,7 +59,9 @@ impl Record for Row {
     }
 
     fn time(&self) -> Option<i64> {
-        self.get("_time").and_then(|v| v.first()).and_then(parse_splunk_time)
+        self.get("_time")
+            .and_then(|v| v.first())
+            .and_then(parse_splunk_time)
     }
 }
 
@@ -73,7 +75,11 @@ pub enum Matcher {
     Term(Regex),
     /// `field=value` (or with `negated`, `field!=value`): the field must be
     /// present, and any of its values must pass (or fail) the test.
-    Field { name: String, test: ValueTest, negated: bool },
+    Field {
+        name: String,
+        test: ValueTest,
+        negated: bool,
+    },
     TimeAtLeast(i64),
     TimeBefore(i64),
 }
@@ -97,19 +103,37 @@ pub fn compile(expr: &SearchExpr, now: i64) -> Result<Matcher, SplError> {
         SearchExpr::Not(inner) => Matcher::Not(Box::new(compile(inner, now)?)),
         SearchExpr::Term { text, .. } if text.chars().all(|c| c == '*') => Matcher::All,
         SearchExpr::Term { text, position, .. } => Matcher::Term(term_regex(text, *position)?),
-        SearchExpr::Compare { field, op, value, position } => {
-            compare_matcher(field, *op, value, *position)?
+        SearchExpr::Compare {
+            field,
+            op,
+            value,
+            position,
+        } => compare_matcher(field, *op, value, *position)?,
+        SearchExpr::In {
+            field,
+            values,
+            position,
+        } => {
+            let tests = values
+                .iter()
+                .map(|v| equality(v, *position))
+                .collect::<Result<_, _>>()?;
+            Matcher::Field {
+                name: field.clone(),
+                test: ValueTest::AnyOf(tests),
+                negated: false,
+            }
         }
-        SearchExpr::In { field, values, position } => {
-            let tests = values.iter().map(|v| equality(v, *position)).collect::<Result<_, _>>()?;
-            Matcher::Field { name: field.clone(), test: ValueTest::AnyOf(tests), negated: false }
-        }
-        SearchExpr::Time { bound: TimeBound::Earliest, spec, .. } => {
-            Matcher::TimeAtLeast(resolve(spec, now))
-        }
-        SearchExpr::Time { bound: TimeBound::Latest, spec, .. } => {
-            Matcher::TimeBefore(resolve(spec, now))
-        }
+        SearchExpr::Time {
+            bound: TimeBound::Earliest,
+            spec,
+            ..
+        } => Matcher::TimeAtLeast(resolve(spec, now)),
+        SearchExpr::Time {
+            bound: TimeBound::Latest,
+            spec,
+            ..
+        } => Matcher::TimeBefore(resolve(spec, now)),
         SearchExpr::Macro(call) => {
             let name = format!("`{}`", call.name);
             return Err(SplError::unsupported_command(&name, call.position));
@@ -136,7 +160,11 @@ fn compare_matcher(
         CompareOp::Ne => (equality(value, position)?, true),
         other => (ValueTest::Order(other, value.to_string()), false),
     };
-    Ok(Matcher::Field { name, test, negated })
+    Ok(Matcher::Field {
+        name,
+        test,
+        negated,
+    })
 }
 
 fn equality(value: &str, position: usize) -> Result<ValueTest, SplError> {
@@ -195,7 +223,11 @@ impl Matcher {
             Matcher::Or(items) => items.iter().any(|m| m.matches(record)),
             Matcher::Not(inner) => !inner.matches(record),
             Matcher::Term(regex) => record.raw().is_some_and(|raw| regex.is_match(raw)),
-            Matcher::Field { name, test, negated } => {
+            Matcher::Field {
+                name,
+                test,
+                negated,
+            } => {
                 let mut check = |v: &str| test.test(v) != *negated;
                 record.any_value(name, &mut check).unwrap_or(false)
             }

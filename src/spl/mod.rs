@@ -15,8 +15,8 @@
 //! - `engine`, `matcher`, `eval`, `stats`: evaluation over events and rows.
 //! - [`quote`]: string literals and field comparisons for generated queries.
 
-pub mod ast;
 mod args;
+pub mod ast;
 mod engine;
 mod eval;
 mod eval_functions;
@@ -26,8 +26,8 @@ mod parser;
 pub mod quote;
 mod stats;
 mod time;
-mod top;
 pub mod token;
+mod top;
 
 use serde::{Deserialize, Serialize};
 
@@ -67,11 +67,19 @@ pub struct SplError {
 
 impl SplError {
     pub fn syntax(message: impl Into<String>, position: usize) -> Self {
-        SplError { kind: SplErrorKind::Syntax, message: message.into(), position }
+        SplError {
+            kind: SplErrorKind::Syntax,
+            message: message.into(),
+            position,
+        }
     }
 
     pub fn invalid(message: impl Into<String>, position: usize) -> Self {
-        SplError { kind: SplErrorKind::InvalidArgument, message: message.into(), position }
+        SplError {
+            kind: SplErrorKind::InvalidArgument,
+            message: message.into(),
+            position,
+        }
     }
 
     /// Builds the error for a command [`run`] does not evaluate.
@@ -80,7 +88,11 @@ impl SplError {
             "unsupported command '{name}' at position {position}; the local engine supports: {}",
             SUPPORTED_COMMANDS.join(", ")
         );
-        SplError { kind: SplErrorKind::UnsupportedCommand, message, position }
+        SplError {
+            kind: SplErrorKind::UnsupportedCommand,
+            message,
+            position,
+        }
     }
 
     /// Builds the error for a function [`run`] does not evaluate.
@@ -89,7 +101,11 @@ impl SplError {
             "unsupported function '{name}' at position {position}; the local engine supports: {}",
             supported.join(", ")
         );
-        SplError { kind: SplErrorKind::UnsupportedFunction, message, position }
+        SplError {
+            kind: SplErrorKind::UnsupportedFunction,
+            message,
+            position,
+        }
     }
 }
 

@@ -34,8 +34,9 @@ fn parse_pipeline(
         let msg = format!("subsearches nest deeper than {MAX_DEPTH} levels");
         return Err(SplError::syntax(msg, start));
     }
-    let (comments, tokens): (Vec<Token>, Vec<Token>) =
-        tokens.into_iter().partition(|t| t.kind == TokenKind::Comment);
+    let (comments, tokens): (Vec<Token>, Vec<Token>) = tokens
+        .into_iter()
+        .partition(|t| t.kind == TokenKind::Comment);
     let Some(first) = tokens.first() else {
         let msg = "empty search; write search terms, or a command after '|'";
         return Err(SplError::syntax(msg, start));
@@ -44,10 +45,21 @@ fn parse_pipeline(
     let mut commands = Vec::new();
     for (index, (pipe_pos, segment)) in split_pipes(tokens, start)?.into_iter().enumerate() {
         let implicit_allowed = index == 0 && !leading_pipe;
-        commands.push(parse_command(query, pipe_pos, segment, implicit_allowed, depth)?);
+        commands.push(parse_command(
+            query,
+            pipe_pos,
+            segment,
+            implicit_allowed,
+            depth,
+        )?);
     }
     let source = query[start..end].to_string();
-    Ok(Pipeline { source, offset: start, commands, comments })
+    Ok(Pipeline {
+        source,
+        offset: start,
+        commands,
+        comments,
+    })
 }
 
 /// Splits tokens at pipes outside brackets; each segment comes with the
@@ -62,7 +74,10 @@ fn split_pipes(tokens: Vec<Token>, start: usize) -> Result<Vec<(usize, Vec<Token
         match token.kind {
             TokenKind::LBracket => depth += 1,
             TokenKind::RBracket if depth == 0 => {
-                return Err(SplError::syntax("unexpected ']' without a matching '['", token.start));
+                return Err(SplError::syntax(
+                    "unexpected ']' without a matching '['",
+                    token.start,
+                ));
             }
             TokenKind::RBracket => depth -= 1,
             TokenKind::Pipe if depth == 0 => {
@@ -89,21 +104,31 @@ fn parse_command(
 ) -> Result<Command, SplError> {
     let (tokens, subsearches) = extract_subsearches(query, segment, depth)?;
     let Some(head) = tokens.first() else {
-        return Err(SplError::syntax("empty command after '|'; remove the '|' or add a command", pipe_pos));
+        return Err(SplError::syntax(
+            "empty command after '|'; remove the '|' or add a command",
+            pipe_pos,
+        ));
     };
     let starts_with_search = head.is_word_ci("search");
     if implicit_allowed && !starts_with_search {
-        let kind = typed_kind("search", query, &tokens);
+        let kind = typed_kind("search", query, &tokens, head.start);
         let position = head.start;
         let args = tokens;
-        return Ok(Command { name: "search".into(), position, implicit: true, args, subsearches, kind });
+        return Ok(Command {
+            name: "search".into(),
+            position,
+            implicit: true,
+            args,
+            subsearches,
+            kind,
+        });
     }
     let head = head.clone();
     let args = tokens[1..].to_vec();
     let (name, kind) = match head.kind {
         TokenKind::Word => {
             let name = head.text.to_ascii_lowercase();
-            let kind = typed_kind(&name, query, &args);
+            let kind = typed_kind(&name, query, &args, head.start);
             (name, kind)
         }
         TokenKind::Macro => {
@@ -115,7 +140,14 @@ fn parse_command(
             return Err(SplError::syntax(msg, head.start));
         }
     };
-    Ok(Command { name, position: head.start, implicit: false, args, subsearches, kind })
+    Ok(Command {
+        name,
+        position: head.start,
+        implicit: false,
+        args,
+        subsearches,
+        kind,
+    })
 }
 
 /// Replaces each top-level `[ ... ]` group by one subsearch token and parses
@@ -137,7 +169,10 @@ fn extract_subsearches(
         let mut level = 1;
         let close = loop {
             let Some(next) = iter.next() else {
-                return Err(SplError::syntax("unclosed '['; add the matching ']'", token.start));
+                return Err(SplError::syntax(
+                    "unclosed '['; add the matching ']'",
+                    token.start,
+                ));
             };
             match next.kind {
                 TokenKind::LBracket => level += 1,
@@ -152,7 +187,12 @@ fn extract_subsearches(
         let pipeline = parse_pipeline(query, token.end, close.start, inner, depth + 1)?;
         let text = subsearches.len().to_string();
         subsearches.push(pipeline);
-        tokens.push(Token { kind: TokenKind::Subsearch, text, start: token.start, end: close.end });
+        tokens.push(Token {
+            kind: TokenKind::Subsearch,
+            text,
+            start: token.start,
+            end: close.end,
+        });
     }
     Ok((tokens, subsearches))
 }
@@ -161,7 +201,11 @@ fn extract_subsearches(
 pub fn parse_macro(token: &Token) -> MacroCall {
     let text = token.text.trim();
     let Some((name, rest)) = text.split_once('(') else {
-        return MacroCall { name: text.to_string(), args: Vec::new(), position: token.start };
+        return MacroCall {
+            name: text.to_string(),
+            args: Vec::new(),
+            position: token.start,
+        };
     };
     let body = rest.strip_suffix(')').unwrap_or(rest);
     let mut args = Vec::new();
@@ -185,11 +229,16 @@ pub fn parse_macro(token: &Token) -> MacroCall {
     if !current.trim().is_empty() || !args.is_empty() {
         args.push(current.trim().to_string());
     }
-    MacroCall { name: name.trim().to_string(), args, position: token.start }
+    MacroCall {
+        name: name.trim().to_string(),
+        args,
+        position: token.start,
+    }
 }
 
-/// Gives a command its typed form, or `Other`/`Invalid`.
-fn typed_kind(name: &str, query: &str, args: &[Token]) -> CommandKind {
+/// Gives a command its typed form, or `Other`/`Invalid`; an argument error
+/// without a position of its own points at the command name.
+fn typed_kind(name: &str, query: &str, args: &[Token], position: usize) -> CommandKind {
     let result = match name {
         "search" => parse_search(args).map(CommandKind::Search),
         "where" => expression_span(name, args)
@@ -211,7 +260,12 @@ fn typed_kind(name: &str, query: &str, args: &[Token]) -> CommandKind {
         "top" | "rare" => args::top(name == "rare", args).map(CommandKind::Top),
         _ => Ok(CommandKind::Other),
     };
-    result.unwrap_or_else(CommandKind::Invalid)
+    result.unwrap_or_else(|mut error| {
+        if error.position == 0 {
+            error.position = position;
+        }
+        CommandKind::Invalid(error)
+    })
 }
 
 fn expression_span(name: &str, args: &[Token]) -> Result<(usize, usize), SplError> {
@@ -267,7 +321,10 @@ impl<'a> SearchParser<'a> {
             items.push(self.disjunction()?);
         }
         match items.len() {
-            0 => Err(SplError::syntax("expected search terms", self.peek().map_or(self.end_pos(), |t| t.start))),
+            0 => Err(SplError::syntax(
+                "expected search terms",
+                self.peek().map_or(self.end_pos(), |t| t.start),
+            )),
             1 => Ok(items.remove(0)),
             _ => Ok(SearchExpr::And(items)),
         }
@@ -280,7 +337,11 @@ impl<'a> SearchParser<'a> {
             self.at += 1;
             items.push(self.negation()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { SearchExpr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            SearchExpr::Or(items)
+        })
     }
 
     fn negation(&mut self) -> Result<SearchExpr, SplError> {
@@ -293,7 +354,10 @@ impl<'a> SearchParser<'a> {
 
     fn primary(&mut self) -> Result<SearchExpr, SplError> {
         let Some(token) = self.peek() else {
-            return Err(SplError::syntax("search terms end too early", self.end_pos()));
+            return Err(SplError::syntax(
+                "search terms end too early",
+                self.end_pos(),
+            ));
         };
         self.at += 1;
         match token.kind {
@@ -311,7 +375,10 @@ impl<'a> SearchParser<'a> {
             TokenKind::Macro => Ok(SearchExpr::Macro(parse_macro(token))),
             TokenKind::Subsearch => {
                 let index = token.text.parse().unwrap_or(0);
-                Ok(SearchExpr::Subsearch { index, position: token.start })
+                Ok(SearchExpr::Subsearch {
+                    index,
+                    position: token.start,
+                })
             }
             _ => {
                 let msg = format!("unexpected '{}' in search terms", token.text);
@@ -322,7 +389,11 @@ impl<'a> SearchParser<'a> {
 
     fn term_or_field(&mut self, token: &'a Token) -> Result<SearchExpr, SplError> {
         let next = self.peek();
-        if let Some(Token { kind: TokenKind::Op(op), .. }) = next {
+        if let Some(Token {
+            kind: TokenKind::Op(op),
+            ..
+        }) = next
+        {
             self.at += 1;
             return self.comparison(token, *op);
         }
@@ -338,12 +409,23 @@ impl<'a> SearchParser<'a> {
             return Err(SplError::invalid(msg, token.start));
         }
         let quoted = token.kind != TokenKind::Word;
-        Ok(SearchExpr::Term { text: token.text.clone(), quoted, position: token.start })
+        Ok(SearchExpr::Term {
+            text: token.text.clone(),
+            quoted,
+            position: token.start,
+        })
     }
 
     fn comparison(&mut self, field: &'a Token, op: CompareOp) -> Result<SearchExpr, SplError> {
         let value = match self.peek() {
-            Some(t) if matches!(t.kind, TokenKind::Word | TokenKind::Str | TokenKind::SingleQuoted) => t,
+            Some(t)
+                if matches!(
+                    t.kind,
+                    TokenKind::Word | TokenKind::Str | TokenKind::SingleQuoted
+                ) =>
+            {
+                t
+            }
             _ => {
                 let msg = format!("missing value after '{}{}'", field.text, op.as_str());
                 return Err(SplError::syntax(msg, field.start));
@@ -365,17 +447,29 @@ impl<'a> SearchParser<'a> {
                 );
                 return Err(SplError::invalid(msg, value.start));
             };
-            return Ok(SearchExpr::Time { bound, spec, position });
+            return Ok(SearchExpr::Time {
+                bound,
+                spec,
+                position,
+            });
         }
         let field = field.text.clone();
-        Ok(SearchExpr::Compare { field, op, value: value.text.clone(), position })
+        Ok(SearchExpr::Compare {
+            field,
+            op,
+            value: value.text.clone(),
+            position,
+        })
     }
 
     fn in_list(&mut self, field: &'a Token) -> Result<SearchExpr, SplError> {
         let mut values = Vec::new();
         loop {
             let Some(token) = self.peek() else {
-                return Err(SplError::syntax("missing ')' after the IN list", field.start));
+                return Err(SplError::syntax(
+                    "missing ')' after the IN list",
+                    field.start,
+                ));
             };
             self.at += 1;
             match token.kind {
@@ -390,6 +484,157 @@ impl<'a> SearchParser<'a> {
                 }
             }
         }
-        Ok(SearchExpr::In { field: field.text.clone(), values, position: field.start })
+        Ok(SearchExpr::In {
+            field: field.text.clone(),
+            values,
+            position: field.start,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spl::ast::TimeSpec;
+
+    fn kinds(query: &str) -> Vec<String> {
+        let pipeline = parse_query(query).unwrap();
+        pipeline.commands.iter().map(|c| c.name.clone()).collect()
+    }
+
+    #[test]
+    fn parse_implicit_and_explicit_search() {
+        let implicit = parse_query("index=main fail*").unwrap();
+        assert!(implicit.commands[0].implicit);
+        assert_eq!(implicit.commands[0].name, "search");
+        let explicit = parse_query("search index=main").unwrap();
+        assert!(!explicit.commands[0].implicit);
+        assert_eq!(explicit.commands[0].args.len(), 3);
+    }
+
+    #[test]
+    fn parse_tstats_generic() {
+        let query = "| tstats count from datamodel=Endpoint.Processes where Processes.user=x \
+                     by Processes.dest | `drop_dm_object_name(Processes)`";
+        let pipeline = parse_query(query).unwrap();
+        assert_eq!(kinds(query), vec!["tstats", "drop_dm_object_name"]);
+        assert_eq!(pipeline.commands[0].kind, CommandKind::Other);
+        assert_eq!(pipeline.commands[0].position, 2);
+        let CommandKind::Macro(call) = &pipeline.commands[1].kind else {
+            panic!("macro")
+        };
+        assert_eq!(call.args, vec!["Processes"]);
+    }
+
+    #[test]
+    fn parse_macro_arguments() {
+        let token = &tokenize("`m(a, \"b, c\", f(x))`").unwrap()[0];
+        let call = parse_macro(token);
+        assert_eq!(call.name, "m");
+        assert_eq!(call.args, vec!["a", "\"b, c\"", "f(x)"]);
+    }
+
+    #[test]
+    fn parse_comments_removed_and_kept() {
+        let query = "index=a ```why | not a pipe``` | head 3";
+        let pipeline = parse_query(query).unwrap();
+        assert_eq!(kinds(query), vec!["search", "head"]);
+        assert_eq!(pipeline.comments.len(), 1);
+        assert_eq!(pipeline.comments[0].text, "why | not a pipe");
+    }
+
+    #[test]
+    fn parse_nested_subsearches() {
+        let query = "index=a [search index=b [| inputlookup x | fields ip] | fields ip] | delete";
+        let pipeline = parse_query(query).unwrap();
+        assert_eq!(kinds(query), vec!["search", "delete"]);
+        let sub = &pipeline.commands[0].subsearches[0];
+        assert_eq!(sub.commands[0].name, "search");
+        assert_eq!(sub.commands[1].name, "fields");
+        let inner = &sub.commands[0].subsearches[0];
+        assert_eq!(inner.commands[0].name, "inputlookup");
+        let mut names = Vec::new();
+        pipeline.walk(&mut |c| names.push(c.name.clone()));
+        assert_eq!(
+            names,
+            vec![
+                "search",
+                "search",
+                "inputlookup",
+                "fields",
+                "fields",
+                "delete"
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_unbalanced_brackets_fail() {
+        assert!(parse_query("index=a [search b").is_err());
+        assert!(parse_query("index=a ] x").is_err());
+    }
+
+    #[test]
+    fn parse_empty_commands_fail() {
+        assert_eq!(parse_query("index=a | | head").unwrap_err().position, 8);
+        assert!(parse_query("index=a |").is_err());
+        assert!(parse_query("   ").is_err());
+    }
+
+    #[test]
+    fn parse_or_binds_tighter_than_and() {
+        let Some(SearchExpr::And(items)) = parse_search(&tokenize("a b OR c").unwrap()).unwrap()
+        else {
+            panic!("expected AND")
+        };
+        assert_eq!(items.len(), 2);
+        assert!(matches!(items[1], SearchExpr::Or(_)));
+    }
+
+    #[test]
+    fn parse_time_modifiers_typed() {
+        let expr = parse_search(&tokenize("earliest=-24h").unwrap())
+            .unwrap()
+            .unwrap();
+        let SearchExpr::Time { bound, spec, .. } = expr else {
+            panic!("time")
+        };
+        assert_eq!(bound, TimeBound::Earliest);
+        assert!(matches!(spec, TimeSpec::Relative { offset: -24, .. }));
+        assert!(matches!(
+            parse_query("earliest=soon").unwrap().commands[0].kind,
+            CommandKind::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn parse_in_list() {
+        let expr = parse_search(&tokenize("user IN (root, \"a b\")").unwrap())
+            .unwrap()
+            .unwrap();
+        let SearchExpr::In { field, values, .. } = expr else {
+            panic!("in")
+        };
+        assert_eq!(field, "user");
+        assert_eq!(values, vec!["root", "a b"]);
+    }
+
+    #[test]
+    fn parse_known_command_bad_args_is_invalid() {
+        let pipeline = parse_query("index=a | head many").unwrap();
+        assert!(matches!(pipeline.commands[1].kind, CommandKind::Invalid(_)));
+    }
+
+    #[test]
+    fn parse_sort_forms() {
+        let pipeline = parse_query("x | sort 5 - count, +user, num(port)").unwrap();
+        let CommandKind::Sort(sort) = &pipeline.commands[1].kind else {
+            panic!("sort")
+        };
+        assert_eq!(sort.limit, Some(5));
+        assert_eq!(sort.keys.len(), 3);
+        assert!(sort.keys[0].descending);
+        assert!(!sort.keys[1].descending);
+        assert_eq!(sort.keys[2].field, "port");
     }
 }

@@ -30,7 +30,9 @@ pub fn quote(value: &str) -> String {
 /// Checks that `field` is safe to place unquoted in a query.
 pub fn validate_field(field: &str) -> Result<(), SplError> {
     let mut chars = field.chars();
-    let starts_well = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'));
     if starts_well && rest_ok && field.len() <= FIELD_MAX_LEN {
         return Ok(());
@@ -57,8 +59,10 @@ pub fn or_values<S: AsRef<str>>(field: &str, values: &[S]) -> Result<String, Spl
         let message = format!("no values to match for field '{field}'; pass at least one");
         return Err(SplError::invalid(message, 0));
     }
-    let terms: Vec<String> =
-        values.iter().map(|v| format!("{field}={}", quote(v.as_ref()))).collect();
+    let terms: Vec<String> = values
+        .iter()
+        .map(|v| format!("{field}={}", quote(v.as_ref())))
+        .collect();
     Ok(format!("({})", terms.join(" OR ")))
 }
 
@@ -92,11 +96,18 @@ mod tests {
         let pipeline = parse(query).unwrap_or_else(|e| panic!("{query:?} did not parse: {e}"));
         assert_eq!(pipeline.commands.len(), 1, "{query:?} split into commands");
         assert!(pipeline.comments.is_empty(), "{query:?} produced a comment");
-        assert!(pipeline.commands[0].subsearches.is_empty(), "{query:?} produced a subsearch");
-        let CommandKind::Search(Some(SearchExpr::Compare { field, op, value, .. })) =
-            &pipeline.commands[0].kind
+        assert!(
+            pipeline.commands[0].subsearches.is_empty(),
+            "{query:?} produced a subsearch"
+        );
+        let CommandKind::Search(Some(SearchExpr::Compare {
+            field, op, value, ..
+        })) = &pipeline.commands[0].kind
         else {
-            panic!("{query:?} is not one comparison: {:?}", pipeline.commands[0].kind);
+            panic!(
+                "{query:?} is not one comparison: {:?}",
+                pipeline.commands[0].kind
+            );
         };
         (field.clone(), *op, value.clone())
     }

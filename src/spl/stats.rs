@@ -19,8 +19,21 @@ use crate::event::{Row, Value};
 const LIST_MAX: usize = 100;
 
 const FUNCTIONS: &[&str] = &[
-    "count", "c", "dc", "distinct_count", "values", "list", "min", "max", "sum", "avg", "mean",
-    "earliest", "latest", "first", "last",
+    "count",
+    "c",
+    "dc",
+    "distinct_count",
+    "values",
+    "list",
+    "min",
+    "max",
+    "sum",
+    "avg",
+    "mean",
+    "earliest",
+    "latest",
+    "first",
+    "last",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +76,27 @@ pub fn compile(stats: &Stats) -> Result<CompiledStats, SplError> {
             "latest" => Function::Latest,
             "first" => Function::First,
             "last" => Function::Last,
-            other => return Err(SplError::unsupported_function(other, agg.position, FUNCTIONS)),
+            other => {
+                return Err(SplError::unsupported_function(
+                    other,
+                    agg.position,
+                    FUNCTIONS,
+                ))
+            }
         };
         if function != Function::Count && agg.field.is_none() {
-            let msg = format!("{}() needs a field, as in {}(src_ip)", agg.function, agg.function);
+            let msg = format!(
+                "{}() needs a field, as in {}(src_ip)",
+                agg.function, agg.function
+            );
             return Err(SplError::invalid(msg, agg.position));
         }
         aggregations.push((function, agg.field.clone(), agg.output.clone()));
     }
-    Ok(CompiledStats { aggregations, by: stats.by.clone() })
+    Ok(CompiledStats {
+        aggregations,
+        by: stats.by.clone(),
+    })
 }
 
 /// The running state of one function in one group.
@@ -94,7 +119,10 @@ struct Acc {
 
 impl Acc {
     fn new() -> Self {
-        Acc { all_numeric: true, ..Acc::default() }
+        Acc {
+            all_numeric: true,
+            ..Acc::default()
+        }
     }
 
     fn add(&mut self, function: Function, value: Option<&Value>, time: Option<i64>) {
@@ -197,7 +225,10 @@ fn multi(values: Vec<String>) -> Option<Value> {
 pub fn run(stats: &CompiledStats, rows: Vec<Row>) -> Vec<Row> {
     let mut groups: IndexMap<Vec<String>, Vec<Acc>> = IndexMap::new();
     if stats.by.is_empty() {
-        groups.insert(Vec::new(), stats.aggregations.iter().map(|_| Acc::new()).collect());
+        groups.insert(
+            Vec::new(),
+            stats.aggregations.iter().map(|_| Acc::new()).collect(),
+        );
     }
     for row in &rows {
         let time = row.time();
@@ -216,14 +247,19 @@ pub fn run(stats: &CompiledStats, rows: Vec<Row>) -> Vec<Row> {
     }
     let mut entries: Vec<_> = groups.into_iter().collect();
     entries.sort_by(|(a, _), (b, _)| compare_keys(a, b));
-    entries.into_iter().map(|(key, accs)| output_row(stats, key, accs)).collect()
+    entries
+        .into_iter()
+        .map(|(key, accs)| output_row(stats, key, accs))
+        .collect()
 }
 
 /// Returns every combination of the row's `by` values; none when one is absent.
 fn group_keys(row: &Row, by: &[String]) -> Vec<Vec<String>> {
     let mut keys = vec![Vec::with_capacity(by.len())];
     for field in by {
-        let Some(value) = row.get(field) else { return Vec::new() };
+        let Some(value) = row.get(field) else {
+            return Vec::new();
+        };
         if value.is_empty() {
             return Vec::new();
         }
@@ -242,7 +278,11 @@ fn group_keys(row: &Row, by: &[String]) -> Vec<Vec<String>> {
 }
 
 fn compare_keys(a: &[String], b: &[String]) -> Ordering {
-    a.iter().zip(b).map(|(x, y)| compare_text(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| compare_text(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
 }
 
 fn output_row(stats: &CompiledStats, key: Vec<String>, accs: Vec<Acc>) -> Row {

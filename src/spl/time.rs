@@ -19,7 +19,9 @@ pub fn parse_time_spec(text: &str) -> Option<TimeSpec> {
         return Some(TimeSpec::Absolute(secs.checked_mul(1_000_000)?));
     }
     if let Ok(secs) = text.parse::<f64>() {
-        return secs.is_finite().then(|| TimeSpec::Absolute((secs * 1e6).round() as i64));
+        return secs
+            .is_finite()
+            .then(|| TimeSpec::Absolute((secs * 1e6).round() as i64));
     }
     if let Ok(time) = NaiveDateTime::parse_from_str(text, "%m/%d/%Y:%H:%M:%S") {
         return Some(TimeSpec::Absolute(time.and_utc().timestamp_micros()));
@@ -34,21 +36,37 @@ fn parse_relative(text: &str) -> Option<TimeSpec> {
         None => (text, None),
     };
     let snap = match snap_text {
-        Some(snap) => Some(parse_unit(snap.trim_start_matches(|c: char| c.is_ascii_digit()))?),
+        Some(snap) => Some(parse_unit(
+            snap.trim_start_matches(|c: char| c.is_ascii_digit()),
+        )?),
         None => None,
     };
     if offset_text.is_empty() {
-        return snap.map(|_| TimeSpec::Relative { offset: 0, unit: TimeUnit::Second, snap });
+        return snap.map(|_| TimeSpec::Relative {
+            offset: 0,
+            unit: TimeUnit::Second,
+            snap,
+        });
     }
     let (sign, rest) = match offset_text.as_bytes()[0] {
         b'-' => (-1, &offset_text[1..]),
         b'+' => (1, &offset_text[1..]),
         _ => return None,
     };
-    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-    let count: i64 = if digits == 0 { 1 } else { rest[..digits].parse().ok()? };
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let count: i64 = if digits == 0 {
+        1
+    } else {
+        rest[..digits].parse().ok()?
+    };
     let unit = parse_unit(&rest[digits..])?;
-    Some(TimeSpec::Relative { offset: sign * count, unit, snap })
+    Some(TimeSpec::Relative {
+        offset: sign * count,
+        unit,
+        snap,
+    })
 }
 
 fn parse_unit(text: &str) -> Option<TimeUnit> {
@@ -123,7 +141,14 @@ fn snap_to(time: DateTime<Utc>, unit: TimeUnit) -> DateTime<Utc> {
             at(date - Duration::days(i64::from(back)), 0, 0, 0)
         }
         TimeUnit::Month => at(date.with_day(1).unwrap_or(date), 0, 0, 0),
-        TimeUnit::Year => at(date.with_day(1).and_then(|d| d.with_month(1)).unwrap_or(date), 0, 0, 0),
+        TimeUnit::Year => at(
+            date.with_day(1)
+                .and_then(|d| d.with_month(1))
+                .unwrap_or(date),
+            0,
+            0,
+            0,
+        ),
     }
 }
 

@@ -88,7 +88,11 @@ impl Token {
 /// quote starts a single-quoted string only at the start of a token and only
 /// when a closing quote follows; elsewhere it is part of a word (`don't`).
 pub fn tokenize(query: &str) -> Result<Vec<Token>, SplError> {
-    let mut lexer = Lexer { src: query, pos: 0, tokens: Vec::new() };
+    let mut lexer = Lexer {
+        src: query,
+        pos: 0,
+        tokens: Vec::new(),
+    };
     lexer.run()?;
     Ok(lexer.tokens)
 }
@@ -140,7 +144,12 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, kind: TokenKind, text: String, start: usize) {
-        self.tokens.push(Token { kind, text, start, end: self.pos });
+        self.tokens.push(Token {
+            kind,
+            text,
+            start,
+            end: self.pos,
+        });
     }
 
     fn punct(&mut self, kind: TokenKind, len: usize) {
@@ -185,7 +194,10 @@ impl Lexer<'_> {
                 continue;
             }
             let ends = c.is_whitespace()
-                || matches!(c, '"' | '`' | '|' | '[' | ']' | '(' | ')' | ',' | '=' | '<' | '>')
+                || matches!(
+                    c,
+                    '"' | '`' | '|' | '[' | ']' | '(' | ')' | ',' | '=' | '<' | '>'
+                )
                 || (c == '!' && self.rest().starts_with("!="));
             if ends {
                 break;
@@ -218,7 +230,10 @@ impl Lexer<'_> {
                 _ => text.push(c),
             }
         }
-        Err(SplError::syntax("unterminated double-quoted string; add the closing '\"'", start))
+        Err(SplError::syntax(
+            "unterminated double-quoted string; add the closing '\"'",
+            start,
+        ))
     }
 
     /// Reads a single-quoted string; returns false, consuming nothing, when
@@ -247,7 +262,10 @@ impl Lexer<'_> {
         }
         let body = start + 1;
         let Some(len) = self.src[body..].find('`') else {
-            return Err(SplError::syntax("unterminated macro; close it with '`'", start));
+            return Err(SplError::syntax(
+                "unterminated macro; close it with '`'",
+                start,
+            ));
         };
         self.pos = body + len + 1;
         let text = self.src[body..body + len].to_string();
@@ -261,11 +279,19 @@ mod tests {
     use super::*;
 
     fn kinds(query: &str) -> Vec<TokenKind> {
-        tokenize(query).unwrap().into_iter().map(|t| t.kind).collect()
+        tokenize(query)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     fn texts(query: &str) -> Vec<String> {
-        tokenize(query).unwrap().into_iter().map(|t| t.text).collect()
+        tokenize(query)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
     }
 
     #[test]
@@ -308,7 +334,12 @@ mod tests {
         let query = "`m(a, \"b\")` ```note | here``` | x";
         assert_eq!(
             kinds(query),
-            vec![TokenKind::Macro, TokenKind::Comment, TokenKind::Pipe, TokenKind::Word]
+            vec![
+                TokenKind::Macro,
+                TokenKind::Comment,
+                TokenKind::Pipe,
+                TokenKind::Word
+            ]
         );
         assert_eq!(texts(query)[0], "m(a, \"b\")");
         assert_eq!(texts(query)[1], "note | here");
@@ -316,18 +347,18 @@ mod tests {
 
     #[test]
     fn tokenize_words_with_wildcards() {
-        assert_eq!(texts("fail* -24h 5.101.40.81 a{}.b */grant*"), vec![
-            "fail*",
-            "-24h",
-            "5.101.40.81",
-            "a{}.b",
-            "*/grant*"
-        ]);
+        assert_eq!(
+            texts("fail* -24h 5.101.40.81 a{}.b */grant*"),
+            vec!["fail*", "-24h", "5.101.40.81", "a{}.b", "*/grant*"]
+        );
     }
 
     #[test]
     fn tokenize_escaped_quote_in_word() {
-        assert_eq!(texts(r#"a=*\"x\":true* b"#), vec!["a", "=", r#"*\"x\":true*"#, "b"]);
+        assert_eq!(
+            texts(r#"a=*\"x\":true* b"#),
+            vec!["a", "=", r#"*\"x\":true*"#, "b"]
+        );
     }
 
     #[test]

@@ -14,8 +14,12 @@ use crate::event::{Row, Value};
 pub fn run(top: &Top, rows: Vec<Row>) -> Vec<Row> {
     let mut groups: IndexMap<Vec<String>, IndexMap<Vec<String>, u64>> = IndexMap::new();
     for row in &rows {
-        let Some(by) = values_of(row, &top.by) else { continue };
-        let Some(key) = values_of(row, &top.fields) else { continue };
+        let Some(by) = values_of(row, &top.by) else {
+            continue;
+        };
+        let Some(key) = values_of(row, &top.fields) else {
+            continue;
+        };
         *groups.entry(by).or_default().entry(key).or_insert(0) += 1;
     }
     let mut out = Vec::new();
@@ -24,9 +28,17 @@ pub fn run(top: &Top, rows: Vec<Row>) -> Vec<Row> {
         let mut entries: Vec<_> = counts.into_iter().collect();
         entries.sort_by(|a, b| {
             let ordering: Ordering = b.1.cmp(&a.1);
-            if top.rare { ordering.reverse() } else { ordering }
+            if top.rare {
+                ordering.reverse()
+            } else {
+                ordering
+            }
         });
-        for (key, count) in entries.into_iter().take(if top.limit == 0 { usize::MAX } else { top.limit }) {
+        for (key, count) in entries.into_iter().take(if top.limit == 0 {
+            usize::MAX
+        } else {
+            top.limit
+        }) {
             let mut row = Row::new();
             for (field, value) in top.by.iter().zip(&by).chain(top.fields.iter().zip(&key)) {
                 row.insert(field.clone(), Value::Single(value.clone()));
@@ -41,5 +53,8 @@ pub fn run(top: &Top, rows: Vec<Row>) -> Vec<Row> {
 }
 
 fn values_of(row: &Row, fields: &[String]) -> Option<Vec<String>> {
-    fields.iter().map(|f| row.get(f).and_then(Value::first).map(str::to_string)).collect()
+    fields
+        .iter()
+        .map(|f| row.get(f).and_then(Value::first).map(str::to_string))
+        .collect()
 }
