@@ -3,10 +3,43 @@
 //!
 //! The AST is shared by the local evidence engine, the read-only guard and
 //! the Splunk backend, so one parser decides what a query means everywhere.
+//! [`parse`] accepts any command; [`run`] evaluates the subset listed in
+//! [`SUPPORTED_COMMANDS`] and rejects the rest with an error that names the
+//! command or function and its position.
+//!
+//! # Layout
+//!
+//! - [`token`]: the tokenizer.
+//! - [`ast`]: pipelines, commands, search and eval expressions.
+//! - `parser`, `args`, `expr`: from tokens to the AST.
+//! - `engine`, `matcher`, `eval`, `stats`: evaluation over events and rows.
+//! - [`quote`]: string literals and field comparisons for generated queries.
 
+mod args;
+pub mod ast;
+mod engine;
+mod eval;
+mod eval_functions;
+mod expr;
+mod matcher;
+mod parser;
 pub mod quote;
+mod stats;
+mod time;
+pub mod token;
+mod top;
 
 use serde::{Deserialize, Serialize};
+
+pub use ast::{Command, CommandKind, Expr, Pipeline, SearchExpr};
+
+use crate::event::{Event, Row};
+
+/// Commands [`run`] evaluates.
+pub const SUPPORTED_COMMANDS: &[&str] = &[
+    "search", "where", "stats", "table", "fields", "sort", "head", "tail", "dedup", "rex", "eval",
+    "rename", "fillnull", "top", "rare",
+];
 
 /// What kind of problem an SPL query has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,26 +65,66 @@ pub struct SplError {
     pub position: usize,
 }
 
-use crate::event::{Event, Row};
+impl SplError {
+    pub fn syntax(message: impl Into<String>, position: usize) -> Self {
+        SplError {
+            kind: SplErrorKind::Syntax,
+            message: message.into(),
+            position,
+        }
+    }
 
-/// A parsed query: a pipeline of commands.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pipeline {
-    pub source: String,
+    pub fn invalid(message: impl Into<String>, position: usize) -> Self {
+        SplError {
+            kind: SplErrorKind::InvalidArgument,
+            message: message.into(),
+            position,
+        }
+    }
+
+    /// Builds the error for a command [`run`] does not evaluate.
+    pub fn unsupported_command(name: &str, position: usize) -> Self {
+        let message = format!(
+            "unsupported command '{name}' at position {position}; the local engine supports: {}",
+            SUPPORTED_COMMANDS.join(", ")
+        );
+        SplError {
+            kind: SplErrorKind::UnsupportedCommand,
+            message,
+            position,
+        }
+    }
+
+    /// Builds the error for a function [`run`] does not evaluate.
+    pub fn unsupported_function(name: &str, position: usize, supported: &[&str]) -> Self {
+        let message = format!(
+            "unsupported function '{name}' at position {position}; the local engine supports: {}",
+            supported.join(", ")
+        );
+        SplError {
+            kind: SplErrorKind::UnsupportedFunction,
+            message,
+            position,
+        }
+    }
 }
 
 /// Parses an SPL query into its AST.
+///
+/// A query that starts with neither `|` nor the word `search` is an implicit
+/// `search`. Syntax errors (an unterminated string, macro or comment, an
+/// unbalanced bracket, an empty command) fail the parse; a known command with
+/// arguments the local engine cannot read parses as [`CommandKind::Invalid`].
 pub fn parse(query: &str) -> Result<Pipeline, SplError> {
-    Ok(Pipeline { source: query.to_string() })
+    parser::parse_query(query)
 }
 
 /// Runs a parsed pipeline over events; `now` (microseconds since the epoch)
 /// anchors relative times such as `earliest=-24h`.
+///
+/// The first command must be `search`. Its results are the matching events as
+/// rows, in the order the events arrive (newest first); later commands
+/// transform those rows.
 pub fn run(pipeline: &Pipeline, events: &[Event], now: i64) -> Result<Vec<Row>, SplError> {
-    let _ = (pipeline, events, now);
-    Err(SplError {
-        kind: SplErrorKind::UnsupportedCommand,
-        message: "the SPL engine is not built yet".into(),
-        position: 0,
-    })
+    engine::run(pipeline, events, now)
 }
