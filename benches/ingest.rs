@@ -69,9 +69,10 @@ fn run(name: &str, bytes: &[u8]) {
 }
 
 /// Estimates the bytes the events occupy: the `Event` structs, string
-/// capacities, and field map entries (key, value, hash and index slot).
+/// capacities, and field map slots (key, value, cached hash, index slot and
+/// control byte). Allocator overhead per allocation is not counted.
 fn estimate_heap_bytes(events: &[Event]) -> usize {
-    let entry = std::mem::size_of::<(String, Value)>() + 2 * std::mem::size_of::<usize>();
+    let entry = std::mem::size_of::<(String, Value)>() + 2 * std::mem::size_of::<usize>() + 1;
     events
         .iter()
         .map(|event| {

@@ -16,22 +16,40 @@ type Fields = IndexMap<String, Value>;
 /// Adds every field this module extracts from `event.raw` to `event.fields`.
 pub(crate) fn apply(event: &mut Event) {
     let Event { raw, fields, sourcetype, .. } = event;
+    let mut found = Found { existing: fields, pairs: Vec::new() };
     if sourcetype == "linux_secure" {
         if let Some(message) = program_message(raw, "sshd") {
-            add(fields, "app", "sshd");
-            sshd_fields(message, fields);
+            found.add("app", "sshd");
+            sshd_fields(message, &mut found);
         } else if let Some(message) = program_message(raw, "sudo") {
-            add(fields, "app", "sudo");
-            sudo_fields(message, fields);
+            found.add("app", "sudo");
+            sudo_fields(message, &mut found);
         }
     }
-    key_values(raw, fields);
+    key_values(raw, &mut found);
+
+    // Collecting borrowed pairs first lets the map grow once, to the exact size.
+    let pairs = found.pairs;
+    fields.reserve_exact(pairs.len());
+    for (name, value) in pairs {
+        fields.insert(name.to_string(), Value::Single(value.to_string()));
+    }
 }
 
-/// Inserts a field unless the event already has one of that name or the value is empty.
-fn add(fields: &mut Fields, name: &str, value: &str) {
-    if !value.is_empty() && !fields.contains_key(name) {
-        fields.insert(name.to_string(), Value::Single(value.to_string()));
+/// Fields found in one event's raw text and not yet stored, borrowed from the text.
+struct Found<'f, 'r> {
+    existing: &'f Fields,
+    pairs: Vec<(&'r str, &'r str)>,
+}
+
+impl<'r> Found<'_, 'r> {
+    /// Keeps a field unless the event or an earlier find already has that
+    /// name, or the value is empty.
+    fn add(&mut self, name: &'r str, value: &'r str) {
+        let taken = self.existing.contains_key(name) || self.pairs.iter().any(|(n, _)| *n == name);
+        if !value.is_empty() && !taken {
+            self.pairs.push((name, value));
+        }
     }
 }
 
@@ -64,76 +82,76 @@ fn program_message<'a>(raw: &'a str, program: &str) -> Option<&'a str> {
 
 /// Extracts `action`, `user`, `src_ip`, `src_port`, `invalid_user`,
 /// `auth_method` and `repeat_count` from one sshd message.
-fn sshd_fields(message: &str, fields: &mut Fields) {
+fn sshd_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
     let message = message.strip_prefix("error: ").unwrap_or(message);
     if let Some(rest) = message.strip_prefix("message repeated ") {
         if let Some((count, inner)) = rest.split_once(" times: [") {
-            add(fields, "repeat_count", count);
+            found.add("repeat_count", count);
             let inner = inner.trim_start().trim_end_matches(']').trim_end();
-            sshd_fields(inner, fields);
+            sshd_fields(inner, found);
         }
         return;
     }
     if let Some(rest) = message.strip_prefix("Accepted ") {
-        login_attempt(rest, "success", fields);
+        login_attempt(rest, "success", found);
     } else if let Some(rest) = message.strip_prefix("Failed ") {
-        login_attempt(rest, "failure", fields);
+        login_attempt(rest, "failure", found);
     } else if let Some(rest) = message.strip_prefix("Invalid user ") {
-        add(fields, "action", "failure");
-        add(fields, "invalid_user", "true");
-        user_from_address(rest, fields);
+        found.add("action", "failure");
+        found.add("invalid_user", "true");
+        user_from_address(rest, found);
     } else if let Some(rest) = message.strip_prefix("input_userauth_request: invalid user ") {
-        add(fields, "invalid_user", "true");
-        add(fields, "user", rest.trim_end_matches(" [preauth]"));
+        found.add("invalid_user", "true");
+        found.add("user", rest.trim_end_matches(" [preauth]"));
     } else if message.starts_with("pam_unix(sshd:auth): authentication failure;")
         || message.starts_with("PAM ") && message.contains(" more authentication failure")
     {
-        add(fields, "action", "failure");
-        pam_fields(message, fields);
+        found.add("action", "failure");
+        pam_fields(message, found);
     } else if let Some(rest) = message.strip_prefix("pam_unix(sshd:session): session ") {
         let user = rest.split_once(" for user ").map(|(_, user)| user);
         let user = user.map(|u| u.split(' ').next().unwrap_or(u));
-        add(fields, "user", user.unwrap_or(""));
+        found.add("user", user.unwrap_or(""));
     } else if let Some(rest) = message.strip_prefix("reverse mapping checking getaddrinfo for ") {
         let address = rest.split_once(" [").and_then(|(_, a)| a.split_once(']'));
-        add(fields, "src_ip", address.map_or("", |(ip, _)| ip));
+        found.add("src_ip", address.map_or("", |(ip, _)| ip));
     } else {
-        connection_fields(message, fields);
+        connection_fields(message, found);
     }
 }
 
 /// Reads `METHOD for [invalid user ]USER from IP port N ssh2`.
-fn login_attempt(rest: &str, action: &str, fields: &mut Fields) {
+fn login_attempt<'r>(rest: &'r str, action: &'static str, found: &mut Found<'_, 'r>) {
     let Some((method, target)) = rest.split_once(" for ") else {
         return;
     };
-    add(fields, "action", action);
-    add(fields, "auth_method", method);
+    found.add("action", action);
+    found.add("auth_method", method);
     match target.strip_prefix("invalid user ") {
         Some(target) => {
-            add(fields, "invalid_user", "true");
-            user_from_address(target, fields);
+            found.add("invalid_user", "true");
+            user_from_address(target, found);
         }
         None => {
-            add(fields, "invalid_user", "false");
-            user_from_address(target, fields);
+            found.add("invalid_user", "false");
+            user_from_address(target, found);
         }
     }
 }
 
 /// Reads `USER from IP[ port N]...`. The last ` from ` splits, because a
 /// user name chosen by an attacker may itself contain spaces or "from".
-fn user_from_address(text: &str, fields: &mut Fields) {
+fn user_from_address<'r>(text: &'r str, found: &mut Found<'_, 'r>) {
     let Some((user, address)) = text.rsplit_once(" from ") else {
-        add(fields, "user", text.trim());
+        found.add("user", text.trim());
         return;
     };
-    add(fields, "user", user.trim());
-    address_and_port(address, fields);
+    found.add("user", user.trim());
+    address_and_port(address, found);
 }
 
 /// Reads `IP[ port N]...` or `IP: ...` into `src_ip` and `src_port`.
-fn address_and_port(text: &str, fields: &mut Fields) {
+fn address_and_port<'r>(text: &'r str, found: &mut Found<'_, 'r>) {
     let (ip, rest) = text.split_once(' ').unwrap_or((text, ""));
     // Older OpenSSH writes `from 1.2.3.4: 11: Bye`; the colon ends the address.
     let ip = if rest.is_empty() || !rest.starts_with("port ") {
@@ -141,26 +159,26 @@ fn address_and_port(text: &str, fields: &mut Fields) {
     } else {
         ip
     };
-    add(fields, "src_ip", ip);
+    found.add("src_ip", ip);
     if let Some(port) = rest.strip_prefix("port ") {
         let port = port.split([' ', ':']).next().unwrap_or("");
-        add(fields, "src_port", port);
+        found.add("src_port", port);
     }
 }
 
 /// Reads `rhost=IP` and `user=USER` from a pam_unix failure message.
-fn pam_fields(message: &str, fields: &mut Fields) {
+fn pam_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
     for pair in message.split_whitespace() {
         if let Some(host) = pair.strip_prefix("rhost=") {
-            add(fields, "src_ip", host);
+            found.add("src_ip", host);
         } else if let Some(user) = pair.strip_prefix("user=") {
-            add(fields, "user", user);
+            found.add("user", user);
         }
     }
 }
 
 /// Reads the address of disconnect and closed-connection messages.
-fn connection_fields(message: &str, fields: &mut Fields) {
+fn connection_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
     const PREFIXES: [&str; 4] = [
         "Received disconnect from ",
         "Connection closed by ",
@@ -175,36 +193,37 @@ fn connection_fields(message: &str, fields: &mut Fields) {
         if let Some(named) = rest.strip_prefix(marker) {
             if let Some((user, address)) = named.split_once(' ') {
                 if marker == "invalid user " {
-                    add(fields, "invalid_user", "true");
+                    found.add("invalid_user", "true");
                 }
-                add(fields, "user", user);
-                address_and_port(address, fields);
+                found.add("user", user);
+                address_and_port(address, found);
                 return;
             }
         }
     }
-    address_and_port(rest, fields);
+    address_and_port(rest, found);
 }
 
 /// Reads `USER : TTY=pts/0 ; PWD=/home/u ; USER=root ; COMMAND=/bin/ls` and
 /// the failure forms (`incorrect password attempts`, `user NOT in sudoers`).
-fn sudo_fields(message: &str, fields: &mut Fields) {
+fn sudo_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
     let Some((user, details)) = message.split_once(" : ") else {
         return;
     };
-    add(fields, "user", user.trim());
+    found.add("user", user.trim());
     for part in details.split(" ; ") {
         let part = part.trim();
         if let Some(run_as) = part.strip_prefix("USER=") {
-            add(fields, "run_as", run_as);
+            found.add("run_as", run_as);
         } else if let Some(command) = part.strip_prefix("COMMAND=") {
-            add(fields, "command", command);
+            found.add("command", command);
         } else if part.contains("incorrect password attempt") || part.contains("NOT in sudoers") {
-            add(fields, "action", "failure");
+            found.add("action", "failure");
         }
     }
-    if fields.contains_key("command") {
-        add(fields, "action", "success");
+    // A failure was added above when the line reports one, so this adds nothing then.
+    if details.contains("COMMAND=") {
+        found.add("action", "success");
     }
 }
 
@@ -212,7 +231,7 @@ fn sudo_fields(message: &str, fields: &mut Fields) {
 /// letters, digits, `_`, `.` and `-`; leading `_`, `.` and `-` are trimmed so
 /// a pair never names an internal field such as `_time`. An unquoted value
 /// ends at whitespace or at one of `,;&")]`. Empty values are skipped.
-pub(crate) fn key_values(raw: &str, fields: &mut Fields) {
+fn key_values<'r>(raw: &'r str, found: &mut Found<'_, 'r>) {
     let bytes = raw.as_bytes();
     // An `=` inside a value already taken (`msg="a=b"`) starts no new pair.
     let mut value_end = 0;
@@ -231,7 +250,7 @@ pub(crate) fn key_values(raw: &str, fields: &mut Fields) {
         let (value, consumed) = pair_value(&raw[equals + 1..]);
         value_end = equals + 1 + consumed;
         if !value.is_empty() {
-            add(fields, key, value);
+            found.add(key, value);
         }
     }
 }
@@ -259,18 +278,23 @@ fn pair_value(text: &str) -> (&str, usize) {
 mod tests {
     use super::*;
 
-    fn sshd(message: &str) -> Fields {
+    fn extract(raw: &str, sourcetype: &str, fields: Fields) -> Fields {
         let mut event = Event {
             time: 0,
-            raw: format!("Dec 10 06:55:46 LabSZ sshd[24200]: {message}"),
+            raw: raw.to_string(),
             host: "LabSZ".into(),
             source: "auth.log".into(),
-            sourcetype: "linux_secure".into(),
+            sourcetype: sourcetype.into(),
             index: "main".into(),
-            fields: Fields::new(),
+            fields,
         };
         apply(&mut event);
         event.fields
+    }
+
+    fn sshd(message: &str) -> Fields {
+        let raw = format!("Dec 10 06:55:46 LabSZ sshd[24200]: {message}");
+        extract(&raw, "linux_secure", Fields::new())
     }
 
     fn get<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
@@ -383,8 +407,8 @@ mod tests {
 
     #[test]
     fn key_values_quoted_and_plain() {
-        let mut fields = Fields::new();
-        key_values(r#"a=1 msg="two k=v" empty= _time=5 x.y-z=ok, b="open"#, &mut fields);
+        let raw = r#"a=1 msg="two k=v" empty= _time=5 x.y-z=ok, b="open"#;
+        let fields = extract(raw, "syslog", Fields::new());
         assert_eq!(get(&fields, "a"), Some("1"));
         assert_eq!(get(&fields, "msg"), Some("two k=v"));
         assert_eq!(get(&fields, "k"), None);
@@ -396,9 +420,9 @@ mod tests {
 
     #[test]
     fn key_values_keep_existing_field() {
-        let mut fields = Fields::new();
-        fields.insert("user".into(), Value::from("kept"));
-        key_values("user=other", &mut fields);
+        let mut existing = Fields::new();
+        existing.insert("user".into(), Value::from("kept"));
+        let fields = extract("user=other user=again", "syslog", existing);
         assert_eq!(get(&fields, "user"), Some("kept"));
     }
 }

@@ -158,6 +158,7 @@ impl EvidenceStore {
         bytes: &[u8],
         modified: Option<SystemTime>,
     ) -> IngestSummary {
+        // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
         let text = String::from_utf8_lossy(bytes);
         if text.trim().is_empty() {
             return IngestSummary::skip(source, "file is empty");
@@ -168,12 +169,13 @@ impl EvidenceStore {
 
         let context = SourceContext { source, modified };
         let start = self.events.len();
+        self.events.reserve(memchr::memchr_iter(b'\n', bytes).count() + 1);
         let lines_skipped = format.parse(&text, &context, &mut self.events);
         for event in &mut self.events[start..] {
             extract::apply(event);
         }
         let added = self.events.len() - start;
-        self.sort_newest_first();
+        self.sort_newest_first(start);
         tracing::debug!(source, format = format.name(), events = added, lines_skipped, "ingested");
         IngestSummary { files_read: 1, events: added, skipped: Vec::new(), lines_skipped }
     }
@@ -183,9 +185,29 @@ impl EvidenceStore {
         &self.events
     }
 
-    fn sort_newest_first(&mut self) {
-        // A stable sort keeps file order among events with equal times.
+    /// Restores newest-first order after events were appended from `start` on.
+    fn sort_newest_first(&mut self, start: usize) {
+        // Log files are usually in time order. Turning such a batch around
+        // first leaves two ordered runs, which the stable sort merges in
+        // linear time, and a stable sort keeps file order among equal times.
+        let batch = &mut self.events[start..];
+        if batch.windows(2).all(|pair| pair[0].time <= pair[1].time) {
+            reverse_keeping_ties(batch);
+        }
         self.events.sort_by(|a, b| b.time.cmp(&a.time));
+    }
+}
+
+/// Reverses events sorted oldest first into newest first, keeping events
+/// with equal times in their original order.
+fn reverse_keeping_ties(events: &mut [Event]) {
+    events.reverse();
+    let mut run_start = 0;
+    for end in 1..=events.len() {
+        if end == events.len() || events[end].time != events[run_start].time {
+            events[run_start..end].reverse();
+            run_start = end;
+        }
     }
 }
 

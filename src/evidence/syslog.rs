@@ -110,7 +110,8 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
 }
 
 fn build_event(line: &str, parts: Line, source: &str, time: TimestampMicros) -> Event {
-    let mut fields = IndexMap::with_capacity(8);
+    let present = [parts.process, parts.pid, parts.msgid, parts.structured_data];
+    let mut fields = IndexMap::with_capacity(present.iter().flatten().count());
     let mut put = |name: &str, value: Option<&str>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             fields.insert(name.to_string(), Value::Single(value.to_string()));

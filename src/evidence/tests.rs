@@ -61,6 +61,17 @@ fn events_newest_first_ties_in_file_order() {
 }
 
 #[test]
+fn ordered_file_ties_keep_file_order() {
+    let mut store = EvidenceStore::new();
+    let text = "{\"_time\":1,\"_raw\":\"a\"}\n{\"_time\":2,\"_raw\":\"b\"}\n\
+                {\"_time\":2,\"_raw\":\"c\"}\n{\"_time\":3,\"_raw\":\"d\"}\n";
+    store.ingest_bytes("a.json", text.as_bytes(), None);
+    store.ingest_bytes("b.json", b"{\"_time\":2,\"_raw\":\"e\"}\n", None);
+    let raws: Vec<&str> = store.events().iter().map(|e| e.raw.as_str()).collect();
+    assert_eq!(raws, vec!["d", "b", "c", "e", "a"]);
+}
+
+#[test]
 fn ingest_reader_reads_syslog() {
     let mut store = EvidenceStore::new();
     let text = "Jan  1 23:00:00 web1 sudo: bob : TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh\n";
