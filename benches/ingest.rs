@@ -23,8 +23,14 @@ fn main() {
         None => {
             eprintln!("ARGUS_BENCH_DATA is unset; generating {SAMPLE_LINES} lines per format");
             vec![
-                ("syslog (generated)".to_string(), generate_syslog(SAMPLE_LINES)),
-                ("json lines (generated)".to_string(), generate_json(SAMPLE_LINES)),
+                (
+                    "syslog (generated)".to_string(),
+                    generate_syslog(SAMPLE_LINES),
+                ),
+                (
+                    "json lines (generated)".to_string(),
+                    generate_json(SAMPLE_LINES),
+                ),
             ]
         }
     };
@@ -39,7 +45,10 @@ fn load_inputs(folder: PathBuf) -> Vec<(String, Vec<u8>)> {
         .map(|name| {
             let path = folder.join(name);
             let bytes = std::fs::read(&path).unwrap_or_else(|err| {
-                panic!("cannot read {}: {err}; run scripts/gen_bench_data.py first", path.display())
+                panic!(
+                    "cannot read {}: {err}; run scripts/gen_bench_data.py first",
+                    path.display()
+                )
             });
             (path.display().to_string(), bytes)
         })
@@ -56,9 +65,16 @@ fn run(name: &str, bytes: &[u8]) {
     let events = store.events();
     let heap = estimate_heap_bytes(events);
     println!("{name}");
-    println!("  input:   {lines} lines, {:.1} MiB", bytes.len() as f64 / 1048576.0);
+    println!(
+        "  input:   {lines} lines, {:.1} MiB",
+        bytes.len() as f64 / 1048576.0
+    );
     println!("  time:    {seconds:.3} s");
-    println!("  rate:    {:.0} lines/s, {:.0} events/s", lines as f64 / seconds, summary.events as f64 / seconds);
+    println!(
+        "  rate:    {:.0} lines/s, {:.0} events/s",
+        lines as f64 / seconds,
+        summary.events as f64 / seconds
+    );
     println!("  skipped: {} lines", summary.lines_skipped);
     println!(
         "  memory:  {:.1} MiB for {} events (estimate, {:.0} bytes/event)",
@@ -113,7 +129,13 @@ impl Rng {
     }
 
     fn ip(&mut self) -> String {
-        format!("{}.{}.{}.{}", 1 + self.below(223), self.below(256), self.below(256), 1 + self.below(254))
+        format!(
+            "{}.{}.{}.{}",
+            1 + self.below(223),
+            self.below(256),
+            self.below(256),
+            1 + self.below(254)
+        )
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -147,7 +169,9 @@ fn generate_syslog(count: usize) -> Vec<u8> {
                 "sshd[{pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 \
                  euid=0 tty=ssh ruser= rhost={ip}  user={user}"
             ),
-            7 => format!("sudo: {user} : TTY=pts/0 ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/ls"),
+            7 => {
+                format!("sudo: {user} : TTY=pts/0 ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/ls")
+            }
             8 => format!("CRON[{pid}]: (root) CMD (run-parts /etc/cron.hourly)"),
             _ => format!("kernel: [UFW BLOCK] IN=eth0 OUT= SRC={ip} DST=10.0.0.5 PROTO=TCP DPT=22"),
         };

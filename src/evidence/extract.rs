@@ -15,8 +15,16 @@ type Fields = IndexMap<String, Value>;
 
 /// Adds every field this module extracts from `event.raw` to `event.fields`.
 pub(crate) fn apply(event: &mut Event) {
-    let Event { raw, fields, sourcetype, .. } = event;
-    let mut found = Found { existing: fields, pairs: Vec::new() };
+    let Event {
+        raw,
+        fields,
+        sourcetype,
+        ..
+    } = event;
+    let mut found = Found {
+        existing: fields,
+        pairs: Vec::new(),
+    };
     if sourcetype == "linux_secure" {
         if let Some(message) = program_message(raw, "sshd") {
             found.add("app", "sshd");
@@ -46,8 +54,9 @@ impl<'r> Found<'_, 'r> {
     /// Keeps a field unless the event or an earlier find already has that
     /// name, or the value is empty.
     fn add(&mut self, name: &'r str, value: &'r str) {
-        let taken = self.existing.contains_key(name) || self.pairs.iter().any(|(n, _)| *n == name);
-        if !value.is_empty() && !taken {
+        let present =
+            self.existing.contains_key(name) || self.pairs.iter().any(|(n, _)| *n == name);
+        if !value.is_empty() && !present {
             self.pairs.push((name, value));
         }
     }
@@ -185,10 +194,13 @@ fn connection_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
         "Disconnected from ",
         "Did not receive identification string from ",
     ];
-    let Some(rest) = PREFIXES.iter().find_map(|prefix| message.strip_prefix(prefix)) else {
+    let Some(rest) = PREFIXES
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+    else {
         return;
     };
-    // OpenSSH 7.5 and later name the user: `closed by invalid user bob 1.2.3.4 port 22`.
+    // Newer OpenSSH releases name the user: `closed by invalid user bob 1.2.3.4 port 22`.
     for marker in ["authenticating user ", "invalid user ", "user "] {
         if let Some(named) = rest.strip_prefix(marker) {
             if let Some((user, address)) = named.split_once(' ') {
@@ -221,16 +233,18 @@ fn sudo_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
             found.add("action", "failure");
         }
     }
-    // A failure was added above when the line reports one, so this adds nothing then.
+    // `add` keeps the first action, so a failure found above stays.
     if details.contains("COMMAND=") {
         found.add("action", "success");
     }
 }
 
-/// Adds every `key=value` and `key="quoted value"` pair of `raw`. Keys are
-/// letters, digits, `_`, `.` and `-`; leading `_`, `.` and `-` are trimmed so
-/// a pair never names an internal field such as `_time`. An unquoted value
-/// ends at whitespace or at one of `,;&")]`. Empty values are skipped.
+/// Adds every `key=value` and `key="quoted value"` pair of `raw`.
+///
+/// Keys are made of letters, digits, `_`, `.` and `-`. Leading `_`, `.` and
+/// `-` are trimmed, so a pair never names an internal field such as `_time`.
+/// An unquoted value ends at whitespace or at one of `,;&")]`, and empty
+/// values are skipped.
 fn key_values<'r>(raw: &'r str, found: &mut Found<'_, 'r>) {
     let bytes = raw.as_bytes();
     // An `=` inside a value already taken (`msg="a=b"`) starts no new pair.
@@ -269,7 +283,9 @@ fn pair_value(text: &str) -> (&str, usize) {
     }
     let end = text
         .bytes()
-        .position(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'&' | b'"' | b')' | b']'))
+        .position(|b| {
+            b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'&' | b'"' | b')' | b']')
+        })
         .unwrap_or(text.len());
     (&text[..end], end)
 }
@@ -359,7 +375,9 @@ mod tests {
 
     #[test]
     fn repeated_message_fields() {
-        let f = sshd("message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]");
+        let f = sshd(
+            "message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]",
+        );
         assert_eq!(get(&f, "repeat_count"), Some("5"));
         assert_eq!(get(&f, "action"), Some("failure"));
         assert_eq!(get(&f, "user"), Some("root"));

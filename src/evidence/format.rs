@@ -73,7 +73,9 @@ impl Format {
     }
 
     fn from_extension(source: &str) -> Option<Format> {
-        let extension = source.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase())?;
+        let extension = source
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase())?;
         match extension.as_str() {
             "json" | "jsonl" | "ndjson" => Some(Format::JsonLines),
             "log" | "syslog" | "messages" => Some(Format::Syslog),
@@ -138,7 +140,10 @@ mod tests {
 
     #[test]
     fn detect_rejects_unknown_text() {
-        assert_eq!(Format::detect("notes.txt", "hello world\nsecond line\n"), None);
+        assert_eq!(
+            Format::detect("notes.txt", "hello world\nsecond line\n"),
+            None
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 use super::format::{lines, SourceContext};
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
 
-/// The sourcetype Splunk gives JSON events that name none.
+/// The sourcetype for JSON events that name none (Splunk's built-in JSON sourcetype).
 const DEFAULT_SOURCETYPE: &str = "_json";
 
 /// Returns whether `line` is a JSON object.
@@ -61,8 +61,7 @@ fn unwrap_export(mut object: Map<String, Json>) -> Result<Option<Map<String, Jso
 }
 
 /// Builds an event. A missing or unreadable `_time` takes the time of the
-/// previous event in the file, or else the file's modification time, as
-/// Splunk does for events without a timestamp.
+/// previous event in the file, or else the file's modification time.
 fn build_event(
     line: &str,
     mut object: Map<String, Json>,
@@ -85,7 +84,15 @@ fn build_event(
     for (key, value) in object {
         flatten_into(&mut fields, key, value);
     }
-    Event { time, raw, host, source, sourcetype, index, fields }
+    Event {
+        time,
+        raw,
+        host,
+        source,
+        sourcetype,
+        index,
+        fields,
+    }
 }
 
 fn parse_time(value: &Json) -> Option<TimestampMicros> {
@@ -93,7 +100,9 @@ fn parse_time(value: &Json) -> Option<TimestampMicros> {
         Json::String(text) => parse_splunk_time(text),
         Json::Number(number) => match number.as_i64() {
             Some(seconds) => seconds.checked_mul(1_000_000),
-            None => number.as_f64().map(|seconds| (seconds * 1_000_000.0).round() as i64),
+            None => number
+                .as_f64()
+                .map(|seconds| (seconds * 1_000_000.0).round() as i64),
         },
         _ => None,
     }
@@ -150,7 +159,10 @@ mod tests {
     use super::*;
 
     fn parse_all(text: &str) -> (Vec<Event>, usize) {
-        let context = SourceContext { source: "export.json", modified: None };
+        let context = SourceContext {
+            source: "export.json",
+            modified: None,
+        };
         let mut events = Vec::new();
         let skipped = parse(text, &context, &mut events);
         (events, skipped)
@@ -217,7 +229,8 @@ mod tests {
 
     #[test]
     fn nested_and_array_values_flatten() {
-        let line = r#"{"_time":1,"a":{"b":{"c":"deep"},"n":3},"tags":["x","y"],"ok":true,"gone":null}"#;
+        let line =
+            r#"{"_time":1,"a":{"b":{"c":"deep"},"n":3},"tags":["x","y"],"ok":true,"gone":null}"#;
         let (events, _) = parse_all(line);
         let fields = &events[0].fields;
         assert_eq!(fields.get("a.b.c"), Some(&Value::from("deep")));

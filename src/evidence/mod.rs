@@ -59,7 +59,10 @@ pub enum EvidenceError {
     #[error("evidence path {path} does not exist; pass a log file or a folder of logs")]
     NotFound { path: PathBuf },
     #[error("cannot read evidence {path}: {source}; check that it exists and is readable")]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl IngestSummary {
@@ -71,8 +74,14 @@ impl IngestSummary {
     }
 
     fn skip(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        let skipped = SkippedFile { path: path.into(), reason: reason.into() };
-        IngestSummary { skipped: vec![skipped], ..Self::default() }
+        let skipped = SkippedFile {
+            path: path.into(),
+            reason: reason.into(),
+        };
+        IngestSummary {
+            skipped: vec![skipped],
+            ..Self::default()
+        }
     }
 }
 
@@ -89,12 +98,19 @@ impl EvidenceStore {
     /// or unreadable `path` itself fails the call.
     pub fn ingest_path(&mut self, path: &Path) -> Result<IngestSummary, EvidenceError> {
         let metadata = fs::metadata(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => EvidenceError::NotFound { path: path.to_path_buf() },
-            _ => EvidenceError::Unreadable { path: path.to_path_buf(), source },
+            std::io::ErrorKind::NotFound => EvidenceError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => EvidenceError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
         if !metadata.is_dir() {
-            let bytes = fs::read(path)
-                .map_err(|source| EvidenceError::Unreadable { path: path.to_path_buf(), source })?;
+            let bytes = fs::read(path).map_err(|source| EvidenceError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })?;
             let modified = metadata.modified().ok();
             return Ok(self.ingest_bytes(&path.to_string_lossy(), &bytes, modified));
         }
@@ -104,8 +120,10 @@ impl EvidenceStore {
     fn ingest_folder(&mut self, root: &Path) -> Result<IngestSummary, EvidenceError> {
         // Reading the folder itself first turns a permission error on the
         // root into an error for the whole call, as for a single file.
-        fs::read_dir(root)
-            .map_err(|source| EvidenceError::Unreadable { path: root.to_path_buf(), source })?;
+        fs::read_dir(root).map_err(|source| EvidenceError::Unreadable {
+            path: root.to_path_buf(),
+            source,
+        })?;
 
         let mut summary = IngestSummary::default();
         let walk = WalkDir::new(root).follow_links(true).sort_by_file_name();
@@ -144,7 +162,10 @@ impl EvidenceStore {
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
-            .map_err(|err| EvidenceError::Unreadable { path: PathBuf::from(source), source: err })?;
+            .map_err(|err| EvidenceError::Unreadable {
+                path: PathBuf::from(source),
+                source: err,
+            })?;
         Ok(self.ingest_bytes(source, &bytes, modified))
     }
 
@@ -164,20 +185,35 @@ impl EvidenceStore {
             return IngestSummary::skip(source, "file is empty");
         }
         let Some(format) = Format::detect(source, &text) else {
-            return IngestSummary::skip(source, "no recognised log format (expected syslog or JSON lines)");
+            return IngestSummary::skip(
+                source,
+                "no recognised log format (expected syslog or JSON lines)",
+            );
         };
 
         let context = SourceContext { source, modified };
         let start = self.events.len();
-        self.events.reserve(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        self.events
+            .reserve(memchr::memchr_iter(b'\n', bytes).count() + 1);
         let lines_skipped = format.parse(&text, &context, &mut self.events);
         for event in &mut self.events[start..] {
             extract::apply(event);
         }
         let added = self.events.len() - start;
         self.sort_newest_first(start);
-        tracing::debug!(source, format = format.name(), events = added, lines_skipped, "ingested");
-        IngestSummary { files_read: 1, events: added, skipped: Vec::new(), lines_skipped }
+        tracing::debug!(
+            source,
+            format = format.name(),
+            events = added,
+            lines_skipped,
+            "ingested"
+        );
+        IngestSummary {
+            files_read: 1,
+            events: added,
+            skipped: Vec::new(),
+            lines_skipped,
+        }
     }
 
     /// All events, newest first; events with equal times stay in ingest order.
@@ -194,7 +230,8 @@ impl EvidenceStore {
         if batch.windows(2).all(|pair| pair[0].time <= pair[1].time) {
             reverse_keeping_ties(batch);
         }
-        self.events.sort_by(|a, b| b.time.cmp(&a.time));
+        self.events
+            .sort_by_key(|event| std::cmp::Reverse(event.time));
     }
 }
 

@@ -21,11 +21,12 @@ use crate::event::{Event, TimestampMicros, Value};
 /// times in one file is taken as a year rollover.
 const ROLLOVER_GAP_SECONDS: i64 = 31 * 86_400;
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
-const MONTHS: [&[u8; 3]; 12] =
-    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
 
-/// Programs whose messages get the `linux_secure` sourcetype, as in Splunk's
-/// add-on for Unix and Linux; every other program gets `syslog`.
+/// Programs whose messages get the `linux_secure` sourcetype; every other
+/// program gets `syslog`.
 const AUTH_PROGRAMS: &[&str] = &[
     "sshd",
     "sshd-session",
@@ -100,7 +101,7 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
                 years.push(out.len(), partial);
                 0
             }
-            // Splunk dates an event without a timestamp like the one before it.
+            // An event without a timestamp takes the time of the event before it.
             Stamp::Missing => previous_time.unwrap_or_else(|| context.reference_time()),
         };
         out.push(build_event(line, parts, context.source, time));
@@ -181,14 +182,20 @@ fn parse_rfc3164(text: &str) -> Option<(Stamp, Line<'_>)> {
     if bytes.get(at) != Some(&b' ') {
         return None;
     }
-    let stamp = Stamp::NoYear(NoYearTime { month, day: day as u8, second_of_day });
+    let stamp = Stamp::NoYear(NoYearTime {
+        month,
+        day: day as u8,
+        second_of_day,
+    });
     Some((stamp, parse_host_and_tag(&text[at + 1..])?))
 }
 
 /// Parses `2024-01-15T10:00:00+00:00 host tag[pid]: message`.
 fn parse_iso(text: &str) -> Option<(Stamp, Line<'_>)> {
     let (timestamp, rest) = text.split_once(' ')?;
-    let time = chrono::DateTime::parse_from_rfc3339(timestamp).ok()?.timestamp_micros();
+    let time = chrono::DateTime::parse_from_rfc3339(timestamp)
+        .ok()?
+        .timestamp_micros();
     Some((Stamp::Absolute(time), parse_host_and_tag(rest)?))
 }
 
@@ -198,8 +205,13 @@ fn parse_host_and_tag(text: &str) -> Option<Line<'_>> {
     if host.is_empty() {
         return None;
     }
-    let mut parts = Line { host, ..Line::default() };
-    let tag_end = message.bytes().position(|b| b == b':' || b == b'[' || b == b' ');
+    let mut parts = Line {
+        host,
+        ..Line::default()
+    };
+    let tag_end = message
+        .bytes()
+        .position(|b| b == b':' || b == b'[' || b == b' ');
     match tag_end.map(|end| (end, message.as_bytes()[end])) {
         Some((end, b':')) if end > 0 => parts.process = Some(&message[..end]),
         Some((end, b'[')) if end > 0 => {
@@ -225,7 +237,9 @@ fn parse_rfc5424(text: &str) -> Option<(Stamp, Line<'_>)> {
     let stamp = match timestamp {
         "-" => Stamp::Missing,
         _ => Stamp::Absolute(
-            chrono::DateTime::parse_from_rfc3339(timestamp).ok()?.timestamp_micros(),
+            chrono::DateTime::parse_from_rfc3339(timestamp)
+                .ok()?
+                .timestamp_micros(),
         ),
     };
     let host = tokens.next()?;
@@ -238,7 +252,16 @@ fn parse_rfc5424(text: &str) -> Option<(Stamp, Line<'_>)> {
         None => Some(&data_and_message[..structured_data_len(data_and_message)?]),
     };
     let host = if host == "-" { "" } else { host };
-    Some((stamp, Line { host, process, pid, msgid, structured_data }))
+    Some((
+        stamp,
+        Line {
+            host,
+            process,
+            pid,
+            msgid,
+            structured_data,
+        },
+    ))
 }
 
 /// Returns `None` for the RFC 5424 nil value `-`.
@@ -305,11 +328,17 @@ fn split_quoted(text: &str) -> (String, &str) {
 
 /// Parses up to `max` ASCII digits; returns the value and the digit count.
 fn parse_digits(bytes: &[u8], max: usize) -> Option<(u32, usize)> {
-    let count = bytes.iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+    let count = bytes
+        .iter()
+        .take(max)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if count == 0 {
         return None;
     }
-    let value = bytes[..count].iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'));
+    let value = bytes[..count]
+        .iter()
+        .fold(0, |acc, b| acc * 10 + u32::from(b - b'0'));
     Some((value, count))
 }
 
@@ -358,7 +387,11 @@ impl YearInference {
         let reference_year = year_of(reference);
         let mut first_year = reference_year - self.rollovers;
         let latest = |first: i32| {
-            self.pending.iter().map(|&(_, k, t)| to_micros(first + k, t)).max().unwrap_or(0)
+            self.pending
+                .iter()
+                .map(|&(_, k, t)| to_micros(first + k, t))
+                .max()
+                .unwrap_or(0)
         };
         if latest(first_year) > reference + DAY_MICROS {
             first_year -= 1;
@@ -408,13 +441,18 @@ mod tests {
 
     /// Seconds since the epoch of a UTC date and time, computed by chrono.
     fn utc(text: &str) -> TimestampMicros {
-        chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_micros()
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp_micros()
     }
 
     fn parse_with(text: &str, modified: &str) -> (Vec<Event>, usize) {
         let seconds = utc(modified) / 1_000_000;
         let modified = SystemTime::UNIX_EPOCH + Duration::from_secs(seconds as u64);
-        let context = SourceContext { source: "/var/log/auth.log", modified: Some(modified) };
+        let context = SourceContext {
+            source: "/var/log/auth.log",
+            modified: Some(modified),
+        };
         let mut events = Vec::new();
         let skipped = parse(text, &context, &mut events);
         (events, skipped)

@@ -5,8 +5,10 @@ use std::time::{Duration, SystemTime};
 use super::*;
 use crate::event::Value;
 
-const OPENSSH_2K: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/real/syslog/OpenSSH_2k.log");
+const OPENSSH_2K: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/real/syslog/OpenSSH_2k.log"
+);
 
 fn field<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
     event.fields.get(name).and_then(Value::first)
@@ -20,7 +22,9 @@ fn new_year_2024() -> SystemTime {
 #[test]
 fn ingest_path_missing_is_not_found() {
     let mut store = EvidenceStore::new();
-    let err = store.ingest_path(Path::new("/no/such/evidence.log")).unwrap_err();
+    let err = store
+        .ingest_path(Path::new("/no/such/evidence.log"))
+        .unwrap_err();
     assert!(matches!(err, EvidenceError::NotFound { .. }));
     assert!(err.to_string().contains("/no/such/evidence.log"));
 }
@@ -29,9 +33,16 @@ fn ingest_path_missing_is_not_found() {
 fn folder_skips_unknown_and_reads_rest() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("nested")).unwrap();
-    fs::write(dir.path().join("a.log"), "Dec 10 06:55:46 h1 sshd[1]: Connection closed by 1.2.3.4\n")
-        .unwrap();
-    fs::write(dir.path().join("nested/b.json"), "{\"_time\":1,\"_raw\":\"x\"}\nnot json\n").unwrap();
+    fs::write(
+        dir.path().join("a.log"),
+        "Dec 10 06:55:46 h1 sshd[1]: Connection closed by 1.2.3.4\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("nested/b.json"),
+        "{\"_time\":1,\"_raw\":\"x\"}\nnot json\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("c.bin"), [0u8, 159, 146, 150, 1, 2]).unwrap();
     fs::write(dir.path().join("d.txt"), "").unwrap();
 
@@ -40,9 +51,15 @@ fn folder_skips_unknown_and_reads_rest() {
     assert_eq!(summary.files_read, 2);
     assert_eq!(summary.events, 2);
     assert_eq!(summary.lines_skipped, 1);
-    let skipped: Vec<_> = summary.skipped.iter().map(|s| s.path.file_name().unwrap()).collect();
+    let skipped: Vec<_> = summary
+        .skipped
+        .iter()
+        .map(|s| s.path.file_name().unwrap())
+        .collect();
     assert_eq!(skipped, vec!["c.bin", "d.txt"]);
-    assert!(summary.skipped[0].reason.contains("no recognised log format"));
+    assert!(summary.skipped[0]
+        .reason
+        .contains("no recognised log format"));
     assert_eq!(store.events().len(), 2);
 }
 
@@ -55,9 +72,16 @@ fn events_newest_first_ties_in_file_order() {
         "{\"_time\": 10, \"_raw\": \"second at 10\"}\n",
     );
     store.ingest_bytes("a.json", text.as_bytes(), None);
-    store.ingest_bytes("b.json", b"{\"_time\": 10, \"_raw\": \"third at 10\"}\n", None);
+    store.ingest_bytes(
+        "b.json",
+        b"{\"_time\": 10, \"_raw\": \"third at 10\"}\n",
+        None,
+    );
     let raws: Vec<&str> = store.events().iter().map(|e| e.raw.as_str()).collect();
-    assert_eq!(raws, vec!["at 30", "first at 10", "second at 10", "third at 10"]);
+    assert_eq!(
+        raws,
+        vec!["at 30", "first at 10", "second at 10", "third at 10"]
+    );
 }
 
 #[test]
@@ -75,7 +99,9 @@ fn ordered_file_ties_keep_file_order() {
 fn ingest_reader_reads_syslog() {
     let mut store = EvidenceStore::new();
     let text = "Jan  1 23:00:00 web1 sudo: bob : TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh\n";
-    let summary = store.ingest_reader("auth.log", text.as_bytes(), Some(new_year_2024())).unwrap();
+    let summary = store
+        .ingest_reader("auth.log", text.as_bytes(), Some(new_year_2024()))
+        .unwrap();
     assert_eq!(summary.events, 1);
     let event = &store.events()[0];
     // 2024-01-01T23:00:00Z, within a day after the modification time.
@@ -97,7 +123,8 @@ fn syslog_more_than_day_ahead_is_last_year() {
 #[test]
 fn json_events_get_extraction() {
     let mut store = EvidenceStore::new();
-    let line = "{\"_time\":1,\"sourcetype\":\"linux_secure\",\"_raw\":\"Dec 10 06:55:46 h sshd[9]: \
+    let line =
+        "{\"_time\":1,\"sourcetype\":\"linux_secure\",\"_raw\":\"Dec 10 06:55:46 h sshd[9]: \
                 Failed password for root from 9.9.9.9 port 22 ssh2\",\"user\":\"fromjson\"}\n";
     store.ingest_bytes("x.json", line.as_bytes(), None);
     let event = &store.events()[0];
@@ -128,7 +155,10 @@ fn openssh_every_line_is_an_event() {
 fn openssh_host_is_labsz() {
     let Some(store) = load_openssh() else { return };
     assert!(store.events().iter().all(|e| e.host == "LabSZ"));
-    assert!(store.events().iter().all(|e| e.sourcetype == "linux_secure"));
+    assert!(store
+        .events()
+        .iter()
+        .all(|e| e.sourcetype == "linux_secure"));
 }
 
 #[test]
@@ -149,8 +179,11 @@ fn openssh_failed_password_count_for_ip() {
 fn openssh_all_failed_passwords_have_source() {
     let Some(store) = load_openssh() else { return };
     // grep -c "Failed password" prints 520.
-    let failed: Vec<&Event> =
-        store.events().iter().filter(|e| e.raw.contains("Failed password")).collect();
+    let failed: Vec<&Event> = store
+        .events()
+        .iter()
+        .filter(|e| e.raw.contains("Failed password"))
+        .collect();
     assert_eq!(failed.len(), 520);
     assert!(failed.iter().all(|e| field(e, "action") == Some("failure")));
     assert!(failed.iter().all(|e| field(e, "src_ip").is_some()));
@@ -159,8 +192,11 @@ fn openssh_all_failed_passwords_have_source() {
 #[test]
 fn openssh_accepted_login_fields() {
     let Some(store) = load_openssh() else { return };
-    let accepted: Vec<&Event> =
-        store.events().iter().filter(|e| field(e, "action") == Some("success")).collect();
+    let accepted: Vec<&Event> = store
+        .events()
+        .iter()
+        .filter(|e| field(e, "action") == Some("success"))
+        .collect();
     assert_eq!(accepted.len(), 1);
     let event = accepted[0];
     assert_eq!(field(event, "user"), Some("fztu"));
@@ -178,7 +214,13 @@ fn openssh_times_are_newest_first() {
     assert!(events.windows(2).all(|pair| pair[0].time >= pair[1].time));
     // The newest line is `Dec 10 11:04:45`; the oldest is `Dec 10 06:55:46`.
     let newest = chrono::DateTime::from_timestamp_micros(events[0].time).unwrap();
-    assert_eq!(newest.format("%m-%d %H:%M:%S").to_string(), "12-10 11:04:45");
+    assert_eq!(
+        newest.format("%m-%d %H:%M:%S").to_string(),
+        "12-10 11:04:45"
+    );
     let oldest = chrono::DateTime::from_timestamp_micros(events[1999].time).unwrap();
-    assert_eq!(oldest.format("%m-%d %H:%M:%S").to_string(), "12-10 06:55:46");
+    assert_eq!(
+        oldest.format("%m-%d %H:%M:%S").to_string(),
+        "12-10 06:55:46"
+    );
 }
