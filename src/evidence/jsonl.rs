@@ -4,10 +4,14 @@
 //!
 //! Every other key becomes a field: nested objects flatten to dotted names
 //! (`a.b`), arrays become multivalue fields, numbers and booleans become
-//! text, and nulls are dropped.
+//! text, and nulls are dropped. A line without `host` gets an empty host,
+//! because the export does not say which machine wrote it.
+
+use std::fmt;
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value as Json};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value as Json;
 
 use super::format::{lines, SourceContext};
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
@@ -15,9 +19,24 @@ use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
 /// The sourcetype for JSON events that name none (Splunk's built-in JSON sourcetype).
 const DEFAULT_SOURCETYPE: &str = "_json";
 
+/// The members of a JSON object in line order. A list rather than a map,
+/// because each member is looked up at most once, so hashing every key of
+/// every line would cost more than it saves.
+#[derive(Debug, Default)]
+struct Members(Vec<(String, Json)>);
+
+/// One parsed line: its members, and the `result` object when the line is an
+/// export wrapper (`preview` appears before `result`).
+#[derive(Debug, Default)]
+struct ParsedLine {
+    members: Members,
+    preview: bool,
+    result: Option<Members>,
+}
+
 /// Returns whether `line` is a JSON object.
 pub(crate) fn looks_like(line: &str) -> bool {
-    line.trim_start().starts_with('{') && serde_json::from_str::<Map<String, Json>>(line).is_ok()
+    line.trim_start().starts_with('{') && serde_json::from_str::<ParsedLine>(line).is_ok()
 }
 
 /// Parses every line of `text` into `out`; returns the count of malformed
@@ -27,36 +46,91 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
     let mut skipped = 0;
     let mut previous_time = None;
     for line in lines(text) {
-        let Ok(object) = serde_json::from_str::<Map<String, Json>>(line) else {
+        let Ok(parsed) = serde_json::from_str::<ParsedLine>(line) else {
             skipped += 1;
             continue;
         };
-        let object = match unwrap_export(object) {
-            Ok(Some(result)) => result,
+        let members = match unwrap_export(parsed) {
+            Ok(Some(members)) => members,
             Ok(None) => continue,
             Err(()) => {
                 skipped += 1;
                 continue;
             }
         };
-        let event = build_event(line, object, context, previous_time);
+        let event = build_event(line, members, context, previous_time);
         previous_time = Some(event.time);
         out.push(event);
     }
     skipped
 }
 
-/// Returns the event object of a line: the `result` of an export wrapper, or
-/// the line's own object. `Ok(None)` is a wrapper line with no result, and
-/// `Err` a wrapper whose result is not an object.
-fn unwrap_export(mut object: Map<String, Json>) -> Result<Option<Map<String, Json>>, ()> {
-    if !object.contains_key("preview") {
-        return Ok(Some(object));
+/// Returns the event members of a line: the `result` of an export wrapper, or
+/// the line's own members. `Ok(None)` is a wrapper line with no result, and
+/// `Err` a wrapper whose result is not an object. The wrapper's own members
+/// (`preview`, `offset`, `lastrow`) describe the export and are dropped.
+fn unwrap_export(parsed: ParsedLine) -> Result<Option<Members>, ()> {
+    if !parsed.preview {
+        return Ok(Some(parsed.members));
     }
-    match object.remove("result") {
-        Some(Json::Object(result)) => Ok(Some(result)),
+    if let Some(result) = parsed.result {
+        return Ok(Some(result));
+    }
+    let mut members = parsed.members;
+    match members.take("result") {
+        Some(Json::Object(result)) => Ok(Some(Members(result.into_iter().collect()))),
         Some(_) => Err(()),
         None => Ok(None),
+    }
+}
+
+impl Members {
+    /// Removes the first member named `key` and returns its value.
+    fn take(&mut self, key: &str) -> Option<Json> {
+        let at = self.0.iter().position(|(name, _)| name == key)?;
+        Some(self.0.remove(at).1)
+    }
+}
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(ObjectVisitor)
+            .map(|line| line.members)
+    }
+}
+
+impl<'de> Deserialize<'de> for ParsedLine {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = ParsedLine;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParsedLine, A::Error> {
+        let mut line = ParsedLine::default();
+        line.members.0.reserve(map.size_hint().unwrap_or(16));
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "result" && line.preview {
+                // A wrapper's result that is not an object fails the line.
+                line.result = Some(map.next_value::<Members>()?);
+                continue;
+            }
+            let value = map.next_value::<Json>()?;
+            if key == "preview" {
+                line.preview = true;
+            }
+            line.members.0.push((key, value));
+        }
+        Ok(line)
     }
 }
 
@@ -64,24 +138,24 @@ fn unwrap_export(mut object: Map<String, Json>) -> Result<Option<Map<String, Jso
 /// previous event in the file, or else the file's modification time.
 fn build_event(
     line: &str,
-    mut object: Map<String, Json>,
+    mut members: Members,
     context: &SourceContext,
     previous_time: Option<TimestampMicros>,
 ) -> Event {
-    let time = object
-        .shift_remove("_time")
+    let time = members
+        .take("_time")
         .and_then(|value| parse_time(&value))
         .or(previous_time)
         .unwrap_or_else(|| context.reference_time());
-    let raw = take_text(&mut object, "_raw").unwrap_or_else(|| line.to_string());
-    let host = take_text(&mut object, "host").unwrap_or_default();
-    let source = take_text(&mut object, "source").unwrap_or_else(|| context.source.to_string());
+    let raw = take_text(&mut members, "_raw").unwrap_or_else(|| line.to_string());
+    let host = take_text(&mut members, "host").unwrap_or_default();
+    let source = take_text(&mut members, "source").unwrap_or_else(|| context.source.to_string());
     let sourcetype =
-        take_text(&mut object, "sourcetype").unwrap_or_else(|| DEFAULT_SOURCETYPE.to_string());
-    let index = take_text(&mut object, "index").unwrap_or_else(|| "main".to_string());
+        take_text(&mut members, "sourcetype").unwrap_or_else(|| DEFAULT_SOURCETYPE.to_string());
+    let index = take_text(&mut members, "index").unwrap_or_else(|| "main".to_string());
 
-    let mut fields = IndexMap::with_capacity(object.len() + 4);
-    for (key, value) in object {
+    let mut fields = IndexMap::with_capacity(members.0.len() + 4);
+    for (key, value) in members.0 {
         flatten_into(&mut fields, key, value);
     }
     Event {
@@ -109,8 +183,8 @@ fn parse_time(value: &Json) -> Option<TimestampMicros> {
 }
 
 /// Removes `key` and returns it as text; null and empty values count as absent.
-fn take_text(object: &mut Map<String, Json>, key: &str) -> Option<String> {
-    match object.shift_remove(key)? {
+fn take_text(members: &mut Members, key: &str) -> Option<String> {
+    match members.take(key)? {
         Json::Null => None,
         Json::String(text) if text.is_empty() => None,
         Json::String(text) => Some(text),
@@ -239,6 +313,28 @@ mod tests {
         assert_eq!(fields.get("tags"), Some(&tags));
         assert_eq!(fields.get("ok"), Some(&Value::from("true")));
         assert!(!fields.contains_key("gone"));
+    }
+
+    #[test]
+    fn result_before_preview_unwraps() {
+        let text = "{\"result\":{\"_raw\":\"a\",\"k\":\"v\"},\"preview\":false}\n";
+        let (events, skipped) = parse_all(text);
+        assert_eq!(skipped, 0);
+        assert_eq!(events[0].raw, "a");
+        assert_eq!(events[0].fields.get("k"), Some(&Value::from("v")));
+    }
+
+    #[test]
+    fn plain_result_field_is_kept() {
+        let (events, _) = parse_all("{\"_raw\":\"a\",\"result\":\"ok\"}\n");
+        assert_eq!(events[0].fields.get("result"), Some(&Value::from("ok")));
+    }
+
+    #[test]
+    fn wrapper_with_scalar_result_is_malformed() {
+        let (events, skipped) = parse_all("{\"preview\":false,\"result\":5}\n");
+        assert!(events.is_empty());
+        assert_eq!(skipped, 1);
     }
 
     #[test]
