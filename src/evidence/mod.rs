@@ -216,7 +216,7 @@ impl EvidenceStore {
         }
     }
 
-    /// All events, newest first; events with equal times stay in ingest order.
+    /// Returns all events, newest first. Events with equal times stay in ingest order.
     pub fn events(&self) -> &[Event] {
         &self.events
     }

@@ -3,11 +3,11 @@
 //! rsyslog variant with an ISO 8601 timestamp (`2024-01-15T10:00:00+00:00 host
 //! prog[pid]: msg`).
 //!
-//! RFC 3164 timestamps carry neither a year nor a time zone. They are read as
-//! UTC, and the year is inferred per file: a time that goes backwards by more
-//! than [`ROLLOVER_GAP_SECONDS`] means the year advanced (a Dec to Jan
-//! rollover), and the last year is the latest one that puts no event more than
-//! a day after the file's modification time.
+//! RFC 3164 timestamps carry neither a year nor a time zone, so they are read
+//! as UTC and their year is inferred per file. A time that goes backwards by
+//! more than `ROLLOVER_GAP_SECONDS` (31 days) means the year advanced, as at a
+//! Dec to Jan rollover. The years chosen are the latest that put no event more
+//! than a day after the file's modification time (or after now, when unknown).
 //!
 //! The RFC 3164 header is parsed by hand, without regex, because it is the
 //! per-line hot path of an ingest.
@@ -233,6 +233,7 @@ fn parse_rfc5424(text: &str) -> Option<(Stamp, Line<'_>)> {
     if version != "1" {
         return None;
     }
+
     let timestamp = tokens.next()?;
     let stamp = match timestamp {
         "-" => Stamp::Missing,
@@ -242,10 +243,12 @@ fn parse_rfc5424(text: &str) -> Option<(Stamp, Line<'_>)> {
                 .timestamp_micros(),
         ),
     };
+
     let host = tokens.next()?;
     let process = nil(tokens.next()?);
     let pid = nil(tokens.next()?);
     let msgid = nil(tokens.next()?);
+
     let data_and_message = tokens.next().unwrap_or("-");
     let structured_data = match data_and_message.strip_prefix('-') {
         Some(_) => None,

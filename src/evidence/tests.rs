@@ -224,3 +224,27 @@ fn openssh_times_are_newest_first() {
         "12-10 06:55:46"
     );
 }
+
+#[test]
+fn single_unknown_file_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    fs::write(&path, "shopping list\nmilk\n").unwrap();
+    let mut store = EvidenceStore::new();
+    let summary = store.ingest_path(&path).unwrap();
+    assert_eq!(summary.files_read, 0);
+    assert_eq!(summary.skipped.len(), 1);
+    assert_eq!(summary.skipped[0].path, path);
+}
+
+#[test]
+fn invalid_utf8_line_still_ingested() {
+    let mut store = EvidenceStore::new();
+    let bytes = b"Dec 10 06:55:46 h1 sshd[1]: Invalid user \xff\xfe from 1.2.3.4\r\n";
+    let summary = store.ingest_bytes("auth.log", bytes, Some(new_year_2024()));
+    assert_eq!(summary.events, 1);
+    let event = &store.events()[0];
+    assert_eq!(field(event, "src_ip"), Some("1.2.3.4"));
+    assert_eq!(field(event, "user"), Some("\u{fffd}\u{fffd}"));
+    assert!(!event.raw.ends_with('\r'));
+}
