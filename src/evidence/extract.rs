@@ -175,11 +175,13 @@ fn address_and_port<'r>(text: &'r str, found: &mut Found<'_, 'r>) {
     }
 }
 
-/// Reads `rhost=IP` and `user=USER` from a pam_unix failure message.
+/// Reads `rhost=` and `user=USER` from a pam_unix failure message. An
+/// `rhost` that is a host name rather than an address becomes `src_host`.
 fn pam_fields<'r>(message: &'r str, found: &mut Found<'_, 'r>) {
     for pair in message.split_whitespace() {
         if let Some(host) = pair.strip_prefix("rhost=") {
-            found.add("src_ip", host);
+            let is_address = host.parse::<std::net::IpAddr>().is_ok();
+            found.add(if is_address { "src_ip" } else { "src_host" }, host);
         } else if let Some(user) = pair.strip_prefix("user=") {
             found.add("user", user);
         }

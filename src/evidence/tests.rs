@@ -190,6 +190,21 @@ fn openssh_all_failed_passwords_have_source() {
 }
 
 #[test]
+fn openssh_hostname_rhost_is_src_host() {
+    let Some(store) = load_openssh() else { return };
+    // grep -c "rhost=ec2-52-80-34-196" OpenSSH_2k.log prints 5.
+    let named: Vec<&Event> = store
+        .events()
+        .iter()
+        .filter(|e| {
+            field(e, "src_host") == Some("ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn")
+        })
+        .collect();
+    assert_eq!(named.len(), 5);
+    assert!(named.iter().all(|e| field(e, "src_ip").is_none()));
+}
+
+#[test]
 fn openssh_accepted_login_fields() {
     let Some(store) = load_openssh() else { return };
     let accepted: Vec<&Event> = store
