@@ -1,11 +1,33 @@
-//! The local evidence store: log files ingested from a file or folder and
-//! normalised into [`Event`]s that the SPL engine searches.
+//! The local evidence store: log files ingested from a file or a folder,
+//! normalised into [`Event`]s, enriched with search-time fields and kept
+//! newest first for the SPL engine.
+//!
+//! # Layout
+//!
+//! - `format`: picks a parser per file from its first non-empty lines, so a
+//!   new format (EVTX, CSV, gzip) is one more variant and one more module.
+//! - `syslog`: RFC 3164, RFC 5424 and the rsyslog ISO-timestamp variant.
+//! - `jsonl`: JSON lines as Splunk exports them.
+//! - `extract`: key=value pairs and sshd/sudo fields taken from `_raw`.
+//!
+//! Whole files are read into memory before parsing, so the largest file the
+//! store can take is bounded by available memory.
 
+mod extract;
+mod format;
+mod jsonl;
+mod syslog;
+
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
 
 use crate::event::Event;
+use format::{Format, SourceContext};
 
 /// Events ingested from evidence files, newest first.
 #[derive(Debug, Default)]
@@ -19,6 +41,9 @@ pub struct IngestSummary {
     pub files_read: usize,
     pub events: usize,
     pub skipped: Vec<SkippedFile>,
+    /// Non-empty lines that no parser accepted, in files that were otherwise read.
+    #[serde(default)]
+    pub lines_skipped: usize,
 }
 
 /// A file that could not be ingested, and why.
@@ -33,8 +58,31 @@ pub struct SkippedFile {
 pub enum EvidenceError {
     #[error("evidence path {path} does not exist; pass a log file or a folder of logs")]
     NotFound { path: PathBuf },
-    #[error("cannot read evidence {path}: {source}")]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("cannot read evidence {path}: {source}; check that it exists and is readable")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl IngestSummary {
+    fn add(&mut self, other: IngestSummary) {
+        self.files_read += other.files_read;
+        self.events += other.events;
+        self.lines_skipped += other.lines_skipped;
+        self.skipped.extend(other.skipped);
+    }
+
+    fn skip(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        let skipped = SkippedFile {
+            path: path.into(),
+            reason: reason.into(),
+        };
+        IngestSummary {
+            skipped: vec![skipped],
+            ..Self::default()
+        }
+    }
 }
 
 impl EvidenceStore {
@@ -42,13 +90,163 @@ impl EvidenceStore {
         Self::default()
     }
 
-    /// Ingests a file, or every file under a folder (recursively).
+    /// Ingests a file, or every file under a folder (recursively, in sorted
+    /// order).
+    ///
+    /// Files that cannot be read or have no recognised format are listed in
+    /// [`IngestSummary::skipped`] and the rest are still read. Only a missing
+    /// or unreadable `path` itself fails the call.
     pub fn ingest_path(&mut self, path: &Path) -> Result<IngestSummary, EvidenceError> {
-        Err(EvidenceError::NotFound { path: path.to_path_buf() })
+        let metadata = fs::metadata(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => EvidenceError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => EvidenceError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        if !metadata.is_dir() {
+            let bytes = fs::read(path).map_err(|source| EvidenceError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let modified = metadata.modified().ok();
+            return Ok(self.ingest_bytes(&path.to_string_lossy(), &bytes, modified));
+        }
+        self.ingest_folder(path)
     }
 
-    /// All events, newest first.
+    fn ingest_folder(&mut self, root: &Path) -> Result<IngestSummary, EvidenceError> {
+        // Reading the folder itself first turns a permission error on the
+        // root into an error for the whole call, as for a single file.
+        fs::read_dir(root).map_err(|source| EvidenceError::Unreadable {
+            path: root.to_path_buf(),
+            source,
+        })?;
+
+        let mut summary = IngestSummary::default();
+        let walk = WalkDir::new(root).follow_links(true).sort_by_file_name();
+        for entry in walk {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    let path = err.path().unwrap_or(root).to_path_buf();
+                    summary.add(IngestSummary::skip(path, err.to_string()));
+                    continue;
+                }
+            };
+            if entry.file_type().is_file() {
+                summary.add(self.ingest_file(entry.path()));
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Ingests one file found in a folder; a read error skips the file.
+    fn ingest_file(&mut self, path: &Path) -> IngestSummary {
+        let modified = fs::metadata(path).and_then(|m| m.modified()).ok();
+        match fs::read(path) {
+            Ok(bytes) => self.ingest_bytes(&path.to_string_lossy(), &bytes, modified),
+            Err(err) => IngestSummary::skip(path, format!("cannot read file: {err}")),
+        }
+    }
+
+    /// Ingests everything `reader` yields as one evidence file named `source`.
+    pub fn ingest_reader(
+        &mut self,
+        source: &str,
+        mut reader: impl Read,
+        modified: Option<SystemTime>,
+    ) -> Result<IngestSummary, EvidenceError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|err| EvidenceError::Unreadable {
+                path: PathBuf::from(source),
+                source: err,
+            })?;
+        Ok(self.ingest_bytes(source, &bytes, modified))
+    }
+
+    /// Ingests the content of one evidence file named `source`.
+    ///
+    /// `modified` is the file's modification time; syslog lines without a
+    /// year are dated relative to it (relative to now when `None`).
+    pub fn ingest_bytes(
+        &mut self,
+        source: &str,
+        bytes: &[u8],
+        modified: Option<SystemTime>,
+    ) -> IngestSummary {
+        // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
+        let text = String::from_utf8_lossy(bytes);
+        if text.trim().is_empty() {
+            return IngestSummary::skip(source, "file is empty");
+        }
+        let Some(format) = Format::detect(source, &text) else {
+            return IngestSummary::skip(
+                source,
+                "no recognised log format (expected syslog or JSON lines)",
+            );
+        };
+
+        let context = SourceContext { source, modified };
+        let start = self.events.len();
+        self.events
+            .reserve(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        let lines_skipped = format.parse(&text, &context, &mut self.events);
+        for event in &mut self.events[start..] {
+            extract::apply(event);
+        }
+        let added = self.events.len() - start;
+        self.sort_newest_first(start);
+        tracing::debug!(
+            source,
+            format = format.name(),
+            events = added,
+            lines_skipped,
+            "ingested"
+        );
+        IngestSummary {
+            files_read: 1,
+            events: added,
+            skipped: Vec::new(),
+            lines_skipped,
+        }
+    }
+
+    /// Returns all events, newest first. Events with equal times stay in ingest order.
     pub fn events(&self) -> &[Event] {
         &self.events
     }
+
+    /// Restores newest-first order after events were appended from `start` on.
+    fn sort_newest_first(&mut self, start: usize) {
+        // Log files are usually in time order. Turning such a batch around
+        // first leaves two ordered runs, which the stable sort merges in
+        // linear time, and a stable sort keeps file order among equal times.
+        let batch = &mut self.events[start..];
+        if batch.windows(2).all(|pair| pair[0].time <= pair[1].time) {
+            reverse_keeping_ties(batch);
+        }
+        self.events
+            .sort_by_key(|event| std::cmp::Reverse(event.time));
+    }
 }
+
+/// Reverses events sorted oldest first into newest first, keeping events
+/// with equal times in their original order.
+fn reverse_keeping_ties(events: &mut [Event]) {
+    events.reverse();
+    let mut run_start = 0;
+    for end in 1..=events.len() {
+        if end == events.len() || events[end].time != events[run_start].time {
+            events[run_start..end].reverse();
+            run_start = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,154 @@
+//! Format detection and dispatch: one [`Format`] variant per supported log
+//! format, chosen from a file's content rather than its extension.
+//!
+//! Adding a format means adding a variant, a module with `looks_like` and
+//! `parse` functions, and the two match arms below.
+
+use std::time::SystemTime;
+
+use memchr::memchr;
+
+use super::{jsonl, syslog};
+use crate::event::{Event, TimestampMicros};
+
+/// How many non-empty lines at the top of a file are inspected to detect its format.
+const DETECT_LINES: usize = 5;
+
+/// A log format the evidence store can parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Syslog,
+    JsonLines,
+}
+
+/// The file a parser is reading, as events record it.
+pub(crate) struct SourceContext<'a> {
+    /// The file path, stored as each event's `source`.
+    pub source: &'a str,
+    /// The file's modification time, the reference for dates without a year.
+    pub modified: Option<SystemTime>,
+}
+
+impl SourceContext<'_> {
+    /// Returns the modification time in microseconds, or now when unknown.
+    pub fn reference_time(&self) -> TimestampMicros {
+        let time = self.modified.unwrap_or_else(SystemTime::now);
+        match time.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(elapsed) => elapsed.as_micros() as TimestampMicros,
+            Err(before) => -(before.duration().as_micros() as TimestampMicros),
+        }
+    }
+}
+
+impl Format {
+    const ALL: [Format; 2] = [Format::JsonLines, Format::Syslog];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Syslog => "syslog",
+            Format::JsonLines => "json lines",
+        }
+    }
+
+    /// Detects the format from the first non-empty lines: the format that
+    /// accepts the most of them wins, and ties go to the one `source`'s
+    /// extension suggests. Returns `None` when no format accepts any line.
+    pub fn detect(source: &str, text: &str) -> Option<Format> {
+        let head: Vec<&str> = lines(text).take(DETECT_LINES).collect();
+        let hinted = Format::from_extension(source);
+        let mut best: Option<(usize, Format)> = None;
+        for format in Format::ALL {
+            let votes = head.iter().filter(|line| format.accepts(line)).count();
+            let better = match best {
+                None => votes > 0,
+                Some((best_votes, _)) => {
+                    votes > best_votes || (votes == best_votes && Some(format) == hinted)
+                }
+            };
+            if better {
+                best = Some((votes, format));
+            }
+        }
+        best.map(|(_, format)| format)
+    }
+
+    fn from_extension(source: &str) -> Option<Format> {
+        let extension = source
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase())?;
+        match extension.as_str() {
+            "json" | "jsonl" | "ndjson" => Some(Format::JsonLines),
+            "log" | "syslog" | "messages" => Some(Format::Syslog),
+            _ => None,
+        }
+    }
+
+    fn accepts(self, line: &str) -> bool {
+        match self {
+            Format::Syslog => syslog::looks_like(line),
+            Format::JsonLines => jsonl::looks_like(line),
+        }
+    }
+
+    /// Parses every line of `text` into `out` and returns the number of
+    /// non-empty lines skipped as malformed.
+    pub fn parse(self, text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+        match self {
+            Format::Syslog => syslog::parse(text, context, out),
+            Format::JsonLines => jsonl::parse(text, context, out),
+        }
+    }
+}
+
+/// Iterates over the non-blank lines of `text`, without their line ending
+/// (`\n` or `\r\n`).
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr(b'\n', rest.as_bytes()) {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, ""),
+        };
+        rest = next;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.trim_start().is_empty() {
+            return Some(line);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_skip_blank_and_strip_crlf() {
+        let found: Vec<&str> = lines("a\r\n\n  \nb\nc").collect();
+        assert_eq!(found, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn detect_prefers_content_over_extension() {
+        let syslog_text = "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user x from 1.2.3.4\n";
+        assert_eq!(Format::detect("a.json", syslog_text), Some(Format::Syslog));
+        let json_text = "{\"_time\": 1, \"_raw\": \"x\"}\n";
+        assert_eq!(Format::detect("a.log", json_text), Some(Format::JsonLines));
+    }
+
+    #[test]
+    fn detect_rejects_unknown_text() {
+        assert_eq!(
+            Format::detect("notes.txt", "hello world\nsecond line\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn detect_outvotes_one_bad_first_line() {
+        let text = "garbage\n{\"_raw\": \"a\"}\n{\"_raw\": \"b\"}\n";
+        assert_eq!(Format::detect("x", text), Some(Format::JsonLines));
+    }
+}
