@@ -336,6 +336,18 @@ impl Agent {
     /// Numbers new findings and updates what the investigation suspects.
     fn absorb_findings(&self, inv: &mut Investigation, findings: Vec<Finding>) {
         for mut finding in findings {
+            // Two actions can reach the same conclusion (an outbound check and a
+            // network expansion both see the C2 traffic): keep one finding
+            // that cites both queries.
+            let same = inv.findings.iter_mut().find(|f| f.category == finding.category && f.title == finding.title);
+            if let Some(existing) = same {
+                for id in finding.evidence {
+                    if !existing.evidence.contains(&id) {
+                        existing.evidence.push(id);
+                    }
+                }
+                continue;
+            }
             finding.id = format!("F{}", inv.findings.len() + 1);
             let hostile = matches!(
                 finding.category,

@@ -518,8 +518,9 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
         }
         relevant.extend(&d.rows);
         let title = format!(
-            "{} connections to {dest}:{port} from {}",
+            "{} {} to {dest}:{port} from {}",
             d.connections,
+            if d.connections == 1 { "connection" } else { "connections" },
             join_limited(&d.hosts, 3)
         );
         let mut f = finding(FindingCategory::OutboundConnection, title, outcome);
@@ -541,7 +542,7 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
         findings.push(f);
     }
     let summary = format!(
-        "{} network events, {} external destinations, {} flagged",
+        "{} events, {} external destinations, {} flagged",
         outcome.rows.len(),
         destinations.len(),
         findings.len()

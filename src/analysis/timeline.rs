@@ -4,12 +4,15 @@
 //! host contribute one entry each, since the order of an intruder's commands
 //! is itself evidence. Entries are sorted by time.
 
+use std::collections::HashMap;
+
 use crate::agent::report_builder::MappedEvent;
+use crate::event::{format_rfc3339, TimestampMicros};
 
 use super::attack::Catalogue;
 use super::{Finding, FindingCategory, TimelineEntry};
 
-/// Maximum number of single-command entries, so a busy host cannot flood the timeline.
+/// Maximum number of distinct-command entries, so a busy host cannot flood the timeline.
 const MAX_COMMAND_ENTRIES: usize = 40;
 
 /// Builds the timeline from findings and the events behind them.
@@ -41,24 +44,47 @@ pub fn build(findings: &[Finding], events: &[MappedEvent], catalogue: &Catalogue
     entries
 }
 
-fn command_entries<'a>(
-    finding: &'a Finding,
-    events: &'a [MappedEvent],
-    catalogue: &'a Catalogue,
-) -> impl Iterator<Item = TimelineEntry> + 'a {
-    events
+fn command_entries(finding: &Finding, events: &[MappedEvent], catalogue: &Catalogue) -> Vec<TimelineEntry> {
+    // Identical commands (a cron job running every five minutes) become one
+    // entry at their first run that says how often and until when they ran.
+    let mut entries: Vec<TimelineEntry> = Vec::new();
+    let mut repeats: Vec<(usize, TimestampMicros)> = Vec::new();
+    let mut by_command: HashMap<&str, usize> = HashMap::new();
+    let cited = |e: &&MappedEvent| finding.evidence.iter().any(|id| e.evidence.contains(id));
+    let mut commands: Vec<(TimestampMicros, &MappedEvent)> = events
         .iter()
-        .filter(|e| e.command.is_some() && finding.evidence.iter().any(|id| e.evidence.contains(id)))
+        .filter(cited)
         .filter_map(|e| Some((e.time?, e)))
-        .take(MAX_COMMAND_ENTRIES)
-        .map(|(time, e)| TimelineEntry {
+        .filter(|(_, e)| e.command.is_some())
+        .collect();
+    commands.sort_by_key(|(time, _)| *time);
+    for (time, event) in commands {
+        let command = event.command.as_deref().unwrap_or_default();
+        if let Some(&i) = by_command.get(command) {
+            repeats[i].0 += 1;
+            repeats[i].1 = time;
+            continue;
+        }
+        if entries.len() == MAX_COMMAND_ENTRIES {
+            continue;
+        }
+        by_command.insert(command, entries.len());
+        repeats.push((1, time));
+        entries.push(TimelineEntry {
             time,
-            host: e.host.clone(),
-            description: format!("ran `{}`", e.command.as_deref().unwrap_or_default()),
-            tactic: tactic_of(&e.techniques, catalogue),
-            techniques: e.techniques.clone(),
-            evidence: e.evidence.iter().cloned().collect(),
-        })
+            host: event.host.clone(),
+            description: format!("ran \"{command}\""),
+            tactic: tactic_of(&event.techniques, catalogue),
+            techniques: event.techniques.clone(),
+            evidence: event.evidence.iter().cloned().collect(),
+        });
+    }
+    for (entry, (count, last)) in entries.iter_mut().zip(repeats) {
+        if count > 1 {
+            entry.description.push_str(&format!(" ({count} times, the last at {})", format_rfc3339(last)));
+        }
+    }
+    entries
 }
 
 /// The first tactic of the first technique the catalogue knows.
