@@ -35,7 +35,7 @@ pub struct Alert {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Why an alert payload was rejected.
+/// An alert payload that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {
     #[error("alert is not valid JSON: {0}; expected a Splunk webhook payload such as {{\"sid\": \"...\", \"search_name\": \"...\", \"result\": {{...}}}}")]
@@ -92,7 +92,7 @@ impl Alert {
         Ok(serde_json::from_str(text)?)
     }
 
-    /// The alert's name, or `unnamed alert`.
+    /// Returns the alert's name, or `unnamed alert`.
     pub fn name(&self) -> &str {
         self.search_name.as_deref().unwrap_or("unnamed alert")
     }
@@ -113,7 +113,7 @@ impl Alert {
     }
 }
 
-/// The kinds of alert the playbook knows how to investigate.
+/// Alert kinds, each with its own playbook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertClass {
@@ -136,7 +136,7 @@ impl AlertClass {
         AlertClass::Unknown,
     ];
 
-    /// A short label for reports.
+    /// Returns a short label for reports.
     pub fn label(self) -> &'static str {
         match self {
             AlertClass::SshBruteForce => "SSH brute force",

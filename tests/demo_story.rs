@@ -83,7 +83,8 @@ fn ssh_brute_force_story() {
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "commands out of order: {positions:?}");
     let login_at = report.timeline.iter().position(|e| e.description.starts_with("Successful login")).unwrap();
     let brute_at = report.timeline.iter().position(|e| e.description.contains("failed SSH")).unwrap();
-    assert!(brute_at < login_at && login_at < positions[0]);
+    assert!(brute_at < login_at, "brute force at {brute_at}, login at {login_at}");
+    assert!(login_at < positions[0], "login at {login_at}, first command at {}", positions[0]);
 
     let c2 = &story()["c2"];
     let outbound = findings(&report, FindingCategory::OutboundConnection);

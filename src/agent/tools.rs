@@ -31,11 +31,11 @@ const MINING_DOMAINS: [&str; 10] = [
 pub struct QueryOutcome {
     pub evidence: EvidenceId,
     pub rows: Vec<Row>,
-    /// Why the query failed, if it did.
+    /// The failure reason, when the query failed.
     pub failure: Option<String>,
 }
 
-/// What the investigation already suspects, which shapes how rows are read.
+/// Addresses and accounts under suspicion, which shape how rows are read.
 #[derive(Debug, Clone, Default)]
 pub struct Suspects {
     /// Addresses seen attacking or controlling (brute-force sources, C2).
@@ -133,7 +133,7 @@ pub fn queries(action: &Action, limit: usize) -> Vec<String> {
     }
 }
 
-/// The SPL that fetches the alert's own events, from its class and fields.
+/// Builds the SPL that fetches the alert's own events, from its class and fields.
 pub fn alert_query(alert: &Alert, class: AlertClass, limit: usize) -> String {
     let mut terms: Vec<String> = Vec::new();
     let host = alert.field("host").filter(|h| crate::alert::is_hostname(h));
@@ -273,8 +273,8 @@ impl Span {
     }
 }
 
-/// Whether an address is outside private, loopback, link-local and
-/// documentation-free internal ranges, so it reaches the internet.
+/// Returns whether an address lies outside the private, loopback,
+/// link-local and unspecified ranges, so traffic to it leaves the network.
 pub fn is_external(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {

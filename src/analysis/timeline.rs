@@ -1,8 +1,8 @@
 //! The attack-chain timeline: what happened, in order, with its evidence.
 //!
-//! Each finding contributes an entry at its first sighting; commands run on a
-//! host contribute one entry each, since the order of an intruder's commands
-//! is itself evidence. Entries are sorted by time.
+//! Each finding contributes an entry at its first sighting. Commands run on a
+//! host contribute one entry per distinct command, because the order of an
+//! intruder's commands is itself evidence. Entries are sorted by time.
 
 use std::collections::HashMap;
 
@@ -46,7 +46,7 @@ pub fn build(findings: &[Finding], events: &[MappedEvent], catalogue: &Catalogue
 
 fn command_entries(finding: &Finding, events: &[MappedEvent], catalogue: &Catalogue) -> Vec<TimelineEntry> {
     // Identical commands (a cron job running every five minutes) become one
-    // entry at their first run that says how often and until when they ran.
+    // entry at their first run, with the run count and the last run time.
     let mut entries: Vec<TimelineEntry> = Vec::new();
     let mut repeats: Vec<(usize, TimestampMicros)> = Vec::new();
     let mut by_command: HashMap<&str, usize> = HashMap::new();
@@ -87,7 +87,7 @@ fn command_entries(finding: &Finding, events: &[MappedEvent], catalogue: &Catalo
     entries
 }
 
-/// The first tactic of the first technique the catalogue knows.
+/// Returns the first tactic of the first technique found in the catalogue.
 fn tactic_of(techniques: &[String], catalogue: &Catalogue) -> Option<String> {
     techniques.iter().find_map(|id| catalogue.get(id)?.tactics.first().cloned())
 }

@@ -64,7 +64,7 @@ pub struct AlertSummary {
     pub result: Row,
 }
 
-/// Which planner chose the investigation's actions.
+/// The planner that chose the investigation's actions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannerInfo {
     /// `playbook`, or the model provider's name.
@@ -73,7 +73,7 @@ pub struct PlannerInfo {
     pub model: Option<String>,
 }
 
-/// How sure the report is of its conclusion, with reasons.
+/// The report's confidence in its conclusion, with reasons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confidence {
     /// `low`, `medium` or `high`.
@@ -124,7 +124,7 @@ pub struct StepRecord {
     pub index: usize,
     /// Step or action name, such as `discover_schema`.
     pub name: String,
-    /// Why the planner chose this step.
+    /// The planner's reason for this step.
     pub reason: String,
     pub status: Status,
     /// One-line outcome, such as "12 events from 2 hosts".
