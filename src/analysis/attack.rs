@@ -18,8 +18,10 @@ pub const NOTICE: &str = "MITRE ATT&CK® Enterprise v18.1, © The MITRE Corporat
 the ATT&CK Terms of Use (https://attack.mitre.org/resources/legal-and-branding/terms-of-use/).";
 
 /// The compacted catalogue, compiled into the binary.
-const BUNDLED_JSON: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/attack/enterprise-attack-v18.1.json"));
+const BUNDLED_JSON: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/attack/enterprise-attack-v18.1.json"
+));
 
 /// One ATT&CK technique or sub-technique.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -94,8 +96,17 @@ impl Catalogue {
                 )));
             }
         }
-        let mitigations = file.mitigations.into_iter().map(|m| (m.id.clone(), m)).collect();
-        Ok(Catalogue { source: file.source, techniques: file.techniques, by_id, mitigations })
+        let mitigations = file
+            .mitigations
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        Ok(Catalogue {
+            source: file.source,
+            techniques: file.techniques,
+            by_id,
+            mitigations,
+        })
     }
 
     /// Looks up a technique by ID; the ID is matched case-insensitively (`t1110.001` works).
@@ -150,7 +161,9 @@ mod tests {
 
     #[test]
     fn password_guessing_is_credential_access() {
-        let technique = Catalogue::bundled().get("T1110.001").expect("T1110.001 present");
+        let technique = Catalogue::bundled()
+            .get("T1110.001")
+            .expect("T1110.001 present");
         assert_eq!(technique.name, "Password Guessing");
         assert_eq!(technique.tactics, vec!["credential-access".to_string()]);
     }
@@ -158,13 +171,20 @@ mod tests {
     #[test]
     fn password_guessing_mitigations_listed() {
         let technique = Catalogue::bundled().get("T1110.001").unwrap();
-        let ids: Vec<&str> = technique.mitigations.iter().map(|m| m.id.as_str()).collect();
+        let ids: Vec<&str> = technique
+            .mitigations
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect();
         assert_eq!(ids, vec!["M1027", "M1032", "M1036", "M1051"]);
     }
 
     #[test]
     fn lookup_ignores_case() {
-        assert_eq!(Catalogue::bundled().get("t1110.001").unwrap().id, "T1110.001");
+        assert_eq!(
+            Catalogue::bundled().get("t1110.001").unwrap().id,
+            "T1110.001"
+        );
     }
 
     #[test]
@@ -181,13 +201,17 @@ mod tests {
 
     #[test]
     fn mitigation_names_resolve() {
-        let mitigation = Catalogue::bundled().mitigation("M1032").expect("M1032 present");
+        let mitigation = Catalogue::bundled()
+            .mitigation("M1032")
+            .expect("M1032 present");
         assert_eq!(mitigation.name, "Multi-factor Authentication");
     }
 
     #[test]
     fn source_names_terms_of_use() {
-        assert!(Catalogue::bundled().source().contains("ATT&CK Terms of Use"));
+        assert!(Catalogue::bundled()
+            .source()
+            .contains("ATT&CK Terms of Use"));
     }
 
     #[test]

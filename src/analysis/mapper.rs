@@ -26,8 +26,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use self::rule::{Rule, RuleProblem};
 pub use self::rule::Logsource;
+use self::rule::{Rule, RuleProblem};
 use super::AnalysisError;
 use crate::event::Row;
 
@@ -71,7 +71,13 @@ const fn map(
     sourcetypes: &'static [&'static str],
     event_ids: &'static [&'static str],
 ) -> LogsourceMapping {
-    LogsourceMapping { product, service, category, sourcetypes, event_ids }
+    LogsourceMapping {
+        product,
+        service,
+        category,
+        sourcetypes,
+        event_ids,
+    }
 }
 
 const LINUX: &[&str] = &["syslog", "linux_secure", "linux:audit", "bash_history"];
@@ -102,9 +108,21 @@ pub const LOGSOURCES: &[LogsourceMapping] = &[
     map(Some("linux"), Some("sshd"), None, &["linux_secure"], &[]),
     map(Some("linux"), Some("auth"), None, &["linux_secure"], &[]),
     map(Some("linux"), Some("auditd"), None, &["linux:audit"], &[]),
-    map(Some("linux"), Some("cron"), None, &["syslog", "linux_secure"], &[]),
+    map(
+        Some("linux"),
+        Some("cron"),
+        None,
+        &["syslog", "linux_secure"],
+        &[],
+    ),
     map(Some("linux"), Some("syslog"), None, &["syslog"], &[]),
-    map(Some("linux"), None, Some("network_connection"), NETWORK_FLOWS, &[]),
+    map(
+        Some("linux"),
+        None,
+        Some("network_connection"),
+        NETWORK_FLOWS,
+        &[],
+    ),
     map(Some("linux"), None, None, LINUX, &[]),
     // Windows event log channels
     map(Some("windows"), Some("security"), None, SECURITY, &[]),
@@ -112,23 +130,89 @@ pub const LOGSOURCES: &[LogsourceMapping] = &[
     map(Some("windows"), Some("sysmon"), None, SYSMON, &[]),
     map(Some("windows"), Some("bits-client"), None, BITS, &[]),
     // Windows categories, from Sysmon
-    map(Some("windows"), None, Some("process_creation"), SYSMON, &["1"]),
-    map(Some("windows"), None, Some("network_connection"), SYSMON, &["3"]),
+    map(
+        Some("windows"),
+        None,
+        Some("process_creation"),
+        SYSMON,
+        &["1"],
+    ),
+    map(
+        Some("windows"),
+        None,
+        Some("network_connection"),
+        SYSMON,
+        &["3"],
+    ),
     map(Some("windows"), None, Some("driver_load"), SYSMON, &["6"]),
     map(Some("windows"), None, Some("image_load"), SYSMON, &["7"]),
-    map(Some("windows"), None, Some("create_remote_thread"), SYSMON, &["8"]),
-    map(Some("windows"), None, Some("raw_access_thread"), SYSMON, &["9"]),
-    map(Some("windows"), None, Some("process_access"), SYSMON, &["10"]),
+    map(
+        Some("windows"),
+        None,
+        Some("create_remote_thread"),
+        SYSMON,
+        &["8"],
+    ),
+    map(
+        Some("windows"),
+        None,
+        Some("raw_access_thread"),
+        SYSMON,
+        &["9"],
+    ),
+    map(
+        Some("windows"),
+        None,
+        Some("process_access"),
+        SYSMON,
+        &["10"],
+    ),
     map(Some("windows"), None, Some("file_event"), SYSMON, &["11"]),
     map(Some("windows"), None, Some("registry_add"), SYSMON, &["12"]),
-    map(Some("windows"), None, Some("registry_delete"), SYSMON, &["12"]),
+    map(
+        Some("windows"),
+        None,
+        Some("registry_delete"),
+        SYSMON,
+        &["12"],
+    ),
     map(Some("windows"), None, Some("registry_set"), SYSMON, &["13"]),
-    map(Some("windows"), None, Some("registry_event"), SYSMON, &["12", "13", "14"]),
-    map(Some("windows"), None, Some("create_stream_hash"), SYSMON, &["15"]),
-    map(Some("windows"), None, Some("pipe_created"), SYSMON, &["17", "18"]),
+    map(
+        Some("windows"),
+        None,
+        Some("registry_event"),
+        SYSMON,
+        &["12", "13", "14"],
+    ),
+    map(
+        Some("windows"),
+        None,
+        Some("create_stream_hash"),
+        SYSMON,
+        &["15"],
+    ),
+    map(
+        Some("windows"),
+        None,
+        Some("pipe_created"),
+        SYSMON,
+        &["17", "18"],
+    ),
     map(Some("windows"), None, Some("dns_query"), SYSMON, &["22"]),
-    map(Some("windows"), None, Some("file_delete"), SYSMON, &["23", "26"]),
-    map(Some("windows"), None, Some("process_tampering"), SYSMON, &["25"]),
+    map(
+        Some("windows"),
+        None,
+        Some("file_delete"),
+        SYSMON,
+        &["23", "26"],
+    ),
+    map(
+        Some("windows"),
+        None,
+        Some("process_tampering"),
+        SYSMON,
+        &["25"],
+    ),
     map(Some("windows"), None, None, ANY_WINDOWS, &[]),
     // Network and web, any product
     map(None, Some("dns"), None, &["stream:dns"], &[]),
@@ -190,7 +274,12 @@ impl LoadedRule {
         let Some(sourcetype) = row.get("sourcetype").and_then(|v| v.first()) else {
             return true;
         };
-        if !self.target.sourcetypes.iter().any(|p| sourcetype_matches(p, sourcetype)) {
+        if !self
+            .target
+            .sourcetypes
+            .iter()
+            .any(|p| sourcetype_matches(p, sourcetype))
+        {
             return false;
         }
         if self.target.event_ids.is_empty() {
@@ -225,7 +314,9 @@ impl Mapper {
     pub fn bundled() -> Result<&'static Mapper, AnalysisError> {
         static MAPPER: OnceLock<Result<Mapper, String>> = OnceLock::new();
         let loaded = MAPPER.get_or_init(|| {
-            let sources = bundled::BUNDLED_RULES.iter().map(|(path, text)| (path.to_string(), *text));
+            let sources = bundled::BUNDLED_RULES
+                .iter()
+                .map(|(path, text)| (path.to_string(), *text));
             Mapper::from_sources(sources).map_err(|e| e.to_string())
         });
         loaded.as_ref().map_err(|reason| AnalysisError::Rule {
@@ -257,13 +348,20 @@ impl Mapper {
             })?;
             texts.push((path.display().to_string(), text));
         }
-        Mapper::from_sources(texts.iter().map(|(path, text)| (path.clone(), text.as_str())))
+        Mapper::from_sources(
+            texts
+                .iter()
+                .map(|(path, text)| (path.clone(), text.as_str())),
+        )
     }
 
     fn from_sources<'a>(
         sources: impl Iterator<Item = (String, &'a str)>,
     ) -> Result<Mapper, AnalysisError> {
-        let mut mapper = Mapper { rules: Vec::new(), skipped: Vec::new() };
+        let mut mapper = Mapper {
+            rules: Vec::new(),
+            skipped: Vec::new(),
+        };
         for (origin, text) in sources {
             mapper.add(&origin, text)?;
         }
@@ -272,16 +370,25 @@ impl Mapper {
 
     fn add(&mut self, origin: &str, text: &str) -> Result<(), AnalysisError> {
         if has_several_documents(text) {
-            self.skip(origin.to_string(), "files with several YAML documents are not supported");
+            self.skip(
+                origin.to_string(),
+                "files with several YAML documents are not supported",
+            );
             return Ok(());
         }
         let rule = match Rule::parse(text, origin) {
             Ok(rule) => rule,
             Err(RuleProblem::Invalid(reason)) => {
-                return Err(AnalysisError::Rule { rule: origin.to_string(), reason });
+                return Err(AnalysisError::Rule {
+                    rule: origin.to_string(),
+                    reason,
+                });
             }
             Err(RuleProblem::Unsupported(reason)) => {
-                self.skip(rule_id_of(text).unwrap_or_else(|| origin.to_string()), &reason);
+                self.skip(
+                    rule_id_of(text).unwrap_or_else(|| origin.to_string()),
+                    &reason,
+                );
                 return Ok(());
             }
         };
@@ -297,7 +404,10 @@ impl Mapper {
 
     fn skip(&mut self, rule_id: String, reason: &str) {
         tracing::debug!(rule = %rule_id, reason, "skipped detection rule");
-        self.skipped.push(SkippedRule { rule_id, reason: reason.to_string() });
+        self.skipped.push(SkippedRule {
+            rule_id,
+            reason: reason.to_string(),
+        });
     }
 
     /// Returns every rule that matches the row, in load order.

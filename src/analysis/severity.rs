@@ -62,7 +62,8 @@ struct Tally {
 impl Tally {
     fn add(&mut self, weight: u32, reason: impl AsRef<str>) {
         self.score += weight;
-        self.reasons.push(format!("{} (+{weight})", reason.as_ref()));
+        self.reasons
+            .push(format!("{} (+{weight})", reason.as_ref()));
     }
 }
 
@@ -80,8 +81,10 @@ pub fn assess(
     let c2_tactic = score_tactics(&mut tally, techniques);
 
     let succeeded = findings.iter().any(|f| shows_success(f.category));
-    let c2_or_exfil =
-        c2_tactic || findings.iter().any(|f| f.category == FindingCategory::OutboundConnection);
+    let c2_or_exfil = c2_tactic
+        || findings
+            .iter()
+            .any(|f| f.category == FindingCategory::OutboundConnection);
     if !succeeded && tally.score >= HIGH {
         tally.score = HIGH - 1;
         tally.reasons.push(
@@ -98,7 +101,11 @@ pub fn assess(
         tally.add(raise, format!("{why} is CRITICAL"));
     }
     let score = tally.score.min(100);
-    Severity { level: level_for(score), score, reasons: tally.reasons }
+    Severity {
+        level: level_for(score),
+        score,
+        reasons: tally.reasons,
+    }
 }
 
 /// Whether a finding of this category shows an attack that succeeded.
@@ -132,7 +139,10 @@ fn score_finding(tally: &mut Tally, finding: &Finding, all: &[Finding]) {
         SuccessfulAuthentication => tally.add(50, success_reason(finding, all)),
         ProcessExecution => tally.add(10, format!("commands run on {hosts}")),
         LateralMovement => tally.add(20, format!("lateral movement from {hosts}")),
-        OutboundConnection => tally.add(25, format!("outbound connection from {hosts} to {addresses}")),
+        OutboundConnection => tally.add(
+            25,
+            format!("outbound connection from {hosts} to {addresses}"),
+        ),
         Cryptomining => tally.add(50, format!("cryptomining on {hosts}")),
         WebAttack => {
             let count = thousands(finding.count);
@@ -175,7 +185,9 @@ fn score_intel(tally: &mut Tally, indicators: &[IndicatorRecord]) -> bool {
     let mut total = 0;
     let mut high = false;
     for record in indicators {
-        let Some(best) = record.intel.iter().max_by_key(|m| m.confidence) else { continue };
+        let Some(best) = record.intel.iter().max_by_key(|m| m.confidence) else {
+            continue;
+        };
         high |= best.confidence >= HIGH_CONFIDENCE;
         let weight = match best.confidence {
             c if c >= HIGH_CONFIDENCE => 20,
@@ -212,7 +224,10 @@ fn score_tactics(tally: &mut Tally, techniques: &[TechniqueHit]) -> bool {
             continue;
         }
         c2 |= tactic != "impact";
-        tally.add(10, format!("ATT&CK {tactic} technique seen: {}", ids.join(", ")));
+        tally.add(
+            10,
+            format!("ATT&CK {tactic} technique seen: {}", ids.join(", ")),
+        );
     }
     c2
 }
@@ -293,7 +308,11 @@ mod tests {
 
     #[test]
     fn few_failed_logins_are_low() {
-        let severity = assess(&[finding(FindingCategory::FailedAuthentication, 6, &[BRUTE])], &[], &[]);
+        let severity = assess(
+            &[finding(FindingCategory::FailedAuthentication, 6, &[BRUTE])],
+            &[],
+            &[],
+        );
         assert_eq!(severity.level, SeverityLevel::Low);
     }
 
@@ -302,14 +321,25 @@ mod tests {
         let f = finding(FindingCategory::FailedAuthentication, 1208, &[BRUTE]);
         let severity = assess(&[f], &[], &[]);
         assert_eq!(severity.level, SeverityLevel::Medium);
-        assert_eq!(severity.reasons[0], "1,208 failed logins from 5.101.40.81 (+25)");
+        assert_eq!(
+            severity.reasons[0],
+            "1,208 failed logins from 5.101.40.81 (+25)"
+        );
     }
 
     #[test]
     fn failed_logins_with_intel_stay_medium() {
         let f = finding(FindingCategory::FailedAuthentication, 5000, &[BRUTE]);
-        let second = finding(FindingCategory::FailedAuthentication, 3000, &["203.0.113.9"]);
-        let third = finding(FindingCategory::FailedAuthentication, 900, &["203.0.113.10"]);
+        let second = finding(
+            FindingCategory::FailedAuthentication,
+            3000,
+            &["203.0.113.9"],
+        );
+        let third = finding(
+            FindingCategory::FailedAuthentication,
+            900,
+            &["203.0.113.10"],
+        );
         let severity = assess(&[f, second, third], &[], &[listed(BRUTE, 95)]);
         assert_eq!(severity.level, SeverityLevel::Medium);
         assert_eq!(severity.score, 49);
@@ -324,7 +354,11 @@ mod tests {
         assert_eq!(severity.level, SeverityLevel::High);
         let expected = "successful login as ec2-user from 91.207.175.249 after 1,208 failed \
                         attempts (+50)";
-        assert!(severity.reasons.contains(&expected.to_string()), "{:?}", severity.reasons);
+        assert!(
+            severity.reasons.contains(&expected.to_string()),
+            "{:?}",
+            severity.reasons
+        );
     }
 
     #[test]
@@ -383,7 +417,11 @@ mod tests {
     #[test]
     fn web_attack_attempts_are_medium() {
         let web = finding(FindingCategory::WebAttack, 310, &["45.77.65.211"]);
-        let severity = assess(&[web], &[technique("T1190", "initial-access")], &[listed("45.77.65.211", 70)]);
+        let severity = assess(
+            &[web],
+            &[technique("T1190", "initial-access")],
+            &[listed("45.77.65.211", 70)],
+        );
         assert_eq!(severity.level, SeverityLevel::Medium);
     }
 
@@ -401,8 +439,12 @@ mod tests {
     fn high_impact_tactics_raise_score() {
         let commands = finding(FindingCategory::ProcessExecution, 5, &[]);
         let base = assess(std::slice::from_ref(&commands), &[], &[]).score;
-        let raised =
-            assess(std::slice::from_ref(&commands), &[technique("T1496", "impact")], &[]).score;
+        let raised = assess(
+            std::slice::from_ref(&commands),
+            &[technique("T1496", "impact")],
+            &[],
+        )
+        .score;
         assert_eq!(raised, base + 10);
     }
 

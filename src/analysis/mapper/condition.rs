@@ -34,10 +34,16 @@ impl Expr {
 /// Parses `text`, resolving names and patterns against the rule's selection names.
 pub(super) fn parse(text: &str, names: &[String]) -> Result<Expr, String> {
     if text.contains('|') {
-        return Err(format!("aggregation in condition '{text}' is not supported"));
+        return Err(format!(
+            "aggregation in condition '{text}' is not supported"
+        ));
     }
     let tokens = tokenize(text);
-    let mut parser = Parser { tokens, pos: 0, names };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        names,
+    };
     let expr = parser.parse_or()?;
     if let Some(extra) = parser.tokens.get(parser.pos) {
         return Err(format!("unexpected '{extra}' in condition '{text}'"));
@@ -62,7 +68,11 @@ impl Parser<'_> {
     }
 
     fn next(&mut self) -> Result<String, String> {
-        let token = self.tokens.get(self.pos).cloned().ok_or("condition ends early")?;
+        let token = self
+            .tokens
+            .get(self.pos)
+            .cloned()
+            .ok_or("condition ends early")?;
         self.pos += 1;
         Ok(token)
     }
@@ -73,7 +83,11 @@ impl Parser<'_> {
             self.pos += 1;
             parts.push(self.parse_and()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::Or(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::Or(parts)
+        })
     }
 
     fn parse_and(&mut self) -> Result<Expr, String> {
@@ -82,7 +96,11 @@ impl Parser<'_> {
             self.pos += 1;
             parts.push(self.parse_not()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::And(parts)
+        })
     }
 
     fn parse_not(&mut self) -> Result<Expr, String> {
@@ -110,22 +128,40 @@ impl Parser<'_> {
             self.pos += 1;
             let pattern = self.next()?;
             let names = self.resolve_pattern(&pattern)?;
-            return Ok(if lower == "all" { Expr::AllOf(names) } else { Expr::AnyOf(names) });
+            return Ok(if lower == "all" {
+                Expr::AllOf(names)
+            } else {
+                Expr::AnyOf(names)
+            });
         }
         if self.names.contains(&token) {
             return Ok(Expr::Selection(token));
         }
-        Err(format!("condition names '{token}', which is not a selection of the rule"))
+        Err(format!(
+            "condition names '{token}', which is not a selection of the rule"
+        ))
     }
 
     /// Expands `them` or a `prefix*` pattern to the selection names it covers.
     fn resolve_pattern(&self, pattern: &str) -> Result<Vec<String>, String> {
         let names: Vec<String> = if pattern == "them" {
-            self.names.iter().filter(|n| !n.starts_with('_')).cloned().collect()
+            self.names
+                .iter()
+                .filter(|n| !n.starts_with('_'))
+                .cloned()
+                .collect()
         } else if let Some(prefix) = pattern.strip_suffix('*') {
-            self.names.iter().filter(|n| n.starts_with(prefix)).cloned().collect()
+            self.names
+                .iter()
+                .filter(|n| n.starts_with(prefix))
+                .cloned()
+                .collect()
         } else {
-            self.names.iter().filter(|n| *n == pattern).cloned().collect()
+            self.names
+                .iter()
+                .filter(|n| *n == pattern)
+                .cloned()
+                .collect()
         };
         if names.is_empty() {
             return Err(format!("'{pattern}' in the condition matches no selection"));
@@ -165,7 +201,11 @@ mod tests {
         let all = names(&["selection_a", "selection_b", "filter"]);
         let any = parse("1 of selection_*", &all).unwrap();
         let every = parse("all of selection_*", &all).unwrap();
-        let state = results(&[("selection_a", true), ("selection_b", false), ("filter", true)]);
+        let state = results(&[
+            ("selection_a", true),
+            ("selection_b", false),
+            ("filter", true),
+        ]);
         assert!(any.eval(&state));
         assert!(!every.eval(&state));
     }

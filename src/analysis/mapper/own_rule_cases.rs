@@ -2,7 +2,13 @@
 //! The examples are written by hand for each rule; keep them next to the rule's intent.
 
 /// (rule file stem, rule id, positive row, negative row, techniques the rule tags)
-pub(super) type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)], &'static [(&'static str, &'static str)], &'static [&'static str]);
+pub(super) type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
 
 pub(super) const CASES: &[Case] = &[
     (

