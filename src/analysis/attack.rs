@@ -42,7 +42,7 @@ pub struct Technique {
 pub struct Mitigation {
     /// Mitigation ID, such as `M1032`.
     pub id: String,
-    /// How the mitigation applies to the technique it is linked to.
+    /// Guidance on applying the mitigation against the technique it is linked to.
     pub how: String,
 }
 
@@ -143,7 +143,7 @@ impl Catalogue {
         self.techniques.is_empty()
     }
 
-    /// The data set's own description of where it comes from and its terms of use.
+    /// Returns the data set's own description of its origin and terms of use.
     pub fn source(&self) -> &str {
         &self.source
     }

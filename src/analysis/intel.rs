@@ -1,6 +1,6 @@
 //! Threat intel: a CSV file of known-bad indicators, and lookups against it.
 //!
-//! The bundled file, `data/intel/indicators.csv`, holds the project's own demonstration
+//! The bundled file, `data/intel/indicators.csv`, contains the project's own demonstration
 //! entries, not a live feed; [`IntelDb::from_path`] loads an analyst's file in the same
 //! format. A domain entry also matches its subdomains, and a `cidr` entry matches every
 //! address inside the block. URL and hash entries match exactly (hashes and the URL scheme

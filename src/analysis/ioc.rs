@@ -195,7 +195,7 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             classify_ipv6(m.as_str())
         } else if let Some(m) = captures.name("ipv4") {
             let inside_longer_number = text[..m.start()].ends_with('.')
-                || text[m.end()..].starts_with(|c: char| c == '.')
+                || text[m.end()..].starts_with('.')
                     && text[m.end() + 1..].starts_with(|c: char| c.is_ascii_digit());
             if inside_longer_number {
                 None

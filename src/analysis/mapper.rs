@@ -255,7 +255,7 @@ fn rule_id_of(text: &str) -> Option<String> {
     doc.get("id")?.as_str().map(str::to_string)
 }
 
-/// Whether the text holds more than one YAML document, as Sigma rule collections do. A
+/// Checks whether the text contains more than one YAML document, as Sigma rule collections do. A
 /// leading `---` before the first document does not count.
 fn has_several_documents(text: &str) -> bool {
     let is_separator = |line: &str| line.trim_end() == "---";

@@ -51,7 +51,7 @@ impl Steps {
     }
 }
 
-/// What an address string is, for choosing how to block it.
+/// The kind of an address string, which decides how to block it.
 enum Address<'a> {
     Public(&'a str),
     Private(&'a str),
@@ -116,7 +116,10 @@ fn immediate_steps(steps: &mut Steps, finding: &Finding) {
             );
             for host in &finding.hosts {
                 steps.immediate(
-                    format!("Enforce account lockout or login throttling on {host}, and allow SSH or RDP only from known networks"),
+                    format!(
+                        "Enforce account lockout or login throttling on {host}, and allow \
+                         SSH or RDP only from known networks"
+                    ),
                     "repeated failed logins reached this host",
                     finding,
                 );
@@ -126,7 +129,10 @@ fn immediate_steps(steps: &mut Steps, finding: &Finding) {
             for account in &finding.accounts {
                 for host in hosts_or_default(finding) {
                     steps.immediate(
-                        format!("Reset the password of {account} on {host} and review its authorized_keys"),
+                        format!(
+                            "Reset the password of {account} on {host} and review its \
+                             authorized_keys"
+                        ),
                         "the account logged in from a suspect source",
                         finding,
                     );
@@ -142,7 +148,10 @@ fn immediate_steps(steps: &mut Steps, finding: &Finding) {
         ProcessExecution => {
             for host in hosts_or_default(finding) {
                 steps.immediate(
-                    format!("Collect volatile data (processes, connections, shell history) from {host} before cleaning it"),
+                    format!(
+                        "Collect volatile data (processes, connections, shell history) from \
+                         {host} before cleaning it"
+                    ),
                     "an intruder ran commands on this host",
                     finding,
                 );
@@ -193,7 +202,10 @@ fn immediate_steps(steps: &mut Steps, finding: &Finding) {
             );
             for host in &finding.hosts {
                 steps.immediate(
-                    format!("Review the application logs on {host} for attack requests that returned data or errors"),
+                    format!(
+                        "Review the application logs on {host} for attack requests that \
+                         returned data or errors"
+                    ),
                     "attack requests reached this web server",
                     finding,
                 );
@@ -206,7 +218,7 @@ fn immediate_steps(steps: &mut Steps, finding: &Finding) {
     }
 }
 
-/// The mitigations of a technique, or of its parent when it has none of its own.
+/// Returns the mitigations of a technique, or of its parent when it has none of its own.
 fn mitigations_of<'c>(catalogue: &'c Catalogue, id: &str) -> &'c [super::attack::Mitigation] {
     match catalogue.get(id) {
         Some(technique) if !technique.mitigations.is_empty() => &technique.mitigations,

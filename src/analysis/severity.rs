@@ -108,7 +108,7 @@ pub fn assess(
     }
 }
 
-/// Whether a finding of this category shows an attack that succeeded.
+/// Checks whether a finding of this category shows an attack that succeeded.
 fn shows_success(category: FindingCategory) -> bool {
     matches!(
         category,

@@ -1,11 +1,12 @@
 //! One Sigma rule: parsing the YAML into compiled matchers, and matching a row.
 //!
 //! Supported field modifiers: `contains`, `startswith`, `endswith`, `re` (with the `i`, `m`
-//! and `s` flags), `all`, `windash`, `cidr`, `exists`, `cased`, `gt`, `gte`, `lt` and `lte`. Values may use the `*`
-//! and `?` wildcards with `\` escapes. Comparisons ignore case unless `cased` is given,
-//! and `re` follows the regex's own flags. Numbers and booleans in a rule compare as text,
-//! because every row value is text. A multivalue field matches when any of its values does.
-//! Keyword lists match anywhere in `_raw`, or in any field when the row has no `_raw`.
+//! and `s` flags), `all`, `windash`, `cidr`, `exists`, `cased`, `gt`, `gte`, `lt` and `lte`.
+//! Values may use the `*` and `?` wildcards with `\` escapes. Comparisons ignore case
+//! unless `cased` is given, and `re` follows the regex's own flags. Numbers and booleans in
+//! a rule compare as text, because every row value is text; `gt` and friends parse both
+//! sides as numbers. A multivalue field matches when any of its values does. Keyword lists
+//! match anywhere in `_raw`, or in any field when the row has no `_raw`.
 //! Any other modifier makes the rule unsupported, and the caller skips it with the reason.
 
 use std::cmp::Ordering;
@@ -38,7 +39,7 @@ pub(super) struct Rule {
     condition: Expr,
 }
 
-/// Why a rule could not be loaded.
+/// The reason a rule could not be loaded.
 #[derive(Debug)]
 pub(super) enum RuleProblem {
     /// The text is not a Sigma rule (invalid YAML, missing fields).
@@ -115,7 +116,7 @@ impl Rule {
         })
     }
 
-    /// Whether the row satisfies the detection; the caller has already checked the logsource.
+    /// Checks the row against the detection. The caller has already checked the logsource.
     pub(super) fn detects(&self, row: &Row) -> bool {
         let results: HashMap<&str, bool> = self
             .selections
@@ -248,38 +249,35 @@ fn parse_field_map(map: &serde_yaml::Mapping) -> Result<Vec<FieldTest>, RuleProb
         .collect()
 }
 
-fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
-    let mut parts = key.split('|');
-    let field = parts.next().unwrap_or_default().to_string();
-    let modifiers: Vec<&str> = parts.collect();
-    let mut mode = Mode::Exact;
-    let (mut all, mut cased, mut windash, mut is_regex, mut is_cidr) =
-        (false, false, false, false, false);
-    let mut regex_flags = String::new();
-    let mut compare = None;
-    for modifier in &modifiers {
-        match *modifier {
-            "contains" => mode = Mode::Contains,
-            "startswith" => mode = Mode::StartsWith,
-            "endswith" => mode = Mode::EndsWith,
-            "all" => all = true,
-            "cased" => cased = true,
-            "windash" => windash = true,
-            "re" => is_regex = true,
-            "i" | "m" | "s" if is_regex => regex_flags.push_str(modifier),
-            "cidr" => is_cidr = true,
-            "gt" | "gte" | "lt" | "lte" => compare = Some(*modifier),
-            "exists" => {
-                let wanted = value.as_bool().ok_or_else(|| {
-                    RuleProblem::Invalid(format!("{field}|exists needs true or false"))
-                })?;
-                return Ok(FieldTest {
-                    field,
-                    matchers: Vec::new(),
-                    all: false,
-                    exists: Some(wanted),
-                });
-            }
+/// The modifiers after a field name, such as `|contains|all`.
+#[derive(Default)]
+struct Modifiers {
+    mode: Option<Mode>,
+    all: bool,
+    cased: bool,
+    windash: bool,
+    is_regex: bool,
+    is_cidr: bool,
+    regex_flags: String,
+    compare: Option<String>,
+    exists: bool,
+}
+
+fn parse_modifiers(field: &str, names: &[&str]) -> Result<Modifiers, RuleProblem> {
+    let mut modifiers = Modifiers::default();
+    for name in names {
+        match *name {
+            "contains" => modifiers.mode = Some(Mode::Contains),
+            "startswith" => modifiers.mode = Some(Mode::StartsWith),
+            "endswith" => modifiers.mode = Some(Mode::EndsWith),
+            "all" => modifiers.all = true,
+            "cased" => modifiers.cased = true,
+            "windash" => modifiers.windash = true,
+            "re" => modifiers.is_regex = true,
+            "i" | "m" | "s" if modifiers.is_regex => modifiers.regex_flags.push_str(name),
+            "cidr" => modifiers.is_cidr = true,
+            "gt" | "gte" | "lt" | "lte" => modifiers.compare = Some(name.to_string()),
+            "exists" => modifiers.exists = true,
             other => {
                 return Err(RuleProblem::Unsupported(format!(
                     "field modifier '{other}' on {field} is not supported"
@@ -287,6 +285,28 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
             }
         }
     }
+    Ok(modifiers)
+}
+
+fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
+    let mut parts = key.split('|');
+    let field = parts.next().unwrap_or_default().to_string();
+    let names: Vec<&str> = parts.collect();
+    let modifiers = parse_modifiers(&field, &names)?;
+
+    if modifiers.exists {
+        let expected = value
+            .as_bool()
+            .ok_or_else(|| RuleProblem::Invalid(format!("{field}|exists needs true or false")))?;
+        let matchers = Vec::new();
+        return Ok(FieldTest {
+            field,
+            matchers,
+            all: false,
+            exists: Some(expected),
+        });
+    }
+
     let values: Vec<&Yaml> = match value {
         Yaml::Sequence(items) => items.iter().collect(),
         single => vec![single],
@@ -302,24 +322,32 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
                 "value of {field} is not a scalar"
             )));
         };
-        if let Some(op) = compare {
-            matchers.push(compare_matcher(op, &text)?);
-        } else if is_regex {
-            matchers.push(regex_matcher(&text, &regex_flags)?);
-        } else if is_cidr {
-            matchers.push(cidr_matcher(&text)?);
-        } else {
-            for variant in windash_variants(&text, windash) {
-                matchers.push(text_matcher(&variant, mode, cased)?);
-            }
-        }
+        matchers.extend(value_matchers(&modifiers, &text)?);
     }
     Ok(FieldTest {
         field,
         matchers,
-        all,
+        all: modifiers.all,
         exists: None,
     })
+}
+
+/// Compiles one rule value under the field's modifiers; `windash` can yield several.
+fn value_matchers(modifiers: &Modifiers, text: &str) -> Result<Vec<Matcher>, RuleProblem> {
+    if let Some(op) = &modifiers.compare {
+        return Ok(vec![compare_matcher(op, text)?]);
+    }
+    if modifiers.is_regex {
+        return Ok(vec![regex_matcher(text, &modifiers.regex_flags)?]);
+    }
+    if modifiers.is_cidr {
+        return Ok(vec![cidr_matcher(text)?]);
+    }
+    let mode = modifiers.mode.unwrap_or(Mode::Exact);
+    windash_variants(text, modifiers.windash)
+        .iter()
+        .map(|variant| text_matcher(variant, mode, modifiers.cased))
+        .collect()
 }
 
 /// Expands a `-` at the start of the value or after a space into the dash forms Windows
@@ -483,7 +511,7 @@ impl FieldTest {
 }
 
 /// Finds a field by its exact name, then by its name ignoring case. Sigma's Windows rules
-/// say `EventID` where Splunk's classic Windows sourcetypes say `EventCode`, so `EventID`
+/// name `EventID` where Splunk's classic Windows sourcetypes name `EventCode`, so `EventID`
 /// falls back to `EventCode`.
 fn lookup_field<'r>(row: &'r Row, name: &str) -> Option<&'r Value> {
     if let Some(value) = row.get(name) {

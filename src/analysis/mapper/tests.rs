@@ -284,3 +284,30 @@ fn wildcards_and_all_modifier() {
     assert_eq!(techniques(&mapper, &hit), vec!["T1105".to_string()]);
     assert!(mapper.match_row(&half).is_empty());
 }
+
+#[test]
+fn real_openssh_log_failures_counted() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/real/syslog/OpenSSH_2k.log"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("skipping: {path} is absent");
+        return;
+    };
+    let mapper = bundled();
+    let mut guessing = 0;
+    let mut accepted = 0;
+    for line in text.lines() {
+        let ids = techniques(
+            mapper,
+            &row(&[("sourcetype", "linux_secure"), ("_raw", line)]),
+        );
+        guessing += usize::from(ids.contains(&"T1110.001".to_string()));
+        accepted += usize::from(ids.contains(&"T1078".to_string()));
+    }
+    // grep -c -i -E "Failed password for|Invalid user |authentication failure;" OpenSSH_2k.log
+    assert_eq!(guessing, 1246);
+    // grep -c -i -E "Accepted (password|publickey|keyboard-interactive)" OpenSSH_2k.log
+    assert_eq!(accepted, 1);
+}
