@@ -80,7 +80,7 @@ const fn map(
     }
 }
 
-const LINUX: &[&str] = &["syslog", "linux_secure", "linux:audit", "bash_history"];
+const LINUX: &[&str] = &["syslog", "linux_secure", "linux:audit", "bash_history", "sysmon:linux"];
 const NETWORK_FLOWS: &[&str] = &["stream:tcp", "stream:udp"];
 const WEB: &[&str] = &["stream:http", "access_combined"];
 const SYSMON: &[&str] = &[
@@ -102,7 +102,8 @@ const ANY_WINDOWS: &[&str] = &["WinEventLog:*", "XmlWinEventLog:*"];
 /// `XmlWinEventLog:<channel>`. Sysmon categories add the Sysmon event ID they stand for,
 /// because Sigma's category rules leave it out. `process_creation` on Windows covers Sysmon
 /// only: Security event 4688 names its fields differently. Linux process rules read every
-/// Linux sourcetype, since commands reach Splunk through audit, sudo and shell-history logs.
+/// Linux sourcetype, since commands reach Splunk through audit, sudo, shell-history and
+/// Sysmon for Linux (`sysmon:linux`) logs.
 pub const LOGSOURCES: &[LogsourceMapping] = &[
     // Linux
     map(Some("linux"), Some("sshd"), None, &["linux_secure"], &[]),
