@@ -92,7 +92,7 @@ fn ssh_brute_force_story() {
     assert_eq!(port_4444.count, c2["port_4444_connection_count"].as_u64().unwrap());
 
     assert_techniques(&report, &["T1110", "T1110.001", "T1078", "T1033", "T1082", "T1087", "T1057", "T1049"]);
-    assert_techniques(&report, &["T1016", "T1105", "T1222", "T1053.003", "T1070", "T1071"]);
+    assert_techniques(&report, &["T1016", "T1105", "T1222", "T1053.003", "T1070", "T1071", "T1041"]);
     assert!(!indicator(&report, "5.101.40.81").intel.is_empty());
     assert!(!indicator(&report, "91.207.175.249").intel.is_empty());
     assert_eq!(report.severity.level, SeverityLevel::Critical, "{:?}", report.severity);
@@ -113,7 +113,7 @@ fn suspicious_outbound_story() {
     // The C2 address also logged in: the investigation finds the intrusion behind the traffic.
     let logins = findings(&report, FindingCategory::SuccessfulAuthentication);
     assert!(logins.iter().any(|f| f.accounts == ["ec2-user"]), "{:#?}", report.findings);
-    assert_techniques(&report, &["T1071", "T1078"]);
+    assert_techniques(&report, &["T1071", "T1078", "T1041"]);
     assert!(!indicator(&report, "91.207.175.249").intel.is_empty());
     assert!(report.severity.level >= SeverityLevel::High, "{:?}", report.severity);
 }

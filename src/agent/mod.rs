@@ -17,6 +17,7 @@ pub mod report_builder;
 pub mod sink;
 pub mod tools;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -33,7 +34,8 @@ use crate::search::{Schema, SearchBackend, SearchResults};
 use action::Action;
 use planner::{CompletedAction, Plan, PlanContext, PlannedAction, Planner};
 use sink::{EventSink, StepEvent};
-use tools::{QueryOutcome, Suspects};
+use report_builder::{event_key, EventKey};
+use tools::{Interpretation, QueryOutcome, Suspects};
 
 /// Limits of one investigation.
 #[derive(Debug, Clone)]
@@ -85,6 +87,8 @@ struct Investigation {
     /// Rows behind each evidence record that support findings, for ATT&CK mapping.
     rows: Vec<(String, Vec<Row>)>,
     findings: Vec<Finding>,
+    /// Events behind findings that rest on only part of their query's rows.
+    finding_events: BTreeMap<String, BTreeSet<EventKey>>,
     steps: Vec<StepRecord>,
     completed: Vec<CompletedAction>,
     suspects: Suspects,
@@ -114,6 +118,7 @@ impl Agent {
             evidence: Vec::new(),
             rows: Vec::new(),
             findings: Vec::new(),
+            finding_events: BTreeMap::new(),
             steps: Vec::new(),
             completed: Vec::new(),
             suspects: Suspects::default(),
@@ -137,6 +142,7 @@ impl Agent {
             self.backend.info(),
             self.planner.info(),
             inv.findings,
+            &inv.finding_events,
             inv.evidence,
             inv.rows,
             inv.steps,
@@ -160,7 +166,7 @@ impl Agent {
         self.record_reading(inv, &outcome, reading.relevant.as_deref());
         let status = failure_status(&outcome);
         let summary = reading.summary.clone();
-        self.absorb_findings(inv, reading.findings);
+        self.absorb_findings(inv, reading, &outcome);
         self.finish_step(inv, index, "fetch_alert_data", reason, status, summary, started, vec![outcome.evidence]);
     }
 
@@ -272,7 +278,9 @@ impl Agent {
                 failed,
             });
             let summary = reading.summary.clone();
-            self.absorb_findings(inv, reading.findings);
+            if let Some(first) = outcomes.first() {
+                self.absorb_findings(inv, reading, first);
+            }
             self.finish_step(inv, index, name, planned.reason, status, summary, started, evidence);
         }
     }
@@ -333,9 +341,19 @@ impl Agent {
         inv.rows.push((outcome.evidence.clone(), rows));
     }
 
-    /// Numbers new findings and updates what the investigation suspects.
-    fn absorb_findings(&self, inv: &mut Investigation, findings: Vec<Finding>) {
-        for mut finding in findings {
+    /// Numbers new findings, notes the events behind each, and updates what
+    /// the investigation suspects.
+    fn absorb_findings(&self, inv: &mut Investigation, reading: Interpretation, outcome: &QueryOutcome) {
+        let mut rows_of: BTreeMap<usize, &Vec<usize>> = BTreeMap::new();
+        for (finding, rows) in &reading.finding_rows {
+            rows_of.insert(*finding, rows);
+        }
+        for (position, mut finding) in reading.findings.into_iter().enumerate() {
+            let keys: BTreeSet<EventKey> = rows_of
+                .get(&position)
+                .map(|rows| rows.iter().filter_map(|i| outcome.rows.get(*i)).map(event_key).collect())
+                .unwrap_or_default();
+
             // Two actions can reach the same conclusion (an outbound check and a
             // network expansion both see the C2 traffic): keep one finding
             // that cites both queries.
@@ -346,9 +364,15 @@ impl Agent {
                         existing.evidence.push(id);
                     }
                 }
+                if !keys.is_empty() {
+                    inv.finding_events.entry(existing.id.clone()).or_default().extend(keys);
+                }
                 continue;
             }
             finding.id = format!("F{}", inv.findings.len() + 1);
+            if !keys.is_empty() {
+                inv.finding_events.insert(finding.id.clone(), keys);
+            }
             let hostile = matches!(
                 finding.category,
                 FindingCategory::FailedAuthentication

@@ -26,8 +26,18 @@ use crate::search::BackendInfo;
 use super::tools::{first_of, is_external, row_time};
 use super::AgentError;
 
+/// Identity of an event across queries: its time, host and raw text.
+pub type EventKey = (Option<TimestampMicros>, String, String);
+
+/// Returns the identity of the event a row shows.
+pub fn event_key(row: &Row) -> EventKey {
+    let host = first_of(row, &["host"]).unwrap_or("").to_string();
+    (row_time(row), host, first_of(row, &["_raw"]).unwrap_or("").to_string())
+}
+
 /// One distinct event seen by the investigation, with the rules it matched.
 pub struct MappedEvent {
+    pub key: EventKey,
     pub time: Option<TimestampMicros>,
     pub host: Option<String>,
     pub raw: String,
@@ -47,6 +57,7 @@ pub fn build(
     backend: BackendInfo,
     planner: PlannerInfo,
     mut findings: Vec<Finding>,
+    finding_events: &BTreeMap<String, BTreeSet<EventKey>>,
     evidence: Vec<EvidenceRecord>,
     rows: Vec<(String, Vec<Row>)>,
     steps: Vec<StepRecord>,
@@ -55,7 +66,7 @@ pub fn build(
     let mapper = Mapper::bundled()?;
     let events = map_events(mapper, &rows);
     let techniques = technique_hits(&events, catalogue);
-    attach_techniques(&mut findings, &events);
+    attach_techniques(&mut findings, finding_events, &events);
     let indicators = indicators(alert, &findings, &rows);
     let severity = severity::assess(&findings, &techniques, &indicators);
     let remediation = remediation::recommend(&findings, &techniques, catalogue);
@@ -101,14 +112,11 @@ pub fn build(
 /// Runs the detection rules over each distinct event once. Events returned
 /// by several queries are one event, identified by time, host and raw text.
 fn map_events(mapper: &Mapper, rows: &[(String, Vec<Row>)]) -> Vec<MappedEvent> {
-    let mut index: BTreeMap<(Option<TimestampMicros>, String, String), usize> = BTreeMap::new();
+    let mut index: BTreeMap<EventKey, usize> = BTreeMap::new();
     let mut events: Vec<MappedEvent> = Vec::new();
     for (evidence, batch) in rows {
         for row in batch {
-            let time = row_time(row);
-            let host = first_of(row, &["host"]).map(str::to_string);
-            let raw = first_of(row, &["_raw"]).unwrap_or("").to_string();
-            let key = (time, host.clone().unwrap_or_default(), raw.clone());
+            let key = event_key(row);
             if let Some(&i) = index.get(&key) {
                 events[i].evidence.insert(evidence.clone());
                 continue;
@@ -121,11 +129,12 @@ fn map_events(mapper: &Mapper, rows: &[(String, Vec<Row>)]) -> Vec<MappedEvent> 
             }
             techniques.sort();
             techniques.dedup();
-            index.insert(key, events.len());
+            index.insert(key.clone(), events.len());
             events.push(MappedEvent {
-                time,
-                host,
-                raw,
+                time: key.0,
+                host: Some(key.1.clone()).filter(|h| !h.is_empty()),
+                raw: key.2.clone(),
+                key,
                 command: first_of(row, &["CommandLine", "command", "COMMAND"]).map(str::to_string),
                 techniques,
                 rules,
@@ -173,8 +182,13 @@ fn technique_hits(events: &[MappedEvent], catalogue: &Catalogue) -> Vec<Techniqu
     hits.into_values().collect()
 }
 
-/// Gives each finding the techniques of the events in its evidence.
-fn attach_techniques(findings: &mut [Finding], events: &[MappedEvent]) {
+/// Gives each finding the techniques of the events behind it: its own events
+/// where the tool named them, else every mapped event of its evidence.
+fn attach_techniques(
+    findings: &mut [Finding],
+    finding_events: &BTreeMap<String, BTreeSet<EventKey>>,
+    events: &[MappedEvent],
+) {
     for finding in findings.iter_mut() {
         let own_evidence = matches!(
             finding.category,
@@ -183,11 +197,13 @@ fn attach_techniques(findings: &mut [Finding], events: &[MappedEvent]) {
         if own_evidence {
             continue;
         }
-        let techniques: BTreeSet<&String> = events
-            .iter()
-            .filter(|e| finding.evidence.iter().any(|id| e.evidence.contains(id)))
-            .flat_map(|e| e.techniques.iter())
-            .collect();
+        let keys = finding_events.get(&finding.id);
+        let behind = |e: &&MappedEvent| match keys {
+            Some(keys) => keys.contains(&e.key),
+            None => finding.evidence.iter().any(|id| e.evidence.contains(id)),
+        };
+        let techniques: BTreeSet<&String> =
+            events.iter().filter(behind).flat_map(|e| e.techniques.iter()).collect();
         finding.techniques = techniques.into_iter().cloned().collect();
     }
 }
@@ -210,17 +226,18 @@ fn indicators(alert: &Alert, findings: &[Finding], rows: &[(String, Vec<Row>)]) 
             if internal || !seen.insert(indicator.clone()) {
                 continue;
             }
-            let mut occurrences = 0;
+            // Occurrences count distinct events: several queries may return the same one.
+            let mut events = BTreeSet::new();
             let mut evidence = Vec::new();
             for (id, batch) in rows {
-                let n = batch.iter().filter(|r| row_mentions(r, &indicator.value)).count() as u64;
-                if n > 0 {
-                    occurrences += n;
+                for row in batch.iter().filter(|r| row_mentions(r, &indicator.value)) {
+                    events.insert((row_time(row), first_of(row, &["_raw"]).unwrap_or("")));
                     if !evidence.contains(id) {
                         evidence.push(id.clone());
                     }
                 }
             }
+            let occurrences = events.len() as u64;
             let intel = IntelDb::bundled().lookup(&indicator);
             records.push(IndicatorRecord { kind: indicator.kind, value: indicator.value, occurrences, intel, evidence });
         }

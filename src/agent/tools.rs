@@ -53,6 +53,9 @@ pub struct Interpretation {
     /// Only these rows are mapped to ATT&CK techniques, so routine activity
     /// returned alongside (such as other users' logins) is not reported.
     pub relevant: Option<Vec<usize>>,
+    /// Rows behind individual findings, as (finding index, row indices), for
+    /// findings that rest on only part of their query's rows.
+    pub finding_rows: Vec<(usize, Vec<usize>)>,
 }
 
 /// Builds the SPL queries an action runs. `limit` caps rows per query.
@@ -211,7 +214,7 @@ pub fn interpret(action: &Action, outcomes: &[QueryOutcome], suspects: &Suspects
     };
     if let Some(reason) = &outcome.failure {
         let summary = format!("query failed: {reason}");
-        return Interpretation { findings: Vec::new(), summary, relevant: Some(Vec::new()) };
+        return Interpretation { findings: Vec::new(), summary, relevant: Some(Vec::new()), finding_rows: Vec::new() };
     }
     match action {
         Action::CheckLoginSuccess { src_ip, accounts, .. } => {
@@ -338,7 +341,7 @@ fn failed_logins(outcome: &QueryOutcome) -> Interpretation {
     }
     if attempts == 0 {
         let summary = format!("{} events, none of them a failed login", outcome.rows.len());
-        return Interpretation { findings: Vec::new(), summary, relevant: None };
+        return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
     let kind = if windows { "Windows logon" } else { "SSH password" };
     let from = join_limited(&sources, 3);
@@ -356,7 +359,7 @@ fn failed_logins(outcome: &QueryOutcome) -> Interpretation {
     f.addresses = sources.into_iter().collect();
     f.hosts = hosts.into_iter().collect();
     let summary = f.title.clone();
-    Interpretation { findings: vec![f], summary, relevant: None }
+    Interpretation { findings: vec![f], summary, relevant: None, finding_rows: Vec::new() }
 }
 
 /// A successful login, grouped by host, account and source.
@@ -383,6 +386,7 @@ fn login_success(
     let mut findings = Vec::new();
     let mut routine = 0u64;
     let mut relevant = Vec::new();
+    let mut finding_rows = Vec::new();
     for ((host, account, src), (count, span, rows)) in &groups {
         let ip = src.parse::<IpAddr>().ok();
         let from_suspect = ip.is_some() && (ip == suspect_src || ip.is_some_and(|i| suspects.addresses.contains(&i)));
@@ -398,6 +402,7 @@ fn login_success(
             "from an external address, to an account that was targeted".to_string()
         };
         relevant.extend(rows);
+        finding_rows.push((findings.len(), rows.clone()));
         let title = format!("Successful login as {account} from {src} on {host}");
         let mut f = finding(FindingCategory::SuccessfulAuthentication, title, outcome);
         f.detail = format!("{count} successful login(s) {why}.");
@@ -430,7 +435,7 @@ fn login_success(
         outcome.rows.len()
     );
     relevant.sort_unstable();
-    Interpretation { findings, summary, relevant: Some(relevant) }
+    Interpretation { findings, summary, relevant: Some(relevant), finding_rows }
 }
 
 fn command_of(row: &Row) -> Option<String> {
@@ -452,7 +457,7 @@ fn process_execution(outcome: &QueryOutcome, host: &HostName, account: Option<&A
     }
     if commands.is_empty() {
         let summary = format!("no process events on {host}");
-        return Interpretation { findings: Vec::new(), summary, relevant: None };
+        return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
     let by = account.map_or(String::new(), |a| format!(" by {}", a.as_str()));
     let title = format!("{} commands run on {host}{by}", commands.len());
@@ -465,7 +470,7 @@ fn process_execution(outcome: &QueryOutcome, host: &HostName, account: Option<&A
     f.hosts = vec![host.to_string()];
     f.accounts = accounts.into_iter().collect();
     let summary = f.title.clone();
-    Interpretation { findings: vec![f], summary, relevant: None }
+    Interpretation { findings: vec![f], summary, relevant: None, finding_rows: Vec::new() }
 }
 
 /// Connections to one external destination.
@@ -508,6 +513,7 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
 
     let mut findings = Vec::new();
     let mut relevant = Vec::new();
+    let mut finding_rows = Vec::new();
     for ((dest, port), d) in &destinations {
         let dest_ip: IpAddr = dest.parse().expect("destination parsed above");
         let usual_port = matches!(port.as_str(), "80" | "443" | "53" | "123");
@@ -517,6 +523,7 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
             continue;
         }
         relevant.extend(&d.rows);
+        finding_rows.push((findings.len(), d.rows.clone()));
         let title = format!(
             "{} {} to {dest}:{port} from {}",
             d.connections,
@@ -548,7 +555,7 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
         findings.len()
     );
     relevant.sort_unstable();
-    Interpretation { findings, summary, relevant: Some(relevant) }
+    Interpretation { findings, summary, relevant: Some(relevant), finding_rows }
 }
 
 fn median_interval_seconds(times: &[TimestampMicros]) -> Option<i64> {
@@ -578,7 +585,7 @@ fn lateral_movement(outcome: &QueryOutcome, host: Option<&HostName>) -> Interpre
     }
     if count == 0 {
         let summary = "no logins or remote sessions to other internal hosts".to_string();
-        return Interpretation { findings: Vec::new(), summary, relevant: None };
+        return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
     let title = format!("{count} possible lateral movement events: {}", join_limited(&targets, 5));
     let mut f = finding(FindingCategory::LateralMovement, title, outcome);
@@ -587,7 +594,7 @@ fn lateral_movement(outcome: &QueryOutcome, host: Option<&HostName>) -> Interpre
     f.last_seen = span.last;
     f.hosts = own.map(str::to_string).into_iter().collect();
     let summary = f.title.clone();
-    Interpretation { findings: vec![f], summary, relevant: None }
+    Interpretation { findings: vec![f], summary, relevant: None, finding_rows: Vec::new() }
 }
 
 fn cryptomining(outcome: &QueryOutcome) -> Interpretation {
@@ -614,7 +621,7 @@ fn cryptomining(outcome: &QueryOutcome) -> Interpretation {
         }
     }
     if count == 0 {
-        return Interpretation { findings: Vec::new(), summary: "no mining activity found".into(), relevant: None };
+        return Interpretation { findings: Vec::new(), summary: "no mining activity found".into(), relevant: None, finding_rows: Vec::new() };
     }
     let title = format!(
         "{count} mining-related lookups or connections from {}",
@@ -628,7 +635,7 @@ fn cryptomining(outcome: &QueryOutcome) -> Interpretation {
     f.hosts = hosts.into_iter().collect();
     f.addresses = domains.into_iter().collect();
     let summary = f.title.clone();
-    Interpretation { findings: vec![f], summary, relevant: None }
+    Interpretation { findings: vec![f], summary, relevant: None, finding_rows: Vec::new() }
 }
 
 /// Web attack patterns, each with the lowercase fragments that show it.
@@ -681,7 +688,7 @@ fn web_attack(outcome: &QueryOutcome) -> Interpretation {
     }
     if attacks == 0 {
         let summary = format!("{} web requests, none with attack patterns", outcome.rows.len());
-        return Interpretation { findings: Vec::new(), summary, relevant: None };
+        return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
     let title = format!(
         "{attacks} web attack requests from {} to {}",
@@ -700,7 +707,7 @@ fn web_attack(outcome: &QueryOutcome) -> Interpretation {
     f.hosts = sites.into_iter().collect();
     f.addresses = sources.into_iter().collect();
     let summary = f.title.clone();
-    Interpretation { findings: vec![f], summary, relevant: None }
+    Interpretation { findings: vec![f], summary, relevant: None, finding_rows: Vec::new() }
 }
 
 fn correlate(outcome: &QueryOutcome, indicator: &str) -> Interpretation {
@@ -749,7 +756,7 @@ fn correlate(outcome: &QueryOutcome, indicator: &str) -> Interpretation {
     }
     let summary = format!("{} events mention {indicator}; {} intel matches", outcome.rows.len(),
         findings.iter().filter(|f| f.category == FindingCategory::IntelMatch).count());
-    Interpretation { findings, summary, relevant: None }
+    Interpretation { findings, summary, relevant: None, finding_rows: Vec::new() }
 }
 
 fn observation(outcome: &QueryOutcome, what: &str) -> Interpretation {
@@ -770,5 +777,5 @@ fn observation(outcome: &QueryOutcome, what: &str) -> Interpretation {
         f.last_seen = span.last;
         findings.push(f);
     }
-    Interpretation { findings, summary, relevant: None }
+    Interpretation { findings, summary, relevant: None, finding_rows: Vec::new() }
 }
