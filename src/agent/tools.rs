@@ -779,3 +779,66 @@ fn observation(outcome: &QueryOutcome, what: &str) -> Interpretation {
     }
     Interpretation { findings, summary, relevant: None, finding_rows: Vec::new() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spl::{self, CommandKind, SearchExpr};
+
+    const HOSTILE: [&str; 6] = [
+        "x\" | delete",
+        "a\\\" | outputlookup evil.csv | search \"",
+        "[| rest /services/server/info]",
+        "`evil_macro`",
+        "```comment``` | sendemail to=x",
+        "line\nbreak | script",
+    ];
+
+    #[test]
+    fn hostile_indicator_stays_one_term() {
+        for value in HOSTILE {
+            let action = Action::CorrelateIoc { indicator: value.to_string() };
+            let spl = &queries(&action, 100)[0];
+            let pipeline = spl::parse(spl).unwrap_or_else(|e| panic!("{spl}: {e}"));
+            let names: Vec<&str> = pipeline.commands.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, ["search", "head"], "{spl}");
+            match &pipeline.commands[0].kind {
+                CommandKind::Search(Some(SearchExpr::Term { text, quoted: true, .. })) => {
+                    assert_eq!(text, value, "{spl}");
+                }
+                other => panic!("{spl} parsed as {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_query_parses() {
+        let host = HostName::try_from("gacrux.i-0920036c8ca91e501".to_string()).unwrap();
+        let ip: IpAddr = "91.207.175.249".parse().unwrap();
+        let account = Account::try_from("ec2-user".to_string()).unwrap();
+        let actions = [
+            Action::CheckLoginSuccess { host: Some(host.clone()), src_ip: Some(ip), accounts: vec![account.clone()] },
+            Action::CheckProcessExecution { host: host.clone(), account: Some(account), since: Some(1_785_664_331_000_000) },
+            Action::ExpandToNetworkLogs { ip },
+            Action::CheckLateralMovement { host: Some(host.clone()), host_ip: Some(ip), since: None },
+            Action::CheckOutboundConnections { host: Some(host.clone()), src_ip: Some(ip) },
+            Action::CheckCryptomining { host: Some(host) },
+        ];
+        for action in &actions {
+            for spl in queries(action, 50) {
+                let pipeline = spl::parse(&spl).unwrap_or_else(|e| panic!("{spl}: {e}"));
+                let last = pipeline.commands.last().unwrap();
+                assert_eq!(last.name, "head", "{spl}");
+            }
+        }
+    }
+
+    #[test]
+    fn external_ranges() {
+        assert!(is_external("91.207.175.249".parse().unwrap()));
+        assert!(!is_external("172.31.5.20".parse().unwrap()));
+        assert!(!is_external("192.168.250.100".parse().unwrap()));
+        assert!(!is_external("fd00::1".parse().unwrap()));
+        assert!(is_external("2001:4860::8888".parse().unwrap()));
+    }
+}
