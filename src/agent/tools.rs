@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use crate::alert::{Alert, AlertClass};
 use crate::analysis::intel::IntelDb;
 use crate::analysis::ioc;
+use crate::analysis::severity::thousands;
 use crate::analysis::{EvidenceId, Finding, FindingCategory};
 use crate::event::{parse_splunk_time, Row, TimestampMicros};
 use crate::spl::quote::quote;
@@ -347,7 +348,8 @@ fn failed_logins(outcome: &QueryOutcome) -> Interpretation {
     let from = join_limited(&sources, 3);
     let on = join_limited(&hosts, 3);
     let title = format!(
-        "{attempts} failed {kind} attempts from {from} against {} accounts on {on}",
+        "{} failed {kind} attempts from {from} against {} accounts on {on}",
+        thousands(attempts),
         accounts.len()
     );
     let mut f = finding(FindingCategory::FailedAuthentication, title, outcome);
@@ -460,7 +462,7 @@ fn process_execution(outcome: &QueryOutcome, host: &HostName, account: Option<&A
         return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
     let by = account.map_or(String::new(), |a| format!(" by {}", a.as_str()));
-    let title = format!("{} commands run on {host}{by}", commands.len());
+    let title = format!("{} commands run on {host}{by}", thousands(commands.len() as u64));
     let mut f = finding(FindingCategory::ProcessExecution, title, outcome);
     let shown: Vec<&str> = commands.iter().take(30).map(String::as_str).collect();
     f.detail = format!("Commands in order: {}.", shown.join("; "));
@@ -526,7 +528,7 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
         finding_rows.push((findings.len(), d.rows.clone()));
         let title = format!(
             "{} {} to {dest}:{port} from {}",
-            d.connections,
+            thousands(d.connections),
             if d.connections == 1 { "connection" } else { "connections" },
             join_limited(&d.hosts, 3)
         );
@@ -624,7 +626,8 @@ fn cryptomining(outcome: &QueryOutcome) -> Interpretation {
         return Interpretation { findings: Vec::new(), summary: "no mining activity found".into(), relevant: None, finding_rows: Vec::new() };
     }
     let title = format!(
-        "{count} mining-related lookups or connections from {}",
+        "{} mining-related lookups or connections from {}",
+        thousands(count),
         join_limited(&hosts, 3)
     );
     let mut f = finding(FindingCategory::Cryptomining, title, outcome);
@@ -691,7 +694,8 @@ fn web_attack(outcome: &QueryOutcome) -> Interpretation {
         return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
     let title = format!(
-        "{attacks} web attack requests from {} to {}",
+        "{} web attack requests from {} to {}",
+        thousands(attacks),
         join_limited(&sources, 3),
         join_limited(&sites, 3)
     );
@@ -727,7 +731,7 @@ fn correlate(outcome: &QueryOutcome, indicator: &str) -> Interpretation {
         let spread: Vec<String> = by_sourcetype.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         let title = format!(
             "{indicator} appears in {} events across {} sourcetypes",
-            outcome.rows.len(),
+            thousands(outcome.rows.len() as u64),
             by_sourcetype.len()
         );
         let mut f = finding(FindingCategory::Observation, title, outcome);
