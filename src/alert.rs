@@ -39,8 +39,10 @@ pub struct Alert {
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {
     #[error("alert is not valid JSON: {0}; expected a Splunk webhook payload such as {{\"sid\": \"...\", \"search_name\": \"...\", \"result\": {{...}}}}")]
-    Json(#[from] serde_json::Error),
-    #[error("alert field result.{field} has a {found} value; each value in result must be a string or an array of strings")]
+    Json(serde_json::Error),
+    #[error("alert does not match Splunk's webhook payload: {0}; expected string (or null) values for sid, search_name, app, owner and results_link, and an object of strings for result")]
+    Shape(serde_json::Error),
+    #[error("alert field result.{field} has {found} value; each value in result must be a string or an array of strings")]
     ResultValue { field: String, found: &'static str },
 }
 
@@ -77,19 +79,53 @@ fn result_value(name: &str, value: serde_json::Value) -> Result<Option<Value>, A
                     J::String(s) => values.push(s),
                     J::Number(n) => values.push(n.to_string()),
                     J::Null => {}
-                    _ => return Err(bad("nested")),
+                    _ => return Err(bad("a nested array or object")),
                 }
             }
             Ok(Some(Value::Multi(values)))
         }
-        J::Object(_) => Err(bad("object")),
+        J::Object(_) => Err(bad("an object")),
     }
 }
 
 impl Alert {
     /// Parses a webhook body.
     pub fn from_json(text: &str) -> Result<Alert, AlertError> {
-        Ok(serde_json::from_str(text)?)
+        serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => AlertError::Shape(e),
+            _ => AlertError::Json(e),
+        })
+    }
+
+    /// Lists problems that narrow or void the investigation without making
+    /// the alert unusable: no result row, or address and host fields whose
+    /// values cannot be searched safely and are therefore left out.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.result.is_empty() {
+            let mut text = "the alert has no result row, so no host, address or account anchors the \
+                            search; Splunk's webhook sends the first result row as `result`"
+                .to_string();
+            if self.extra.contains_key("results") {
+                text.push_str(" (this alert has `results`, which is not read)");
+            }
+            warnings.push(text);
+        }
+        for (name, value) in &self.result {
+            let is_address = ADDRESS_FIELDS.contains(&name.as_str());
+            if !(is_address || HOST_FIELDS.contains(&name.as_str())) {
+                continue;
+            }
+            for text in value.iter().filter(|t| !t.is_empty() && *t != "-") {
+                if text.parse::<IpAddr>().is_err() && !is_hostname(text) {
+                    let kind = if is_address { "an IP address or hostname" } else { "a hostname" };
+                    warnings.push(format!(
+                        "result.{name} value {text:?} is not {kind}, so it was left out of every search"
+                    ));
+                }
+            }
+        }
+        warnings
     }
 
     /// Returns the alert's name, or `unnamed alert`.

@@ -159,8 +159,21 @@ fn web_attack_story() {
     assert_eq!(attacks.len(), 1);
     assert_eq!(attacks[0].count, truth["request_count"].as_u64().unwrap());
     assert_eq!(attacks[0].addresses, ["45.77.65.211"]);
-    let ok = truth["requests_by_status"]["200"].as_u64().unwrap();
-    assert!(attacks[0].detail.contains(&format!("{ok} of these requests were answered with HTTP 200")));
+    let by_pattern = &truth["requests_by_pattern"];
+    let expected = [
+        ("SQL injection", "sqli"),
+        ("cross-site scripting", "xss"),
+        ("path traversal", "traversal"),
+        ("sensitive file probe", "probe"),
+    ];
+    for (label, key) in expected {
+        let text = format!("{label}: {}", by_pattern[key].as_u64().unwrap());
+        assert!(attacks[0].detail.contains(&text), "{text} missing from {}", attacks[0].detail);
+    }
+    for (status, count) in truth["requests_by_status"].as_object().unwrap() {
+        let text = format!("{status}: {}", count.as_u64().unwrap());
+        assert!(attacks[0].detail.contains(&text), "{text} missing from {}", attacks[0].detail);
+    }
     assert_techniques(&report, &["T1190"]);
     assert!(!indicator(&report, "45.77.65.211").intel.is_empty());
 }

@@ -27,7 +27,7 @@ use tracing::{info, instrument, warn};
 
 use crate::alert::{Alert, AlertClass, Entities};
 use crate::analysis::{Finding, FindingCategory};
-use crate::event::Row;
+use crate::event::{Row, Value};
 use crate::report::{EvidenceRecord, Report, Status, StepRecord};
 use crate::search::{Schema, SearchBackend, SearchResults};
 
@@ -133,9 +133,9 @@ impl Agent {
 
         self.fetch_alert_data(&mut inv).await;
         self.discover_schema(&mut inv).await;
-        self.run_planner(&mut inv).await;
+        let finished = self.run_planner(&mut inv).await;
 
-        let report = report_builder::build(
+        let mut report = report_builder::build(
             inv.id.clone(),
             &inv.alert,
             inv.class,
@@ -147,6 +147,21 @@ impl Agent {
             inv.rows,
             inv.steps,
         )?;
+        for warning in alert.warnings() {
+            report.notices.push(format!("Alert: {warning}."));
+        }
+        if !finished {
+            let max = self.config.max_iterations.get();
+            report.notices.push(format!(
+                "The investigation stopped at its budget of {max} planner iterations before the \
+                 planner was done, so some planned searches did not run; raise \
+                 MAX_AGENT_ITERATIONS to search further."
+            ));
+            report.confidence.reasons.push(format!("the iteration budget ({max}) ran out"));
+            if report.confidence.level == "high" {
+                report.confidence.level = "medium".into();
+            }
+        }
         self.sink.emit(&StepEvent::InvestigationFinished {
             investigation: inv.id,
             severity: report.severity.level,
@@ -160,7 +175,14 @@ impl Agent {
         let reason = format!("fetch the events behind '{}'", inv.alert.name());
         self.start_step(inv, index, "fetch_alert_data", &reason);
         let started = Instant::now();
-        let spl = tools::alert_query(&inv.alert, inv.class, self.config.max_rows_per_query.get());
+        let Some(spl) = tools::alert_query(&inv.alert, inv.class, self.config.max_rows_per_query.get()) else {
+            let reason = "the alert names no host, IP address or account to search for".to_string();
+            warn!(alert = inv.alert.name(), "{reason}");
+            let status = Status::Failed { reason: reason.clone() };
+            let summary = "nothing to search for".to_string();
+            self.finish_step(inv, index, "fetch_alert_data", reason, status, summary, started, Vec::new());
+            return;
+        };
         let outcome = self.run_query(inv, index, "fetch_alert_data", spl).await;
         let reading = tools::interpret_alert_events(inv.class, &outcome);
         self.record_reading(inv, &outcome, reading.relevant.as_deref());
@@ -196,7 +218,8 @@ impl Agent {
         self.finish_step(inv, index, "discover_schema", reason, status, summary, started, Vec::new());
     }
 
-    async fn run_planner(&self, inv: &mut Investigation) {
+    /// Runs planner iterations; returns false when the budget ran out first.
+    async fn run_planner(&self, inv: &mut Investigation) -> bool {
         let max = self.config.max_iterations.get();
         for iteration in 1..=max {
             let context = PlanContext {
@@ -213,13 +236,13 @@ impl Agent {
                 Ok(plan) => plan,
                 Err(e) => {
                     warn!(error = %e, "planner failed; ending the investigation with what it has");
-                    break;
+                    return true;
                 }
             };
             let actions = match plan {
                 Plan::Done { reason } => {
                     info!(%reason, iteration, "planner is done");
-                    return;
+                    return true;
                 }
                 Plan::Run(actions) => actions,
             };
@@ -228,11 +251,12 @@ impl Agent {
                 actions.into_iter().filter(|p| !context.already_ran(&p.action)).collect();
             if actions.is_empty() {
                 info!(iteration, "planner proposed only actions that already ran");
-                return;
+                return true;
             }
             self.run_actions(inv, actions).await;
         }
         info!(max, "iteration budget spent");
+        false
     }
 
     /// Runs one iteration's actions, their queries concurrently, then reads
@@ -317,7 +341,7 @@ impl Agent {
                 (Vec::new(), Status::Failed { reason: reason.clone() }, Some(reason))
             }
         };
-        let samples = rows.iter().take(self.config.samples_per_query).cloned().collect();
+        let samples = rows.iter().take(self.config.samples_per_query).map(truncate_row).collect();
         inv.evidence.push(EvidenceRecord {
             id: id.clone(),
             step,
@@ -424,6 +448,33 @@ impl Agent {
         let started_at = chrono::Utc::now().timestamp_micros() - (duration_ms * 1000.0) as i64;
         inv.steps.push(StepRecord { index, name: name.to_string(), reason, status, summary, started_at, duration_ms, evidence });
     }
+}
+
+/// Longest value kept in a sample row, in bytes; longer values are cut.
+const MAX_SAMPLE_VALUE: usize = 2_000;
+
+/// Copies a row for the report, cutting very long values so one huge log
+/// line cannot bloat every rendering of the report.
+fn truncate_row(row: &Row) -> Row {
+    let cut = |text: &String| -> String {
+        if text.len() <= MAX_SAMPLE_VALUE {
+            return text.clone();
+        }
+        let mut end = MAX_SAMPLE_VALUE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}… [cut: {} bytes in all]", &text[..end], text.len())
+    };
+    row.iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Value::Single(s) => Value::Single(cut(s)),
+                Value::Multi(values) => Value::Multi(values.iter().map(cut).collect()),
+            };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 fn failure_status(outcome: &QueryOutcome) -> Status {

@@ -21,6 +21,8 @@ use super::action::{Account, Action, HostName};
 const SOURCE_FIELDS: [&str; 3] = ["src_ip", "Source_Network_Address", "IpAddress"];
 /// Field names that carry an account across sourcetypes.
 const ACCOUNT_FIELDS: [&str; 5] = ["user", "Account_Name", "TargetUserName", "User", "src_user"];
+/// Commands listed in a process finding's detail; the evidence has them all.
+const MAX_LISTED_COMMANDS: usize = 30;
 /// Fragments of domain names used by public mining pools and browser miners.
 const MINING_DOMAINS: [&str; 10] = [
     "coinhive", "minexmr", "xmrpool", "nanopool", "supportxmr", "monerohash", "cryptonight",
@@ -137,8 +139,10 @@ pub fn queries(action: &Action, limit: usize) -> Vec<String> {
     }
 }
 
-/// Builds the SPL that fetches the alert's own events, from its class and fields.
-pub fn alert_query(alert: &Alert, class: AlertClass, limit: usize) -> String {
+/// Builds the SPL that fetches the alert's own events, from its class and
+/// fields, or returns `None` when an unclassified alert names nothing to
+/// search for (searching everything would report unrelated activity).
+pub fn alert_query(alert: &Alert, class: AlertClass, limit: usize) -> Option<String> {
     let mut terms: Vec<String> = Vec::new();
     let host = alert.field("host").filter(|h| crate::alert::is_hostname(h));
     let ip_field = |names: &[&str]| names.iter().find_map(|n| alert.field(n)?.parse::<IpAddr>().ok());
@@ -191,10 +195,9 @@ pub fn alert_query(alert: &Alert, class: AlertClass, limit: usize) -> String {
         terms.push(field_eq("host", host));
     }
     if terms.is_empty() {
-        // Nothing to anchor on: an empty alert still gets a bounded look at the data.
-        terms.push("*".into());
+        return None;
     }
-    format!("search {} | head {limit}", terms.join(" "))
+    Some(format!("search {} | head {limit}", terms.join(" ")))
 }
 
 /// Reads the alert's own events into findings, by alert class.
@@ -235,7 +238,7 @@ pub fn interpret(action: &Action, outcomes: &[QueryOutcome], suspects: &Suspects
 }
 
 fn login_success_filter() -> &'static str {
-    "((sourcetype=linux_secure action=success) OR (sourcetype=\"WinEventLog:Security\" EventCode=4624))"
+    "((sourcetype=linux_secure app=sshd action=success) OR (sourcetype=\"WinEventLog:Security\" EventCode=4624))"
 }
 
 fn field_eq(field: &str, value: &str) -> String {
@@ -309,59 +312,91 @@ fn join_limited(items: &BTreeSet<String>, limit: usize) -> String {
     }
 }
 
-/// Counts failed login attempts: sshd `Failed ... for` lines (a `message
-/// repeated N times` line counts N) and Windows events 4625 and 4771.
+/// Failed login attempts from one source address.
+#[derive(Debug, Default)]
+struct FailedFrom {
+    attempts: u64,
+    accounts: BTreeSet<String>,
+    hosts: BTreeSet<String>,
+    span: Span,
+    windows: bool,
+    rows: Vec<usize>,
+}
+
+/// Sources reported one by one; the rest are summed into the step summary.
+const MAX_FAILED_SOURCES: usize = 10;
+
+/// Counts failed login attempts per source address: sshd `Failed ... for`
+/// lines (a `message repeated N times` line counts N) and Windows events
+/// 4625 and 4771.
 fn failed_logins(outcome: &QueryOutcome) -> Interpretation {
-    let mut attempts = 0u64;
-    let mut accounts = BTreeSet::new();
-    let mut sources = BTreeSet::new();
-    let mut hosts = BTreeSet::new();
-    let mut span = Span::default();
-    let mut windows = false;
-    for row in &outcome.rows {
+    let mut by_source: BTreeMap<String, FailedFrom> = BTreeMap::new();
+    for (index, row) in outcome.rows.iter().enumerate() {
         let text = raw(row);
         let event_code = first_of(row, &["EventCode", "EventID"]);
-        let ssh_failure = text.contains("Failed password") || text.contains("Failed publickey")
+        let ssh_failure = text.contains("Failed password")
+            || text.contains("Failed publickey")
             || text.contains("Failed keyboard-interactive");
         let win_failure = matches!(event_code, Some("4625") | Some("4771"));
         if !(ssh_failure || win_failure) {
             continue;
         }
-        windows |= win_failure;
-        attempts += first_of(row, &["repeat_count"]).and_then(|n| n.parse().ok()).unwrap_or(1);
+        let source = first_of(row, &SOURCE_FIELDS).unwrap_or("unknown address").to_string();
+        let entry = by_source.entry(source).or_default();
+        entry.windows |= win_failure;
+        entry.attempts += first_of(row, &["repeat_count"]).and_then(|n| n.parse().ok()).unwrap_or(1);
         if let Some(account) = first_of(row, &ACCOUNT_FIELDS) {
-            accounts.insert(account.to_string());
-        }
-        if let Some(src) = first_of(row, &SOURCE_FIELDS) {
-            sources.insert(src.to_string());
+            entry.accounts.insert(account.to_string());
         }
         if let Some(host) = first_of(row, &["host"]) {
-            hosts.insert(host.to_string());
+            entry.hosts.insert(host.to_string());
         }
-        span.add(row);
+        entry.span.add(row);
+        entry.rows.push(index);
     }
-    if attempts == 0 {
-        let summary = format!("{} events, none of them a failed login", outcome.rows.len());
+    if by_source.is_empty() {
+        let summary = format!("{}, none of them a failed login", plural(outcome.rows.len() as u64, "event"));
         return Interpretation { findings: Vec::new(), summary, relevant: None, finding_rows: Vec::new() };
     }
-    let kind = if windows { "Windows logon" } else { "SSH password" };
-    let from = join_limited(&sources, 3);
-    let on = join_limited(&hosts, 3);
-    let title = format!(
-        "{} failed {kind} attempts from {from} against {} accounts on {on}",
-        thousands(attempts),
-        accounts.len()
+
+    let mut sources: Vec<(String, FailedFrom)> = by_source.into_iter().collect();
+    sources.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(&b.0)));
+    let total: u64 = sources.iter().map(|(_, s)| s.attempts).sum();
+    let mut findings = Vec::new();
+    let mut finding_rows = Vec::new();
+    for (source, from) in sources.iter().take(MAX_FAILED_SOURCES) {
+        let kind = if from.windows { "Windows logon" } else { "SSH password" };
+        let title = format!(
+            "{} failed {kind} {} from {source} against {} on {}",
+            thousands(from.attempts),
+            if from.attempts == 1 { "attempt" } else { "attempts" },
+            plural(from.accounts.len() as u64, "account"),
+            join_limited(&from.hosts, 3)
+        );
+        let mut f = finding(FindingCategory::FailedAuthentication, title, outcome);
+        f.detail = format!("Accounts tried: {}.", join_limited(&from.accounts, 25));
+        f.count = from.attempts;
+        f.first_seen = from.span.first;
+        f.last_seen = from.span.last;
+        f.accounts = from.accounts.iter().cloned().collect();
+        f.addresses = vec![source.clone()];
+        f.hosts = from.hosts.iter().cloned().collect();
+        finding_rows.push((findings.len(), from.rows.clone()));
+        findings.push(f);
+    }
+    let summary = format!(
+        "{} failed login {} from {}",
+        thousands(total),
+        if total == 1 { "attempt" } else { "attempts" },
+        plural(sources.len() as u64, "source address")
     );
-    let mut f = finding(FindingCategory::FailedAuthentication, title, outcome);
-    f.detail = format!("Accounts tried: {}.", join_limited(&accounts, 25));
-    f.count = attempts;
-    f.first_seen = span.first;
-    f.last_seen = span.last;
-    f.accounts = accounts.into_iter().collect();
-    f.addresses = sources.into_iter().collect();
-    f.hosts = hosts.into_iter().collect();
-    let summary = f.title.clone();
-    Interpretation { findings: vec![f], summary, relevant: None, finding_rows: Vec::new() }
+    Interpretation { findings, summary, relevant: None, finding_rows }
+}
+
+/// Formats a count with its noun, adding an `s` unless the count is one.
+pub fn plural(count: u64, noun: &str) -> String {
+    let suffix = if count == 1 { "" } else { "s" };
+    format!("{} {noun}{suffix}", thousands(count))
 }
 
 /// A successful login, grouped by host, account and source.
@@ -433,8 +468,8 @@ fn login_success(
     }
     let suspicious = findings.iter().filter(|f| f.category == FindingCategory::SuccessfulAuthentication).count();
     let summary = format!(
-        "{} successful logins: {suspicious} suspicious, {routine} routine",
-        outcome.rows.len()
+        "{}: {suspicious} suspicious, {routine} routine",
+        plural(outcome.rows.len() as u64, "successful login")
     );
     relevant.sort_unstable();
     Interpretation { findings, summary, relevant: Some(relevant), finding_rows }
@@ -464,8 +499,10 @@ fn process_execution(outcome: &QueryOutcome, host: &HostName, account: Option<&A
     let by = account.map_or(String::new(), |a| format!(" by {}", a.as_str()));
     let title = format!("{} commands run on {host}{by}", thousands(commands.len() as u64));
     let mut f = finding(FindingCategory::ProcessExecution, title, outcome);
-    let shown: Vec<&str> = commands.iter().take(30).map(String::as_str).collect();
-    f.detail = format!("Commands in order: {}.", shown.join("; "));
+    let shown: Vec<&str> = commands.iter().take(MAX_LISTED_COMMANDS).map(String::as_str).collect();
+    let more = commands.len().saturating_sub(MAX_LISTED_COMMANDS);
+    let tail = if more > 0 { format!("; and {more} more in the evidence") } else { String::new() };
+    f.detail = format!("Commands in order: {}{tail}.", shown.join("; "));
     f.count = commands.len() as u64;
     f.first_seen = span.first;
     f.last_seen = span.last;
@@ -551,9 +588,9 @@ fn network(outcome: &QueryOutcome, suspects: &Suspects, alerted: bool) -> Interp
         findings.push(f);
     }
     let summary = format!(
-        "{} events, {} external destinations, {} flagged",
-        outcome.rows.len(),
-        destinations.len(),
+        "{}, {}, {} flagged",
+        plural(outcome.rows.len() as u64, "event"),
+        plural(destinations.len() as u64, "external destination"),
         findings.len()
     );
     relevant.sort_unstable();
@@ -642,13 +679,39 @@ fn cryptomining(outcome: &QueryOutcome) -> Interpretation {
 }
 
 /// Web attack patterns, each with the lowercase fragments that show it.
+/// Fragments are matched against the URL-decoded path, query and user agent.
 const WEB_PATTERNS: [(&str, &[&str]); 5] = [
-    ("SQL injection", &["union select", "union+select", "union%20select", "' or '", "%27%20or", "or 1=1", "information_schema", "sleep("]),
-    ("cross-site scripting", &["<script", "%3cscript", "onerror=", "javascript:"]),
-    ("path traversal", &["../", "..%2f", "%2e%2e", "/etc/passwd"]),
-    ("sensitive file probe", &["wp-login.php", "/.env", "phpmyadmin", "/.git"]),
+    ("SQL injection", &["union select", "union all select", "' or '", "' or 1=1", " or 1=1", "information_schema", "sleep(", "benchmark(", "waitfor delay", "' and '", "'--"]),
+    ("cross-site scripting", &["<script", "onerror=", "onload=", "javascript:", "<svg", "<img src"]),
+    ("path traversal", &["../", "..\\", "/etc/passwd", "/etc/shadow", "win.ini"]),
+    ("sensitive file probe", &["wp-login.php", "/wp-admin", "/.env", "phpmyadmin", "/.git", "/.htaccess", "/server-status", "/admin/", "backup.zip", ".bak", "/config.php", "/robots.txt"]),
     ("scanner user agent", &["sqlmap", "nikto", "nmap", "masscan", "gobuster", "dirbuster", "wpscan"]),
 ];
+
+/// Decodes `%XX` escapes and `+` (a space in query strings), so encoded
+/// attack strings match the same fragments as plain ones.
+fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push(high * 16 + low);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 fn web_attack(outcome: &QueryOutcome) -> Interpretation {
     let mut by_pattern: BTreeMap<&str, u64> = BTreeMap::new();
@@ -656,15 +719,15 @@ fn web_attack(outcome: &QueryOutcome) -> Interpretation {
     let mut sites = BTreeSet::new();
     let mut span = Span::default();
     let mut attacks = 0u64;
-    let mut succeeded = 0u64;
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
     for row in &outcome.rows {
-        let text = format!(
+        let text = url_decode(&format!(
             "{} {} {} {}",
             first_of(row, &["uri_path"]).unwrap_or(""),
             first_of(row, &["uri_query"]).unwrap_or(""),
             first_of(row, &["http_user_agent"]).unwrap_or(""),
             if row.contains_key("uri_path") { "" } else { raw(row) }
-        )
+        ))
         .to_ascii_lowercase();
         let matched: Vec<&str> = WEB_PATTERNS
             .iter()
@@ -678,9 +741,8 @@ fn web_attack(outcome: &QueryOutcome) -> Interpretation {
         for name in matched {
             *by_pattern.entry(name).or_default() += 1;
         }
-        if first_of(row, &["status"]) == Some("200") {
-            succeeded += 1;
-        }
+        let status = first_of(row, &["status"]).unwrap_or("unknown");
+        *by_status.entry(status.to_string()).or_default() += 1;
         if let Some(src) = first_of(row, &["src_ip", "clientip"]) {
             sources.insert(src.to_string());
         }
@@ -701,9 +763,14 @@ fn web_attack(outcome: &QueryOutcome) -> Interpretation {
     );
     let mut f = finding(FindingCategory::WebAttack, title, outcome);
     let patterns: Vec<String> = by_pattern.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let statuses: Vec<String> = by_status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let succeeded = by_status.get("200").copied().unwrap_or(0);
     f.detail = format!(
-        "Patterns: {}. {succeeded} of these requests were answered with HTTP 200; the rest were refused or failed.",
-        patterns.join(", ")
+        "Requests by pattern (a request can show several): {}. Responses by HTTP status: {}. \
+         {succeeded} of these requests were answered with HTTP 200, so check those responses \
+         for signs that an attack worked.",
+        patterns.join(", "),
+        statuses.join(", ")
     );
     f.count = attacks;
     f.first_seen = span.first;
@@ -730,9 +797,9 @@ fn correlate(outcome: &QueryOutcome, indicator: &str) -> Interpretation {
     if !outcome.rows.is_empty() {
         let spread: Vec<String> = by_sourcetype.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         let title = format!(
-            "{indicator} appears in {} events across {} sourcetypes",
-            thousands(outcome.rows.len() as u64),
-            by_sourcetype.len()
+            "{indicator} appears in {} across {}",
+            plural(outcome.rows.len() as u64, "event"),
+            plural(by_sourcetype.len() as u64, "sourcetype")
         );
         let mut f = finding(FindingCategory::Observation, title, outcome);
         f.detail = format!("By sourcetype: {}. Hosts: {}.", spread.join(", "), join_limited(&hosts, 10));
@@ -758,8 +825,12 @@ fn correlate(outcome: &QueryOutcome, indicator: &str) -> Interpretation {
             findings.push(f);
         }
     }
-    let summary = format!("{} events mention {indicator}; {} intel matches", outcome.rows.len(),
-        findings.iter().filter(|f| f.category == FindingCategory::IntelMatch).count());
+    let matches = findings.iter().filter(|f| f.category == FindingCategory::IntelMatch).count();
+    let summary = format!(
+        "{} mention {indicator}; {}",
+        plural(outcome.rows.len() as u64, "event"),
+        plural(matches as u64, "intel match")
+    );
     Interpretation { findings, summary, relevant: None, finding_rows: Vec::new() }
 }
 
@@ -770,7 +841,7 @@ fn observation(outcome: &QueryOutcome, what: &str) -> Interpretation {
         *by_sourcetype.entry(sourcetype).or_default() += 1;
     }
     let spread: Vec<String> = by_sourcetype.iter().map(|(s, n)| format!("{s}: {n}")).collect();
-    let summary = format!("{} rows for {what} ({})", outcome.rows.len(), spread.join(", "));
+    let summary = format!("{} for {what} ({})", plural(outcome.rows.len() as u64, "row"), spread.join(", "));
     let mut findings = Vec::new();
     if !outcome.rows.is_empty() {
         let mut f = finding(FindingCategory::Observation, summary.clone(), outcome);
