@@ -99,9 +99,11 @@ pub fn compare_text(a: &str, b: &str) -> Ordering {
 pub enum Func {
     Abs,
     Case,
+    Ceiling,
     CidrMatch,
     Coalesce,
     False,
+    Floor,
     If,
     In,
     IsNotNull,
@@ -111,14 +113,24 @@ pub enum Func {
     Len,
     Lower,
     Ltrim,
+    MvAppend,
     MvCount,
+    MvDedup,
     MvIndex,
+    MvJoin,
+    MvSort,
     Now,
     Null,
+    Pow,
+    RelativeTime,
     Round,
     Rtrim,
     Split,
+    Sqrt,
+    Strftime,
+    Strptime,
     Substr,
+    Time,
     ToNumber,
     ToString,
     Trim,
@@ -130,9 +142,12 @@ pub enum Func {
 const FUNCTIONS: &[(&str, Option<Func>, usize, usize)] = &[
     ("abs", Some(Func::Abs), 1, 1),
     ("case", Some(Func::Case), 2, usize::MAX),
+    ("ceil", Some(Func::Ceiling), 1, 1),
+    ("ceiling", Some(Func::Ceiling), 1, 1),
     ("cidrmatch", Some(Func::CidrMatch), 2, 2),
     ("coalesce", Some(Func::Coalesce), 1, usize::MAX),
     ("false", Some(Func::False), 0, 0),
+    ("floor", Some(Func::Floor), 1, 1),
     ("if", Some(Func::If), 3, 3),
     ("in", Some(Func::In), 2, usize::MAX),
     ("isnotnull", Some(Func::IsNotNull), 1, 1),
@@ -144,17 +159,28 @@ const FUNCTIONS: &[(&str, Option<Func>, usize, usize)] = &[
     ("lower", Some(Func::Lower), 1, 1),
     ("ltrim", Some(Func::Ltrim), 1, 2),
     ("match", None, 2, 2),
+    ("mvappend", Some(Func::MvAppend), 1, usize::MAX),
     ("mvcount", Some(Func::MvCount), 1, 1),
+    ("mvdedup", Some(Func::MvDedup), 1, 1),
+    ("mvfind", None, 2, 2),
     ("mvindex", Some(Func::MvIndex), 2, 3),
+    ("mvjoin", Some(Func::MvJoin), 2, 2),
+    ("mvsort", Some(Func::MvSort), 1, 1),
     ("now", Some(Func::Now), 0, 0),
     ("null", Some(Func::Null), 0, 0),
+    ("pow", Some(Func::Pow), 2, 2),
+    ("relative_time", Some(Func::RelativeTime), 2, 2),
     ("replace", None, 3, 3),
     ("round", Some(Func::Round), 1, 2),
     ("rtrim", Some(Func::Rtrim), 1, 2),
     ("split", Some(Func::Split), 2, 2),
+    ("sqrt", Some(Func::Sqrt), 1, 1),
+    ("strftime", Some(Func::Strftime), 2, 2),
+    ("strptime", Some(Func::Strptime), 2, 2),
     ("substr", Some(Func::Substr), 2, 3),
+    ("time", Some(Func::Time), 0, 0),
     ("tonumber", Some(Func::ToNumber), 1, 2),
-    ("tostring", Some(Func::ToString), 1, 1),
+    ("tostring", Some(Func::ToString), 1, 2),
     ("trim", Some(Func::Trim), 1, 2),
     ("true", Some(Func::True), 0, 0),
     ("upper", Some(Func::Upper), 1, 1),
@@ -176,6 +202,8 @@ pub enum Node {
     /// `like(x, pattern)` or `x LIKE pattern`, as an anchored regex.
     Like(Box<Node>, Regex),
     Match(Box<Node>, Regex),
+    /// `mvfind(mv, regex)`: the index of the first value that matches.
+    MvFind(Box<Node>, Regex),
     Replace(Box<Node>, Regex, String),
     Call(Func, Vec<Node>),
 }
@@ -235,6 +263,7 @@ fn compile_call(name: &str, args: &[Expr], position: usize) -> Result<Node, SplE
     Ok(match lower.as_str() {
         "like" => Node::Like(subject, like_regex(&pattern, position)?),
         "match" => Node::Match(subject, build_regex(&pattern, position)?),
+        "mvfind" => Node::MvFind(subject, build_regex(&pattern, position)?),
         _ => {
             let replacement = literal_pattern(&lower, &args[2], position)?;
             Node::Replace(
@@ -322,6 +351,13 @@ pub fn evaluate(node: &Node, scope: &Scope) -> Val {
                 return Val::Null;
             }
             Val::Bool(value.texts().iter().any(|t| regex.is_match(t)))
+        }
+        Node::MvFind(subject, regex) => {
+            let index = evaluate(subject, scope)
+                .texts()
+                .iter()
+                .position(|t| regex.is_match(t));
+            index.map_or(Val::Null, |i| Val::Num(i as f64))
         }
         Node::Replace(subject, regex, replacement) => match evaluate(subject, scope).as_text() {
             Some(text) => Val::Str(regex.replace_all(&text, replacement.as_str()).into_owned()),
