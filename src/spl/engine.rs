@@ -99,7 +99,22 @@ pub fn run(
     Ok(rows)
 }
 
+/// Compiles one command; an invalid argument found while compiling (a bad
+/// regex, a missing lookup table) names the command in its message.
 fn compile_stage<'a>(command: &'a Command, context: &RunContext) -> Result<Stage<'a>, SplError> {
+    compile_command(command, context).map_err(|mut error| {
+        let named = error
+            .message
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|word| word == command.name);
+        if error.kind == SplErrorKind::InvalidArgument && !named {
+            error.message = format!("{}: {}", command.name, error.message);
+        }
+        error
+    })
+}
+
+fn compile_command<'a>(command: &'a Command, context: &RunContext) -> Result<Stage<'a>, SplError> {
     let now = context.now;
     if let Some(sub) = command
         .args

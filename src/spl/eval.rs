@@ -202,6 +202,9 @@ pub enum Node {
     /// `like(x, pattern)` or `x LIKE pattern`, as an anchored regex.
     Like(Box<Node>, Regex),
     Match(Box<Node>, Regex),
+    /// `match(x, pattern)` with a pattern computed per row; an invalid
+    /// pattern gives null.
+    MatchDynamic(Box<Node>, Box<Node>),
     /// `mvfind(mv, regex)`: the index of the first value that matches.
     MvFind(Box<Node>, Regex),
     Replace(Box<Node>, Regex, String),
@@ -259,6 +262,9 @@ fn compile_call(name: &str, args: &[Expr], position: usize) -> Result<Node, SplE
         return Ok(Node::Call(*func, nodes));
     }
     let subject = Box::new(compile(&args[0])?);
+    if lower == "match" && !matches!(args[1], Expr::Str(_)) {
+        return Ok(Node::MatchDynamic(subject, Box::new(compile(&args[1])?)));
+    }
     let pattern = literal_pattern(&lower, &args[1], position)?;
     Ok(match lower.as_str() {
         "like" => Node::Like(subject, like_regex(&pattern, position)?),
@@ -279,21 +285,61 @@ fn literal_pattern(function: &str, expr: &Expr, position: usize) -> Result<Strin
     match expr {
         Expr::Str(s) => Ok(s.clone()),
         _ => {
-            let msg =
-                format!("the pattern of {function} must be a string literal in the local engine");
+            let msg = format!(
+                "{function}(): the local engine takes the pattern only as a string literal"
+            );
             Err(SplError::invalid(msg, position))
         }
     }
 }
 
 /// Compiles a regex, reporting an invalid pattern at `position`.
+///
+/// Splunk's PCRE reads a `{` that does not start a repetition such as `{2}`
+/// or `{1,3}` as a literal brace; the pattern is rewritten to escape those
+/// braces, which the `regex` crate would reject.
 pub fn build_regex(pattern: &str, position: usize) -> Result<Regex, SplError> {
+    let pattern = &escape_literal_braces(pattern);
     Regex::new(pattern).map_err(|e| {
         SplError::invalid(
             format!("invalid regular expression '{pattern}': {e}"),
             position,
         )
     })
+}
+
+fn escape_literal_braces(pattern: &str) -> String {
+    let repetition = |rest: &str| {
+        let Some(close) = rest.find('}') else {
+            return false;
+        };
+        let inner = &rest[1..close];
+        let (low, high) = inner.split_once(',').unwrap_or((inner, "0"));
+        !low.is_empty() && low.bytes().chain(high.bytes()).all(|b| b.is_ascii_digit())
+    };
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut chars = pattern.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some((_, next)) = chars.next() {
+                    out.push(next);
+                }
+                continue;
+            }
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '{' if !in_class && !repetition(&pattern[at..]) => {
+                out.push_str("\\{");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Translates a SQL `like` pattern (`%` any text, `_` one character) into an
@@ -351,6 +397,16 @@ pub fn evaluate(node: &Node, scope: &Scope) -> Val {
                 return Val::Null;
             }
             Val::Bool(value.texts().iter().any(|t| regex.is_match(t)))
+        }
+        Node::MatchDynamic(subject, pattern) => {
+            let value = evaluate(subject, scope);
+            let regex = evaluate(pattern, scope)
+                .as_text()
+                .and_then(|p| Regex::new(&p).ok());
+            match (value, regex) {
+                (Val::Null, _) | (_, None) => Val::Null,
+                (value, Some(regex)) => Val::Bool(value.texts().iter().any(|t| regex.is_match(t))),
+            }
         }
         Node::MvFind(subject, regex) => {
             let index = evaluate(subject, scope)
