@@ -1,7 +1,7 @@
-//! The published Splunk detection searches in `security_content_detections.jsonl`
-//! (1,051 searches from Splunk's security_content repository): every one must
-//! parse, and running each through the local engine must return rows or an
-//! error that names a command or function of that search, never panic.
+//! Runs the 1,051 published detection searches of Splunk's security_content
+//! repository (`security_content_detections.jsonl`). Every one must parse.
+//! Running each through the local engine must return rows or an error that
+//! names a command or function of that search, and must never panic.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +32,7 @@ fn searches(test: &str) -> Option<Vec<String>> {
     Some(searches)
 }
 
-/// A few events with fields the detections often use.
+/// Builds two events with fields the detections often use.
 fn events() -> Vec<Event> {
     let make = |secs: i64, raw: &str, fields: &[(&str, &str)]| Event {
         time: secs * 1_000_000,

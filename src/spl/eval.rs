@@ -296,8 +296,8 @@ fn literal_pattern(function: &str, expr: &Expr, position: usize) -> Result<Strin
 /// Compiles a regex, reporting an invalid pattern at `position`.
 ///
 /// Splunk's PCRE reads a `{` that does not start a repetition such as `{2}`
-/// or `{1,3}` as a literal brace; the pattern is rewritten to escape those
-/// braces, which the `regex` crate would reject.
+/// or `{1,3}` as a literal brace. The `regex` crate rejects such a brace, so
+/// the pattern is rewritten to escape it.
 pub fn build_regex(pattern: &str, position: usize) -> Result<Regex, SplError> {
     let pattern = &escape_literal_braces(pattern);
     Regex::new(pattern).map_err(|e| {

@@ -127,7 +127,7 @@ pub fn span_micros(span: Span) -> Option<i64> {
     }
 }
 
-/// Returns the start of the time bin that holds `time`, in microseconds.
+/// Returns the start of the time bin that contains `time`, in microseconds.
 ///
 /// Bins are aligned in UTC: fixed spans on multiples of the span since the
 /// epoch (weeks since the first Sunday), months on multiples of the span

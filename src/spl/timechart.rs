@@ -1,7 +1,7 @@
 //! The `bin` (alias `bucket`) and `timechart` commands.
 //!
 //! `bin` puts `_time` (or any time span on any time field) in the bin that
-//! holds it, as epoch seconds, and a numeric field with a plain-number span in
+//! contains it, as epoch seconds, and a numeric field with a plain-number span in
 //! a range written `lo-hi`, as Splunk does. `timechart` bins `_time`, runs the
 //! `stats` functions per bin (and per value of the split-by field), and turns
 //! each bin into one row with one column per function or per series.
@@ -62,7 +62,7 @@ fn bin_row(spec: &Bin, mut row: Row) -> Row {
     row
 }
 
-/// Returns the range `lo-hi` of width `span` that holds the number `text`.
+/// Returns the range `lo-hi` of width `span` that contains the number `text`.
 fn numeric_bin(text: &str, span: Span) -> Option<String> {
     let Span::Number(width) = span else {
         return None;
@@ -199,8 +199,8 @@ fn series_rank(series: &str) -> u8 {
     }
 }
 
-/// Returns the `limit` series with the largest sums of their numeric cells
-/// (all of them for `limit=0`); ties go to the earlier series in column order.
+/// Returns the `limit` series with the largest sums of their numeric cells,
+/// or all of them for `limit=0`. Ties go to the earlier series in column order.
 fn top_series(chart: &Timechart, cells: &Cells) -> Vec<String> {
     let series = series_of(cells);
     if chart.limit == 0 || series.len() <= chart.limit {

@@ -2,7 +2,7 @@
 //! row per transaction.
 //!
 //! Rows with the same values of every listed field (the first value of a
-//! multivalue field) form a group, taken oldest first; a transaction closes
+//! multivalue field) form a group, taken oldest first. A transaction closes
 //! when the next row would make it longer than `maxspan`, follow a gap longer
 //! than `maxpause`, or exceed `maxevents` rows. Each transaction becomes one
 //! row: `_time` of its first event, `duration` in seconds from the first to
@@ -42,7 +42,7 @@ pub fn run(spec: &Transaction, rows: Vec<Row>) -> Vec<Row> {
             out.push((members[0].0, merge(&members)));
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
     out.into_iter().map(|(_, row)| row).collect()
 }
 
@@ -69,6 +69,7 @@ fn merge(members: &[(i64, Row)]) -> Row {
     let (first, last) = (members[0].0, members[members.len() - 1].0);
     let mut values: IndexMap<&str, BTreeSet<&str>> = IndexMap::new();
     let mut raws = Vec::new();
+
     for (_, row) in members {
         for (name, value) in row {
             match name.as_str() {
@@ -78,6 +79,7 @@ fn merge(members: &[(i64, Row)]) -> Row {
             }
         }
     }
+
     let mut row = Row::new();
     row.insert("_time".into(), Value::Single(format_epoch_seconds(first)));
     if !raws.is_empty() {
@@ -92,6 +94,7 @@ fn merge(members: &[(i64, Row)]) -> Row {
         };
         row.insert(name.to_string(), value);
     }
+
     let duration = (last - first) as f64 / 1_000_000.0;
     row.insert("duration".into(), Value::Single(format_number(duration)));
     row.insert(
