@@ -1,8 +1,7 @@
-//! End-to-end runs of the SPL engine over hand-built events, and a parse run
-//! over a corpus of published detection searches.
+//! End-to-end runs of the SPL engine over hand-built events.
 
 use argus::event::{Event, Row, Value};
-use argus::spl::{self, CommandKind, SplErrorKind};
+use argus::spl::{self, SplErrorKind};
 use indexmap::IndexMap;
 
 const SECOND: i64 = 1_000_000;
@@ -213,11 +212,11 @@ fn cidrmatch_in_where() {
 
 #[test]
 fn unsupported_command_named_with_position() {
-    let query = "sourcetype=linux_secure | transaction user";
+    let query = "sourcetype=linux_secure | eventstats count by user";
     let err = spl::run(&spl::parse(query).unwrap(), &events(), NOW).unwrap_err();
     assert_eq!(err.kind, SplErrorKind::UnsupportedCommand);
     assert_eq!(err.position, 26);
-    assert!(err.message.contains("'transaction'"), "{}", err.message);
+    assert!(err.message.contains("'eventstats'"), "{}", err.message);
     assert!(err.message.contains("stats"), "{}", err.message);
 }
 
@@ -259,47 +258,4 @@ fn term_search_and_stats_on_many_events_is_fast() {
     assert_eq!(get(&rows[0], "count"), Some("10000"));
     eprintln!("term search and stats over 100000 events: {elapsed:?}");
     assert!(elapsed.as_secs_f64() < 1.0, "took {elapsed:?}");
-}
-
-#[test]
-fn corpus_detections_parse() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/spl/security_content_detections.jsonl"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("skipping corpus_detections_parse: {path} is absent");
-        return;
-    };
-    let mut total = 0;
-    let mut parsed = 0;
-    let mut typed_fallbacks = 0;
-    let mut failures = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let record: serde_json::Value = serde_json::from_str(line).expect("corpus line is JSON");
-        let Some(search) = record["search"].as_str() else {
-            continue;
-        };
-        total += 1;
-        match spl::parse(search) {
-            Ok(pipeline) => {
-                parsed += 1;
-                pipeline.walk(&mut |c| {
-                    if matches!(c.kind, CommandKind::Invalid(_)) {
-                        typed_fallbacks += 1;
-                    }
-                });
-            }
-            Err(e) => failures.push(format!("{e}: {}", &search[..search.len().min(120)])),
-        }
-    }
-    eprintln!("parsed {parsed} of {total}; {typed_fallbacks} known commands kept untyped");
-    for failure in failures.iter().take(5) {
-        eprintln!("  {failure}");
-    }
-    assert!(total >= 1000, "expected about 1051 searches, found {total}");
-    assert!(
-        parsed * 100 >= total * 95,
-        "only {parsed} of {total} parsed"
-    );
 }

@@ -9,14 +9,14 @@ use super::SplError;
 /// Splunk's `sort` keeps this many rows unless a limit is given; `sort 0` keeps all.
 const SORT_DEFAULT_LIMIT: usize = 10_000;
 
-fn is_name(token: &Token) -> bool {
+pub fn is_name(token: &Token) -> bool {
     matches!(
         token.kind,
         TokenKind::Word | TokenKind::Str | TokenKind::SingleQuoted
     )
 }
 
-fn unexpected(command: &str, token: &Token) -> SplError {
+pub fn unexpected(command: &str, token: &Token) -> SplError {
     SplError::invalid(
         format!("unexpected '{}' in {command}", token.text),
         token.start,
@@ -24,7 +24,7 @@ fn unexpected(command: &str, token: &Token) -> SplError {
 }
 
 /// Reads `name=value` at `tokens[at..]`, returning the name and value.
-fn option_at(tokens: &[Token], at: usize) -> Option<(&str, &Token)> {
+pub fn option_at(tokens: &[Token], at: usize) -> Option<(&str, &Token)> {
     match (tokens.get(at), tokens.get(at + 1), tokens.get(at + 2)) {
         (Some(name), Some(op), Some(value))
             if name.kind == TokenKind::Word
@@ -37,7 +37,7 @@ fn option_at(tokens: &[Token], at: usize) -> Option<(&str, &Token)> {
     }
 }
 
-fn parse_count(command: &str, token: &Token) -> Result<usize, SplError> {
+pub fn parse_count(command: &str, token: &Token) -> Result<usize, SplError> {
     token.text.parse().map_err(|_| {
         let msg = format!(
             "invalid count '{}' for {command}; use a whole number",

@@ -78,6 +78,11 @@ pub enum CommandKind {
     },
     /// `top` (or `rare` when `rare` is true).
     Top(Top),
+    /// `bin` or its alias `bucket`.
+    Bin(Bin),
+    Timechart(Timechart),
+    Transaction(Transaction),
+    Lookup(Lookup),
     /// A command made of a macro call, such as `` `security_content_ctime(firstTime)` ``.
     Macro(MacroCall),
     /// A command the local engine does not know; only its tokens are kept.
@@ -127,11 +132,27 @@ pub enum SearchExpr {
         position: usize,
     },
     Macro(MacroCall),
+    /// `TERM(x)` or `CASE(x)`: a term matched more strictly than a bare one.
+    Directive {
+        directive: TermDirective,
+        text: String,
+        position: usize,
+    },
     /// A subsearch, by its index in [`Command::subsearches`].
     Subsearch {
         index: usize,
         position: usize,
     },
+}
+
+/// A search directive that changes how a term matches `_raw`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermDirective {
+    /// `TERM(x)`: `x` must be bounded by major breakers (spaces, brackets,
+    /// quotes, `|!;,&?+`), so `TERM(10.0.0.1)` does not match `ip=10.0.0.1`.
+    Term,
+    /// `CASE(x)`: `x` matches only with the same letter case.
+    Case,
 }
 
 /// Which end of the time range a time modifier sets.
@@ -291,4 +312,65 @@ pub struct Top {
     pub limit: usize,
     pub fields: Vec<String>,
     pub by: Vec<String>,
+}
+
+/// A bin width for `bin`, `timechart` and time limits of `transaction`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Span {
+    /// A fixed duration in microseconds (`30s`, `5m`, `1h`, `1d`, `1w`).
+    Micros(i64),
+    /// Calendar months (`1mon`, `3mon`, `1y` is 12).
+    Months(u32),
+    /// A plain number: a width for numeric fields, or seconds for `_time`.
+    Number(f64),
+}
+
+/// The `bin` (alias `bucket`) command: `bin [span=X] field [as name]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bin {
+    pub field: String,
+    pub span: Span,
+    /// The field the bin goes to: the `as` name, or `field` itself.
+    pub output: String,
+}
+
+/// The `timechart` command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timechart {
+    /// `None` picks a span from the time range of the rows.
+    pub span: Option<Span>,
+    /// Series kept with a split-by field, by total; 0 keeps all.
+    pub limit: usize,
+    /// Put series beyond `limit` in an `OTHER` column.
+    pub use_other: bool,
+    /// Put rows without the split-by field in a `NULL` column.
+    pub use_null: bool,
+    /// The functions and at most one split-by field.
+    pub stats: Stats,
+}
+
+/// The `transaction` command: `transaction fields [maxspan=X] [maxpause=X] [maxevents=N]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub fields: Vec<String>,
+    /// Longest time from the first to the last event, in microseconds.
+    pub max_span: Option<i64>,
+    /// Longest time between two consecutive events, in microseconds.
+    pub max_pause: Option<i64>,
+    pub max_events: usize,
+}
+
+/// The `lookup` command: `lookup table field [AS f] ... [OUTPUT|OUTPUTNEW field [AS f] ...]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The table name: a CSV file name, with or without `.csv`.
+    pub table: String,
+    /// Match fields as (lookup column, row field).
+    pub inputs: Vec<(String, String)>,
+    /// Output fields as (lookup column, row field); empty outputs every
+    /// column that is not a match field.
+    pub outputs: Vec<(String, String)>,
+    /// `OUTPUTNEW`: skip rows that already have every output field.
+    pub output_new: bool,
+    pub position: usize,
 }

@@ -8,12 +8,15 @@ use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 
-use super::ast::{Command, CommandKind, Dedup, Pipeline, Sort, SortOrder, Top};
+use super::ast::{Bin, Command, CommandKind, Dedup, Pipeline, Sort, SortOrder, Top, Transaction};
 use super::eval::{self, build_regex, compare_text, parse_number, Node, Scope, Val};
 use super::eval_functions::to_field_text;
+use super::lookup::{self, LoadedLookup};
 use super::matcher::{self, Matcher};
 use super::stats::{self, CompiledStats};
-use super::{SplError, SplErrorKind};
+use super::timechart::{self, CompiledChart};
+use super::transaction;
+use super::{RunContext, SplError, SplErrorKind};
 use crate::event::{Event, Row, Value};
 
 /// A command ready to run.
@@ -42,9 +45,18 @@ enum Stage<'a> {
         fields: &'a [String],
     },
     Top(&'a Top),
+    Bin(&'a Bin),
+    Timechart(CompiledChart<'a>),
+    Transaction(&'a Transaction),
+    Lookup(LoadedLookup<'a>),
 }
 
-pub fn run(pipeline: &Pipeline, events: &[Event], now: i64) -> Result<Vec<Row>, SplError> {
+pub fn run(
+    pipeline: &Pipeline,
+    events: &[Event],
+    context: &RunContext,
+) -> Result<Vec<Row>, SplError> {
+    let now = context.now;
     let Some(first) = pipeline.commands.first() else {
         return Err(SplError::syntax("empty pipeline", pipeline.offset));
     };
@@ -70,7 +82,7 @@ pub fn run(pipeline: &Pipeline, events: &[Event], now: i64) -> Result<Vec<Row>, 
     let stages = pipeline
         .commands
         .iter()
-        .map(|command| compile_stage(command, now))
+        .map(|command| compile_stage(command, context))
         .collect::<Result<Vec<_>, _>>()?;
     let (head, rest) = stages.split_first().expect("pipeline has a first stage");
     let Stage::Search(matcher) = head else {
@@ -87,7 +99,23 @@ pub fn run(pipeline: &Pipeline, events: &[Event], now: i64) -> Result<Vec<Row>, 
     Ok(rows)
 }
 
-fn compile_stage(command: &Command, now: i64) -> Result<Stage<'_>, SplError> {
+/// Compiles one command; an invalid argument found while compiling (a bad
+/// regex, a missing lookup table) names the command in its message.
+fn compile_stage<'a>(command: &'a Command, context: &RunContext) -> Result<Stage<'a>, SplError> {
+    compile_command(command, context).map_err(|mut error| {
+        let named = error
+            .message
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|word| word == command.name);
+        if error.kind == SplErrorKind::InvalidArgument && !named {
+            error.message = format!("{}: {}", command.name, error.message);
+        }
+        error
+    })
+}
+
+fn compile_command<'a>(command: &'a Command, context: &RunContext) -> Result<Stage<'a>, SplError> {
+    let now = context.now;
     if let Some(sub) = command
         .args
         .iter()
@@ -131,6 +159,12 @@ fn compile_stage(command: &Command, now: i64) -> Result<Stage<'_>, SplError> {
         ),
         CommandKind::Fillnull { value, fields } => Stage::Fillnull { value, fields },
         CommandKind::Top(top) => Stage::Top(top),
+        CommandKind::Bin(bin) => Stage::Bin(bin),
+        CommandKind::Timechart(chart) => Stage::Timechart(timechart::compile(chart)?),
+        CommandKind::Transaction(spec) => Stage::Transaction(spec),
+        CommandKind::Lookup(spec) => {
+            Stage::Lookup(lookup::load(spec, context.lookup_dir.as_deref())?)
+        }
         CommandKind::Invalid(error) => return Err(error.clone()),
         CommandKind::Macro(call) => {
             return Err(SplError::unsupported_command(
@@ -178,6 +212,10 @@ fn apply(stage: &Stage, rows: Vec<Row>, now: i64) -> Result<Vec<Row>, SplError> 
         Stage::Rename(pairs) => rows.into_iter().map(|row| rename(pairs, row)).collect(),
         Stage::Fillnull { value, fields } => fillnull(value, fields, rows),
         Stage::Top(top) => super::top::run(top, rows),
+        Stage::Bin(spec) => timechart::bin(spec, rows),
+        Stage::Timechart(chart) => timechart::run(chart, rows),
+        Stage::Transaction(spec) => transaction::run(spec, rows),
+        Stage::Lookup(table) => rows.into_iter().map(|row| table.apply(row)).collect(),
     })
 }
 
@@ -452,7 +490,7 @@ mod tests {
     }
 
     fn count(query: &str, events: &[Event]) -> usize {
-        run(&parse(query).unwrap(), events, 0).unwrap().len()
+        rows(query, events).len()
     }
 
     fn one(raw: &str) -> Vec<Event> {
@@ -562,7 +600,7 @@ mod tests {
     }
 
     fn rows(query: &str, events: &[Event]) -> Vec<Row> {
-        run(&parse(query).unwrap(), events, 0).unwrap()
+        run(&parse(query).unwrap(), events, &RunContext::default()).unwrap()
     }
 
     fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
@@ -710,7 +748,7 @@ mod tests {
             ("x | rex \"(\"", SplErrorKind::InvalidArgument),
         ];
         for (query, kind) in cases {
-            let err = run(&parse(query).unwrap(), &one("x"), 0).unwrap_err();
+            let err = run(&parse(query).unwrap(), &one("x"), &RunContext::default()).unwrap_err();
             assert_eq!(err.kind, kind, "{query}: {err}");
         }
     }

@@ -99,9 +99,11 @@ pub fn compare_text(a: &str, b: &str) -> Ordering {
 pub enum Func {
     Abs,
     Case,
+    Ceiling,
     CidrMatch,
     Coalesce,
     False,
+    Floor,
     If,
     In,
     IsNotNull,
@@ -111,14 +113,24 @@ pub enum Func {
     Len,
     Lower,
     Ltrim,
+    MvAppend,
     MvCount,
+    MvDedup,
     MvIndex,
+    MvJoin,
+    MvSort,
     Now,
     Null,
+    Pow,
+    RelativeTime,
     Round,
     Rtrim,
     Split,
+    Sqrt,
+    Strftime,
+    Strptime,
     Substr,
+    Time,
     ToNumber,
     ToString,
     Trim,
@@ -130,9 +142,12 @@ pub enum Func {
 const FUNCTIONS: &[(&str, Option<Func>, usize, usize)] = &[
     ("abs", Some(Func::Abs), 1, 1),
     ("case", Some(Func::Case), 2, usize::MAX),
+    ("ceil", Some(Func::Ceiling), 1, 1),
+    ("ceiling", Some(Func::Ceiling), 1, 1),
     ("cidrmatch", Some(Func::CidrMatch), 2, 2),
     ("coalesce", Some(Func::Coalesce), 1, usize::MAX),
     ("false", Some(Func::False), 0, 0),
+    ("floor", Some(Func::Floor), 1, 1),
     ("if", Some(Func::If), 3, 3),
     ("in", Some(Func::In), 2, usize::MAX),
     ("isnotnull", Some(Func::IsNotNull), 1, 1),
@@ -144,17 +159,28 @@ const FUNCTIONS: &[(&str, Option<Func>, usize, usize)] = &[
     ("lower", Some(Func::Lower), 1, 1),
     ("ltrim", Some(Func::Ltrim), 1, 2),
     ("match", None, 2, 2),
+    ("mvappend", Some(Func::MvAppend), 1, usize::MAX),
     ("mvcount", Some(Func::MvCount), 1, 1),
+    ("mvdedup", Some(Func::MvDedup), 1, 1),
+    ("mvfind", None, 2, 2),
     ("mvindex", Some(Func::MvIndex), 2, 3),
+    ("mvjoin", Some(Func::MvJoin), 2, 2),
+    ("mvsort", Some(Func::MvSort), 1, 1),
     ("now", Some(Func::Now), 0, 0),
     ("null", Some(Func::Null), 0, 0),
+    ("pow", Some(Func::Pow), 2, 2),
+    ("relative_time", Some(Func::RelativeTime), 2, 2),
     ("replace", None, 3, 3),
     ("round", Some(Func::Round), 1, 2),
     ("rtrim", Some(Func::Rtrim), 1, 2),
     ("split", Some(Func::Split), 2, 2),
+    ("sqrt", Some(Func::Sqrt), 1, 1),
+    ("strftime", Some(Func::Strftime), 2, 2),
+    ("strptime", Some(Func::Strptime), 2, 2),
     ("substr", Some(Func::Substr), 2, 3),
+    ("time", Some(Func::Time), 0, 0),
     ("tonumber", Some(Func::ToNumber), 1, 2),
-    ("tostring", Some(Func::ToString), 1, 1),
+    ("tostring", Some(Func::ToString), 1, 2),
     ("trim", Some(Func::Trim), 1, 2),
     ("true", Some(Func::True), 0, 0),
     ("upper", Some(Func::Upper), 1, 1),
@@ -176,6 +202,11 @@ pub enum Node {
     /// `like(x, pattern)` or `x LIKE pattern`, as an anchored regex.
     Like(Box<Node>, Regex),
     Match(Box<Node>, Regex),
+    /// `match(x, pattern)` with a pattern computed per row; an invalid
+    /// pattern gives null.
+    MatchDynamic(Box<Node>, Box<Node>),
+    /// `mvfind(mv, regex)`: the index of the first value that matches.
+    MvFind(Box<Node>, Regex),
     Replace(Box<Node>, Regex, String),
     Call(Func, Vec<Node>),
 }
@@ -231,10 +262,14 @@ fn compile_call(name: &str, args: &[Expr], position: usize) -> Result<Node, SplE
         return Ok(Node::Call(*func, nodes));
     }
     let subject = Box::new(compile(&args[0])?);
+    if lower == "match" && !matches!(args[1], Expr::Str(_)) {
+        return Ok(Node::MatchDynamic(subject, Box::new(compile(&args[1])?)));
+    }
     let pattern = literal_pattern(&lower, &args[1], position)?;
     Ok(match lower.as_str() {
         "like" => Node::Like(subject, like_regex(&pattern, position)?),
         "match" => Node::Match(subject, build_regex(&pattern, position)?),
+        "mvfind" => Node::MvFind(subject, build_regex(&pattern, position)?),
         _ => {
             let replacement = literal_pattern(&lower, &args[2], position)?;
             Node::Replace(
@@ -250,21 +285,61 @@ fn literal_pattern(function: &str, expr: &Expr, position: usize) -> Result<Strin
     match expr {
         Expr::Str(s) => Ok(s.clone()),
         _ => {
-            let msg =
-                format!("the pattern of {function} must be a string literal in the local engine");
+            let msg = format!(
+                "{function}(): the local engine takes the pattern only as a string literal"
+            );
             Err(SplError::invalid(msg, position))
         }
     }
 }
 
 /// Compiles a regex, reporting an invalid pattern at `position`.
+///
+/// Splunk's PCRE reads a `{` that does not start a repetition such as `{2}`
+/// or `{1,3}` as a literal brace. The `regex` crate rejects such a brace, so
+/// the pattern is rewritten to escape it.
 pub fn build_regex(pattern: &str, position: usize) -> Result<Regex, SplError> {
+    let pattern = &escape_literal_braces(pattern);
     Regex::new(pattern).map_err(|e| {
         SplError::invalid(
             format!("invalid regular expression '{pattern}': {e}"),
             position,
         )
     })
+}
+
+fn escape_literal_braces(pattern: &str) -> String {
+    let repetition = |rest: &str| {
+        let Some(close) = rest.find('}') else {
+            return false;
+        };
+        let inner = &rest[1..close];
+        let (low, high) = inner.split_once(',').unwrap_or((inner, "0"));
+        !low.is_empty() && low.bytes().chain(high.bytes()).all(|b| b.is_ascii_digit())
+    };
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut chars = pattern.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some((_, next)) = chars.next() {
+                    out.push(next);
+                }
+                continue;
+            }
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '{' if !in_class && !repetition(&pattern[at..]) => {
+                out.push_str("\\{");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Translates a SQL `like` pattern (`%` any text, `_` one character) into an
@@ -322,6 +397,23 @@ pub fn evaluate(node: &Node, scope: &Scope) -> Val {
                 return Val::Null;
             }
             Val::Bool(value.texts().iter().any(|t| regex.is_match(t)))
+        }
+        Node::MatchDynamic(subject, pattern) => {
+            let value = evaluate(subject, scope);
+            let regex = evaluate(pattern, scope)
+                .as_text()
+                .and_then(|p| Regex::new(&p).ok());
+            match (value, regex) {
+                (Val::Null, _) | (_, None) => Val::Null,
+                (value, Some(regex)) => Val::Bool(value.texts().iter().any(|t| regex.is_match(t))),
+            }
+        }
+        Node::MvFind(subject, regex) => {
+            let index = evaluate(subject, scope)
+                .texts()
+                .iter()
+                .position(|t| regex.is_match(t));
+            index.map_or(Val::Null, |i| Val::Num(i as f64))
         }
         Node::Replace(subject, regex, replacement) => match evaluate(subject, scope).as_text() {
             Some(text) => Val::Str(regex.replace_all(&text, replacement.as_str()).into_owned()),

@@ -3,6 +3,7 @@
 use super::eval::{
     cidr_contains, compare_text, evaluate, format_number, parse_number, Func, Node, Scope, Val,
 };
+use super::eval_time;
 
 /// Calls a built-in function; `if`, `case` and `coalesce` evaluate only the
 /// arguments they need.
@@ -41,6 +42,10 @@ pub fn call(func: Func, args: &[Node], scope: &Scope) -> Val {
         Func::True => Val::Bool(true),
         Func::False => Val::Bool(false),
         Func::Now => Val::Num((scope.now / 1_000_000) as f64),
+        // NOTE: Splunk's time() is the wall clock when the row is evaluated;
+        // here it is the run's clock, with microseconds.
+        Func::Time => Val::Num(scope.now as f64 / 1_000_000.0),
+        Func::MvAppend => mv_append(args.iter().map(|n| evaluate(n, scope))),
         Func::IsNull => Val::Bool(arg(0) == Val::Null),
         Func::IsNotNull => Val::Bool(arg(0) != Val::Null),
         Func::IsNum => Val::Bool(matches!(arg(0), Val::Num(_)) || is_numeric_text(&arg(0))),
@@ -73,9 +78,38 @@ fn call_on_value(func: Func, value: Val, rest: &[Val]) -> Val {
         Func::Rtrim => map_texts(&value, |s| trim(s, rest.first(), false, true)),
         Func::Len => number(value.as_text().map(|s| s.chars().count() as f64)),
         Func::Abs => number(value.as_num().map(f64::abs)),
+        Func::Ceiling => number(value.as_num().map(f64::ceil)),
+        Func::Floor => number(value.as_num().map(f64::floor)),
+        Func::Sqrt => number(value.as_num().filter(|n| *n >= 0.0).map(f64::sqrt)),
+        Func::Pow => {
+            let exponent = rest.first().and_then(Val::as_num);
+            number(value.as_num().zip(exponent).map(|(b, e)| b.powf(e)))
+        }
+        Func::Strftime => eval_time::strftime(&value, rest.first().unwrap_or(&Val::Null)),
+        Func::Strptime => eval_time::strptime(&value, rest.first().unwrap_or(&Val::Null)),
+        Func::RelativeTime => eval_time::relative_time(&value, rest.first().unwrap_or(&Val::Null)),
+        Func::MvDedup => {
+            let mut seen = std::collections::HashSet::new();
+            multi(
+                value
+                    .texts()
+                    .into_iter()
+                    .filter(|v| seen.insert(v.clone()))
+                    .collect(),
+            )
+        }
+        Func::MvSort => {
+            let mut values = value.texts();
+            values.sort();
+            multi(values)
+        }
+        Func::MvJoin => match rest.first().and_then(Val::as_text) {
+            Some(delimiter) => Val::Str(value.texts().join(&delimiter)),
+            None => Val::Null,
+        },
         Func::Round => round(&value, rest.first()),
         Func::ToNumber => to_number(&value, rest.first()),
-        Func::ToString => value.as_text().map_or(Val::Null, Val::Str),
+        Func::ToString => to_string(&value, rest.first()),
         Func::MvCount => Val::Num(value.texts().len() as f64),
         Func::MvIndex => mv_index(&value, rest),
         Func::Split => split(&value, rest.first()),
@@ -86,6 +120,78 @@ fn call_on_value(func: Func, value: Val, rest: &[Val]) -> Val {
             Val::Bool(ips.iter().any(|ip| cidr_contains(&cidr, ip)))
         }
         _ => Val::Null,
+    }
+}
+
+/// Returns a list as a multivalue, a single value, or null when empty.
+fn multi(mut values: Vec<String>) -> Val {
+    match values.len() {
+        0 => Val::Null,
+        1 => Val::Str(values.remove(0)),
+        _ => Val::Multi(values),
+    }
+}
+
+/// `mvappend(a, b, ...)`: every value of every non-null argument, in order.
+fn mv_append(args: impl Iterator<Item = Val>) -> Val {
+    multi(args.flat_map(|v| v.texts()).collect())
+}
+
+/// `tostring(x[, format])` with Splunk's formats `hex`, `commas` and `duration`.
+fn to_string(value: &Val, format: Option<&Val>) -> Val {
+    let format = format.and_then(Val::as_text);
+    let Some(format) = format else {
+        return value.as_text().map_or(Val::Null, Val::Str);
+    };
+    let Some(n) = value.as_num() else {
+        return Val::Null;
+    };
+    match format.as_str() {
+        "hex" => Val::Str(format!("0x{:X}", n as i64)),
+        "commas" => Val::Str(with_commas(n)),
+        "duration" => {
+            let secs = n.max(0.0) as i64;
+            let (days, rest) = (secs / 86_400, secs % 86_400);
+            let clock = format!(
+                "{:02}:{:02}:{:02}",
+                rest / 3_600,
+                rest % 3_600 / 60,
+                rest % 60
+            );
+            Val::Str(if days > 0 {
+                format!("{days}+{clock}")
+            } else {
+                clock
+            })
+        }
+        _ => Val::Null,
+    }
+}
+
+/// Formats a number with thousands separators, rounded to two decimals when
+/// it has a fraction, as `tostring(x, "commas")` does.
+fn with_commas(n: f64) -> String {
+    let text = if n.fract() == 0.0 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.2}")
+    };
+    let (sign, text) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |t| ("-", t));
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text, None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
     }
 }
 

@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 
 use regex::Regex;
 
-use super::ast::{SearchExpr, TimeBound};
+use super::ast::{SearchExpr, TermDirective, TimeBound};
 use super::eval::{build_regex, compare_text};
 use super::time::resolve;
 use super::token::CompareOp;
@@ -103,6 +103,11 @@ pub fn compile(expr: &SearchExpr, now: i64) -> Result<Matcher, SplError> {
         SearchExpr::Not(inner) => Matcher::Not(Box::new(compile(inner, now)?)),
         SearchExpr::Term { text, .. } if text.chars().all(|c| c == '*') => Matcher::All,
         SearchExpr::Term { text, position, .. } => Matcher::Term(term_regex(text, *position)?),
+        SearchExpr::Directive {
+            directive,
+            text,
+            position,
+        } => Matcher::Term(directive_regex(*directive, text, *position)?),
         SearchExpr::Compare {
             field,
             op,
@@ -182,6 +187,30 @@ fn term_regex(text: &str, position: usize) -> Result<Regex, SplError> {
     let body: Vec<String> = text.split('*').map(regex::escape).collect();
     let boundary = r"[^\p{L}\p{N}]";
     let pattern = format!("(?is)(?:^|{boundary}){}(?:$|{boundary})", body.join(".*?"));
+    build_regex(&pattern, position)
+}
+
+/// Major breakers of Splunk's default segmentation (`segmenters.conf`),
+/// as a regex class: whitespace and `[]<>(){}|!;,'"&?+`.
+const MAJOR_BREAKERS: &str = r#"[\s\[\]<>(){}|!;,'"&?+]"#;
+
+/// Builds the regex for `TERM(x)` (bounded by major breakers, so minor
+/// breakers such as `.`, `=`, `:` or `/` next to it do not make a match) or
+/// `CASE(x)` (bounded like a bare term, but matched case-sensitively).
+fn directive_regex(
+    directive: TermDirective,
+    text: &str,
+    position: usize,
+) -> Result<Regex, SplError> {
+    let body: Vec<String> = text.split('*').map(regex::escape).collect();
+    let body = body.join(".*?");
+    let pattern = match directive {
+        TermDirective::Term => format!("(?is)(?:^|{MAJOR_BREAKERS}){body}(?:$|{MAJOR_BREAKERS})"),
+        TermDirective::Case => {
+            let boundary = r"[^\p{L}\p{N}]";
+            format!("(?s)(?:^|{boundary}){body}(?:$|{boundary})")
+        }
+    };
     build_regex(&pattern, position)
 }
 

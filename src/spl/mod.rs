@@ -13,21 +13,29 @@
 //! - [`ast`]: pipelines, commands, search and eval expressions.
 //! - `parser`, `args`, `expr`: from tokens to the AST.
 //! - `engine`, `matcher`, `eval`, `stats`: evaluation over events and rows.
+//! - `timechart`, `transaction`, `lookup`, `top`: the commands with files of their own.
 //! - [`quote`]: string literals and field comparisons for generated queries.
 
 mod args;
+mod args_time;
 pub mod ast;
 mod engine;
 mod eval;
 mod eval_functions;
+mod eval_time;
 mod expr;
+mod lookup;
 mod matcher;
 mod parser;
 pub mod quote;
 mod stats;
 mod time;
+mod timechart;
 pub mod token;
 mod top;
+mod transaction;
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,8 +45,26 @@ use crate::event::{Event, Row};
 
 /// Commands [`run`] evaluates.
 pub const SUPPORTED_COMMANDS: &[&str] = &[
-    "search", "where", "stats", "table", "fields", "sort", "head", "tail", "dedup", "rex", "eval",
-    "rename", "fillnull", "top", "rare",
+    "search",
+    "where",
+    "stats",
+    "table",
+    "fields",
+    "sort",
+    "head",
+    "tail",
+    "dedup",
+    "rex",
+    "eval",
+    "rename",
+    "fillnull",
+    "top",
+    "rare",
+    "bin",
+    "bucket",
+    "timechart",
+    "transaction",
+    "lookup",
 ];
 
 /// What kind of problem an SPL query has.
@@ -126,5 +152,28 @@ pub fn parse(query: &str) -> Result<Pipeline, SplError> {
 /// rows, in the order the events arrive (newest first); later commands
 /// transform those rows.
 pub fn run(pipeline: &Pipeline, events: &[Event], now: i64) -> Result<Vec<Row>, SplError> {
-    engine::run(pipeline, events, now)
+    let context = RunContext {
+        now,
+        lookup_dir: None,
+    };
+    engine::run(pipeline, events, &context)
+}
+
+/// What a run needs besides the query and the events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunContext {
+    /// Microseconds since the epoch that relative times such as `-24h` count from.
+    pub now: i64,
+    /// The folder `lookup` reads its CSV tables from; without one, `lookup`
+    /// fails with an error that says so.
+    pub lookup_dir: Option<PathBuf>,
+}
+
+/// Runs a parsed pipeline over events like [`run`], with lookup tables.
+pub fn run_with(
+    pipeline: &Pipeline,
+    events: &[Event],
+    context: &RunContext,
+) -> Result<Vec<Row>, SplError> {
+    engine::run(pipeline, events, context)
 }

@@ -8,11 +8,13 @@
 //! only walk commands still see the query.
 
 use super::args;
-use super::ast::{Command, CommandKind, MacroCall, Pipeline, SearchExpr, TimeBound};
+use super::args_time;
+use super::ast::{Command, CommandKind, MacroCall, Pipeline, SearchExpr, TermDirective, TimeBound};
 use super::expr;
+use super::lookup;
 use super::time::parse_time_spec;
 use super::token::{tokenize, CompareOp, Token, TokenKind};
-use super::SplError;
+use super::{SplError, SplErrorKind};
 
 /// Subsearches nested deeper than this are rejected, bounding recursion.
 const MAX_DEPTH: usize = 32;
@@ -258,14 +260,31 @@ fn typed_kind(name: &str, query: &str, args: &[Token], position: usize) -> Comma
         "rename" => args::rename(args).map(CommandKind::Rename),
         "fillnull" => args::fillnull(args),
         "top" | "rare" => args::top(name == "rare", args).map(CommandKind::Top),
+        "bin" | "bucket" => args_time::bin(name, args).map(CommandKind::Bin),
+        "timechart" => args_time::timechart(args).map(CommandKind::Timechart),
+        "transaction" => args_time::transaction(args).map(CommandKind::Transaction),
+        "lookup" => lookup::parse(args, position).map(CommandKind::Lookup),
         _ => Ok(CommandKind::Other),
     };
-    result.unwrap_or_else(|mut error| {
-        if error.position == 0 {
-            error.position = position;
-        }
-        CommandKind::Invalid(error)
-    })
+    result.unwrap_or_else(|error| CommandKind::Invalid(name_command(error, name, position)))
+}
+
+/// Turns an argument error into one that names the command: the query still
+/// parses, so a syntax error inside the arguments becomes an invalid argument
+/// of that command, and an error without a position points at its name.
+fn name_command(mut error: SplError, name: &str, position: usize) -> SplError {
+    if error.position == 0 {
+        error.position = position;
+    }
+    error.kind = SplErrorKind::InvalidArgument;
+    let named = error
+        .message
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == name);
+    if !named {
+        error.message = format!("{name}: {}", error.message);
+    }
+    error
 }
 
 fn expression_span(name: &str, args: &[Token]) -> Result<(usize, usize), SplError> {
@@ -405,8 +424,7 @@ impl<'a> SearchParser<'a> {
         }
         let glued_paren = next.is_some_and(|t| t.kind == TokenKind::LParen && t.start == token.end);
         if glued_paren && token.kind == TokenKind::Word {
-            let msg = format!("search directive '{}(...)' is not supported", token.text);
-            return Err(SplError::invalid(msg, token.start));
+            return self.directive(token);
         }
         let quoted = token.kind != TokenKind::Word;
         Ok(SearchExpr::Term {
@@ -459,6 +477,48 @@ impl<'a> SearchParser<'a> {
             op,
             value: value.text.clone(),
             position,
+        })
+    }
+
+    /// Reads `TERM(x)` or `CASE(x)` after its name; the tokens inside the
+    /// brackets are joined back into one term.
+    fn directive(&mut self, name: &'a Token) -> Result<SearchExpr, SplError> {
+        let directive = match name.text.to_ascii_uppercase().as_str() {
+            "TERM" => TermDirective::Term,
+            "CASE" => TermDirective::Case,
+            _ => {
+                let msg = format!(
+                    "search directive '{}(...)' is not supported; use TERM(...) or CASE(...)",
+                    name.text
+                );
+                return Err(SplError::invalid(msg, name.start));
+            }
+        };
+        self.at += 1;
+        let mut text = String::new();
+        loop {
+            let Some(token) = self.peek() else {
+                let msg = format!("missing ')' after {}(", name.text);
+                return Err(SplError::syntax(msg, name.start));
+            };
+            self.at += 1;
+            match token.kind {
+                TokenKind::RParen => break,
+                TokenKind::LParen | TokenKind::Subsearch | TokenKind::Pipe => {
+                    let msg = format!("unexpected '{}' in {}(...)", token.text, name.text);
+                    return Err(SplError::syntax(msg, token.start));
+                }
+                _ => text.push_str(&token.text),
+            }
+        }
+        if text.is_empty() {
+            let msg = format!("{}() needs a term inside the brackets", name.text);
+            return Err(SplError::invalid(msg, name.start));
+        }
+        Ok(SearchExpr::Directive {
+            directive,
+            text,
+            position: name.start,
         })
     }
 

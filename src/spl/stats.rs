@@ -5,7 +5,7 @@
 //! (numerically where both values are numbers), as in Splunk.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use indexmap::IndexMap;
 
@@ -34,6 +34,12 @@ const FUNCTIONS: &[&str] = &[
     "latest",
     "first",
     "last",
+    "range",
+    "stdev",
+    "stdevp",
+    "var",
+    "varp",
+    "mode",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +56,13 @@ enum Function {
     Latest,
     First,
     Last,
+    Range,
+    /// Sample (`stdev`, `var`) or population (`stdevp`, `varp`) spread.
+    Spread {
+        root: bool,
+        sample: bool,
+    },
+    Mode,
 }
 
 /// A `stats` command ready to run.
@@ -76,6 +89,24 @@ pub fn compile(stats: &Stats) -> Result<CompiledStats, SplError> {
             "latest" => Function::Latest,
             "first" => Function::First,
             "last" => Function::Last,
+            "range" => Function::Range,
+            "stdev" => Function::Spread {
+                root: true,
+                sample: true,
+            },
+            "stdevp" => Function::Spread {
+                root: true,
+                sample: false,
+            },
+            "var" => Function::Spread {
+                root: false,
+                sample: true,
+            },
+            "varp" => Function::Spread {
+                root: false,
+                sample: false,
+            },
+            "mode" => Function::Mode,
             other => {
                 return Err(SplError::unsupported_function(
                     other,
@@ -107,7 +138,10 @@ struct Acc {
     sorted: BTreeSet<String>,
     list: Vec<String>,
     sum: f64,
+    sum_squares: f64,
     numbers: u64,
+    /// Count and first-seen rank of each value, for `mode`.
+    frequencies: HashMap<String, (u64, usize)>,
     all_numeric: bool,
     min_num: Option<(f64, String)>,
     max_num: Option<(f64, String)>,
@@ -162,13 +196,21 @@ impl Acc {
                 self.sorted.insert(text.to_string());
             }
             Function::List if self.list.len() < LIST_MAX => self.list.push(text.to_string()),
-            Function::Sum | Function::Avg => {
+            Function::Sum | Function::Avg | Function::Spread { .. } => {
                 if let Some(n) = parse_number(text) {
                     self.sum += n;
+                    self.sum_squares += n * n;
                     self.numbers += 1;
                 }
             }
-            Function::Min | Function::Max => self.add_extreme(text),
+            Function::Min | Function::Max | Function::Range => self.add_extreme(text),
+            Function::Mode => {
+                let rank = self.frequencies.len();
+                self.frequencies
+                    .entry(text.to_string())
+                    .or_insert((0, rank))
+                    .0 += 1;
+            }
             _ => {}
         }
     }
@@ -209,8 +251,33 @@ impl Acc {
             Function::Max => self.max_text.map(Value::Single),
             Function::Earliest | Function::Latest => self.timed.map(|(_, v)| v),
             Function::First | Function::Last => self.picked,
+            Function::Range => {
+                let (min, max) = (self.min_num?.0, self.max_num?.0);
+                Some(Value::Single(format_number(max - min)))
+            }
+            Function::Spread { root, sample } => {
+                spread(self.sum, self.sum_squares, self.numbers, root, sample)
+            }
+            Function::Mode => self
+                .frequencies
+                .into_iter()
+                .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
+                .map(|(value, _)| Value::Single(value)),
         }
     }
+}
+
+/// Returns the variance (or with `root`, the standard deviation) of numbers
+/// from their sum and sum of squares; a sample needs at least two numbers.
+fn spread(sum: f64, sum_squares: f64, count: u64, root: bool, sample: bool) -> Option<Value> {
+    let divisor = if sample { count.checked_sub(1)? } else { count };
+    if divisor == 0 {
+        return None;
+    }
+    let n = count as f64;
+    let variance = ((sum_squares - sum * sum / n) / divisor as f64).max(0.0);
+    let value = if root { variance.sqrt() } else { variance };
+    Some(Value::Single(format_number(value)))
 }
 
 fn multi(values: Vec<String>) -> Option<Value> {
@@ -254,7 +321,7 @@ pub fn run(stats: &CompiledStats, rows: Vec<Row>) -> Vec<Row> {
 }
 
 /// Returns every combination of the row's `by` values; none when one is absent.
-fn group_keys(row: &Row, by: &[String]) -> Vec<Vec<String>> {
+pub fn group_keys(row: &Row, by: &[String]) -> Vec<Vec<String>> {
     let mut keys = vec![Vec::with_capacity(by.len())];
     for field in by {
         let Some(value) = row.get(field) else {

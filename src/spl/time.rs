@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 
-use super::ast::{TimeSpec, TimeUnit};
+use super::ast::{Span, TimeSpec, TimeUnit};
 
 /// Parses a time modifier value; returns `None` when it is not a time.
 pub fn parse_time_spec(text: &str) -> Option<TimeSpec> {
@@ -81,6 +81,94 @@ fn parse_unit(text: &str) -> Option<TimeUnit> {
         _ => return None,
     };
     Some(unit)
+}
+
+const SECOND: i64 = 1_000_000;
+const DAY: i64 = 86_400 * SECOND;
+/// 1970-01-04, the first Sunday after the epoch, where week bins start.
+const FIRST_SUNDAY: i64 = 3 * DAY;
+
+/// Parses a span such as `30s`, `5m`, `1h`, `1d`, `1w`, `1mon`, `1y`, or a
+/// plain positive number; returns `None` for anything else.
+pub fn parse_span(text: &str) -> Option<Span> {
+    let digits = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let count: f64 = text[..digits].parse().ok().filter(|n: &f64| *n > 0.0)?;
+    if digits == text.len() {
+        return Some(Span::Number(count));
+    }
+    let whole = (count.fract() == 0.0).then_some(count as i64)?;
+    let unit = match text[digits..].to_ascii_lowercase().as_str() {
+        "q" | "qtr" | "qtrs" | "quarter" | "quarters" => {
+            return u32::try_from(whole * 3).ok().map(Span::Months)
+        }
+        other => parse_unit(other)?,
+    };
+    let micros = match unit {
+        TimeUnit::Second => SECOND,
+        TimeUnit::Minute => 60 * SECOND,
+        TimeUnit::Hour => 3_600 * SECOND,
+        TimeUnit::Day => DAY,
+        TimeUnit::Week => 7 * DAY,
+        TimeUnit::Month => return u32::try_from(whole).ok().map(Span::Months),
+        TimeUnit::Year => return u32::try_from(whole * 12).ok().map(Span::Months),
+    };
+    whole.checked_mul(micros).map(Span::Micros)
+}
+
+/// Returns the span as microseconds of time, reading a plain number as seconds;
+/// `None` for calendar months, which have no fixed length.
+pub fn span_micros(span: Span) -> Option<i64> {
+    match span {
+        Span::Micros(micros) => Some(micros),
+        Span::Number(secs) => Some((secs * SECOND as f64).round() as i64),
+        Span::Months(_) => None,
+    }
+}
+
+/// Returns the start of the time bin that contains `time`, in microseconds.
+///
+/// Bins are aligned in UTC: fixed spans on multiples of the span since the
+/// epoch (weeks since the first Sunday), months on multiples of the span
+/// since January 1970. Splunk aligns days and longer to the user's time zone.
+pub fn floor_time(time: i64, span: Span) -> i64 {
+    match span {
+        Span::Months(months) => {
+            month_start(month_index(time).div_euclid(i64::from(months)) * i64::from(months))
+        }
+        _ => {
+            let width = span_micros(span).unwrap_or(SECOND).max(1);
+            let origin = if width % (7 * DAY) == 0 {
+                FIRST_SUNDAY
+            } else {
+                0
+            };
+            (time - origin).div_euclid(width) * width + origin
+        }
+    }
+}
+
+/// Returns the start of the bin after the one starting at `start`.
+pub fn next_bin(start: i64, span: Span) -> i64 {
+    match span {
+        Span::Months(months) => month_start(month_index(start) + i64::from(months)),
+        _ => start + span_micros(span).unwrap_or(SECOND).max(1),
+    }
+}
+
+/// Months since January 1970 of the month holding `time`.
+fn month_index(time: i64) -> i64 {
+    let date = DateTime::from_timestamp_micros(time).unwrap_or_default();
+    (i64::from(date.year()) - 1970) * 12 + i64::from(date.month0())
+}
+
+fn month_start(index: i64) -> i64 {
+    let year = i32::try_from(1970 + index.div_euclid(12)).unwrap_or(1970);
+    let month = index.rem_euclid(12) as u32 + 1;
+    NaiveDate::from_ymd_opt(year, month, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(0, |t| t.and_utc().timestamp_micros())
 }
 
 /// Resolves a time modifier against `now`, both in microseconds since the epoch.
@@ -190,6 +278,51 @@ mod tests {
         assert_eq!(at("1702191346"), NOW);
         assert_eq!(at("12/10/2023:06:55:46"), NOW);
         assert_eq!(at("now"), NOW);
+    }
+
+    #[test]
+    fn spans_parse() {
+        assert_eq!(parse_span("5m"), Some(Span::Micros(300_000_000)));
+        assert_eq!(parse_span("1h"), Some(Span::Micros(3_600_000_000)));
+        assert_eq!(parse_span("2d"), Some(Span::Micros(2 * DAY)));
+        assert_eq!(parse_span("1mon"), Some(Span::Months(1)));
+        assert_eq!(parse_span("1q"), Some(Span::Months(3)));
+        assert_eq!(parse_span("1y"), Some(Span::Months(12)));
+        assert_eq!(parse_span("100"), Some(Span::Number(100.0)));
+        assert_eq!(parse_span("0m"), None);
+        assert_eq!(parse_span("log10"), None);
+        assert_eq!(parse_span("1.5h"), None);
+    }
+
+    #[test]
+    fn floor_fixed_spans() {
+        // 06:55:46 floors to 06:55:00 (1702191300) and to 06:00:00 (1702188000).
+        assert_eq!(
+            floor_time(NOW, parse_span("5m").unwrap()),
+            1_702_191_300 * SECOND
+        );
+        assert_eq!(
+            floor_time(NOW, parse_span("1h").unwrap()),
+            1_702_188_000 * SECOND
+        );
+        // 2023-12-10 is a Sunday, so its midnight starts the week bin.
+        assert_eq!(
+            floor_time(NOW, parse_span("1w").unwrap()),
+            1_702_166_400 * SECOND
+        );
+    }
+
+    #[test]
+    fn floor_and_step_months() {
+        // 2023-12-01T00:00:00Z is 1701388800; 2024-01-01 is 1704067200.
+        let month = Span::Months(1);
+        assert_eq!(floor_time(NOW, month), 1_701_388_800 * SECOND);
+        assert_eq!(
+            next_bin(1_701_388_800 * SECOND, month),
+            1_704_067_200 * SECOND
+        );
+        // 2023-01-01 is 1672531200.
+        assert_eq!(floor_time(NOW, Span::Months(12)), 1_672_531_200 * SECOND);
     }
 
     #[test]
