@@ -368,6 +368,30 @@ mod tests {
     }
 
     #[test]
+    fn empty_alert_warns() {
+        let warnings = alert(r#"{"results":[{"src_ip":"1.2.3.4"}]}"#).warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("no result row"), "{warnings:?}");
+        assert!(warnings[0].contains("`results`"), "{warnings:?}");
+    }
+
+    #[test]
+    fn unsearchable_address_warns() {
+        let a = alert(r#"{"result":{"src_ip":"1.2.3.4\" | delete","host":"gacrux","user":"x y"}}"#);
+        let warnings = a.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("result.src_ip"), "{warnings:?}");
+    }
+
+    #[test]
+    fn type_error_is_named_as_shape() {
+        let err = Alert::from_json(r#"{"sid": 5}"#).unwrap_err();
+        assert!(matches!(err, AlertError::Shape(_)), "{err}");
+        let err = Alert::from_json("{not json").unwrap_err();
+        assert!(matches!(err, AlertError::Json(_)), "{err}");
+    }
+
+    #[test]
     fn hostname_validation_rejects_spl() {
         assert!(is_hostname("hildegard"));
         assert!(!is_hostname("x\" OR 1=1"));

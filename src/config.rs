@@ -38,7 +38,9 @@ impl Settings {
 
     /// Reads settings through `lookup`, which returns a variable's value if set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let max_agent_iterations = match lookup("MAX_AGENT_ITERATIONS") {
+        // An empty variable counts as unset, as shells and .env files often leave them.
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let max_agent_iterations = match set("MAX_AGENT_ITERATIONS") {
             None => NonZeroUsize::new(6).expect("6 is not zero"),
             Some(value) => value.trim().parse::<NonZeroUsize>().ok().filter(|n| n.get() <= 100).ok_or(
                 ConfigError {
@@ -48,8 +50,8 @@ impl Settings {
                 },
             )?,
         };
-        let llm_provider = match lookup("LLM_PROVIDER").as_deref().map(str::trim) {
-            None | Some("") | Some("none") => LlmProvider::None,
+        let llm_provider = match set("LLM_PROVIDER").as_deref().map(str::trim) {
+            None | Some("none") => LlmProvider::None,
             Some(other) => {
                 let known = ["gemini", "openai", "anthropic", "openai-compatible"];
                 let expected = if known.contains(&other) {

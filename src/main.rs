@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use argus::agent::playbook::PlaybookPlanner;
 use argus::agent::sink::StderrSink;
+use argus::agent::tools::plural;
 use argus::agent::{Agent, AgentConfig};
 use argus::alert::Alert;
 use argus::config::Settings;
@@ -42,12 +43,13 @@ enum Command {
     #[command(after_help = "\
 Examples:
   argus investigate
-  argus investigate --demo outbound --format md
+  argus investigate --demo suspicious_outbound --format md
   argus investigate --alert alert.json --evidence logs/ --out reports/
   cat alert.json | argus investigate --alert - --evidence logs/
 
 With neither --alert nor --evidence, the bundled SSH brute-force demo runs.
 With --alert but no --evidence, the bundled demo evidence is searched.
+With --evidence, give --alert (or --demo to try a demo alert on your evidence).
 Settings: MAX_AGENT_ITERATIONS (default 6), LLM_PROVIDER (none).")]
     Investigate {
         /// Alert file in Splunk's webhook JSON format; `-` reads standard input.
@@ -114,6 +116,12 @@ fn investigate(
     formats: &[Format],
 ) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    if evidence.is_some() && alert.is_none() && demo_name.is_none() {
+        return Err("--evidence needs --alert FILE (or --demo NAME to run a demo alert on this evidence)".into());
+    }
+    if let Some(dir) = &out {
+        prepare_out_dir(dir)?;
+    }
     let alert = match (alert.as_deref(), demo_name.as_deref()) {
         (Some(source), _) => read_alert(source)?,
         (None, name) => {
@@ -122,12 +130,16 @@ fn investigate(
                 .map_err(|e| format!("bundled demo alert {name} is invalid: {e}"))?
         }
     };
-    let backend = open_backend(evidence.as_deref())?;
+    for warning in alert.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let (backend, ingest_notices) = open_backend(evidence.as_deref())?;
 
     let config = AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() };
     let agent = Agent::new(Arc::new(backend), Arc::new(PlaybookPlanner), Arc::new(StderrSink), config);
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
+    let mut report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
+    report.notices.extend(ingest_notices);
 
     let dir = out.unwrap_or_else(|| Path::new("argus-reports").join(&report.id));
     let paths = write_reports(&report, &dir, formats).map_err(|e| e.to_string())?;
@@ -151,8 +163,18 @@ fn read_alert(source: &str) -> Result<Alert, String> {
     Alert::from_json(&text).map_err(|e| format!("invalid alert in {name}: {e}"))
 }
 
+/// Checks that `--out` names a folder that exists or can be created, before
+/// any work is done.
+fn prepare_out_dir(dir: &Path) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("--out {} is a file; give a folder for the report files", dir.display()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create --out folder {}: {e}", dir.display()))
+}
+
 /// Ingests the evidence path, or the bundled demo evidence when none is given.
-fn open_backend(evidence: Option<&Path>) -> Result<LocalBackend, String> {
+/// Returns the backend and notices for the report about what was not read.
+fn open_backend(evidence: Option<&Path>) -> Result<(LocalBackend, Vec<String>), String> {
     let mut store = EvidenceStore::new();
     let (summary, description) = match evidence {
         Some(path) => {
@@ -168,19 +190,36 @@ fn open_backend(evidence: Option<&Path>) -> Result<LocalBackend, String> {
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
     eprintln!(
-        "ingested {} events from {} files ({} files skipped)",
-        summary.events,
-        summary.files_read,
-        summary.skipped.len()
+        "ingested {} from {} ({} skipped, {} skipped)",
+        plural(summary.events as u64, "event"),
+        plural(summary.files_read as u64, "file"),
+        plural(summary.skipped.len() as u64, "file"),
+        plural(summary.lines_skipped as u64, "unreadable line")
     );
     if summary.events == 0 {
         return Err(format!("no events could be read from {description}; pass log files or a folder of logs"));
     }
-    Ok(LocalBackend::new(store, description))
+    let mut notices = Vec::new();
+    if !summary.skipped.is_empty() {
+        let files: Vec<String> =
+            summary.skipped.iter().map(|s| format!("{} ({})", s.path.display(), s.reason)).collect();
+        notices.push(format!(
+            "Evidence: {} could not be read and were not searched: {}.",
+            plural(files.len() as u64, "file"),
+            files.join("; ")
+        ));
+    }
+    if summary.lines_skipped > 0 {
+        notices.push(format!(
+            "Evidence: {} in otherwise readable files could not be parsed and were not searched.",
+            plural(summary.lines_skipped as u64, "line")
+        ));
+    }
+    Ok((LocalBackend::new(store, description), notices))
 }
 
 fn search(evidence: Option<PathBuf>, query: &str) -> Result<(), String> {
-    let backend = open_backend(evidence.as_deref())?;
+    let (backend, _) = open_backend(evidence.as_deref())?;
     let results = backend.search_blocking(query).map_err(|e| e.to_string())?;
     for row in &results.rows {
         println!("{}", serde_json::to_string(row).expect("rows serialise"));

@@ -146,3 +146,50 @@ fn steps_stream_in_order() {
     assert_eq!(started, finished);
     assert!(started >= 3);
 }
+
+/// A backend that records every query it receives.
+#[derive(Default)]
+struct RecordingBackend {
+    queries: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl SearchBackend for RecordingBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo { kind: "test".into(), description: "recording backend".into() }
+    }
+
+    async fn search(&self, spl: &str) -> Result<SearchResults, SearchError> {
+        self.queries.lock().unwrap().push(spl.to_string());
+        Ok(SearchResults::default())
+    }
+
+    async fn schema(&self) -> Result<Schema, SearchError> {
+        Ok(Schema::default())
+    }
+}
+
+#[test]
+fn empty_alert_searches_nothing() {
+    let backend = Arc::new(RecordingBackend::default());
+    let agent = Agent::new(backend.clone(), Arc::new(PlaybookPlanner), Arc::new(NullSink), AgentConfig::default());
+    let alert = Alert::from_json("{}").unwrap();
+    let report = runtime().block_on(agent.investigate(&alert)).unwrap();
+
+    assert!(backend.queries.lock().unwrap().is_empty(), "{:?}", backend.queries.lock().unwrap());
+    let Status::Failed { reason } = &report.steps[0].status else { panic!("fetch_alert_data did not fail") };
+    assert!(reason.contains("names no host"), "{reason}");
+    assert!(report.notices.iter().any(|n| n.contains("no result row")), "{:?}", report.notices);
+    assert_eq!(report.confidence.level, "low");
+}
+
+#[test]
+fn spent_budget_is_reported() {
+    let config = AgentConfig { max_iterations: NonZeroUsize::new(1).unwrap(), ..AgentConfig::default() };
+    let agent = Agent::new(Arc::new(EmptyBackend), Arc::new(EndlessPlanner::default()), Arc::new(NullSink), config);
+    let alert = Alert::from_json(ALERT).unwrap();
+    let report = runtime().block_on(agent.investigate(&alert)).unwrap();
+
+    assert!(report.notices.iter().any(|n| n.contains("MAX_AGENT_ITERATIONS")), "{:?}", report.notices);
+    assert!(report.confidence.reasons.iter().any(|r| r.contains("iteration budget")));
+}

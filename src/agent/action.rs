@@ -65,11 +65,14 @@ impl TryFrom<String> for Account {
     fn try_from(value: String) -> Result<Self, Self::Error> {
         let valid = !value.is_empty()
             && value.len() <= 256
-            && value.chars().all(|c| !c.is_control() && c != '"' && c != '`');
+            && value.chars().all(|c| !c.is_control() && !matches!(c, '"' | '`' | '*'));
         if valid {
             Ok(Account(value))
         } else {
-            Err(format!("invalid account name {value:?}; expected 1-256 printable characters"))
+            Err(format!(
+                "invalid account name {value:?}; expected 1-256 printable characters without quotes, \
+                 backticks or '*' (SPL has no way to escape a wildcard)"
+            ))
         }
     }
 }
@@ -194,6 +197,9 @@ impl Action {
                 }
                 if indicator.chars().any(char::is_control) {
                     return Err(invalid("indicator must not contain control characters"));
+                }
+                if indicator.contains('*') {
+                    return Err(invalid("indicator must not contain '*', which SPL reads as a wildcard"));
                 }
             }
             Action::RunSpl { query } if query.trim().is_empty() => {

@@ -87,7 +87,18 @@ fn command_entries(finding: &Finding, events: &[MappedEvent], catalogue: &Catalo
     entries
 }
 
-/// Returns the first tactic of the first technique found in the catalogue.
+/// ATT&CK Enterprise tactics in kill-chain order, as the ATT&CK matrix lists them.
+const KILL_CHAIN: [&str; 14] = [
+    "reconnaissance", "resource-development", "initial-access", "execution", "persistence",
+    "privilege-escalation", "defense-evasion", "credential-access", "discovery",
+    "lateral-movement", "collection", "command-and-control", "exfiltration", "impact",
+];
+
+/// Returns the earliest kill-chain tactic of the first technique found in
+/// the catalogue, so a valid-account login reads as initial access rather
+/// than the first tactic the catalogue happens to list.
 fn tactic_of(techniques: &[String], catalogue: &Catalogue) -> Option<String> {
-    techniques.iter().find_map(|id| catalogue.get(id)?.tactics.first().cloned())
+    let tactics = techniques.iter().find_map(|id| catalogue.get(id).map(|t| &t.tactics))?;
+    let rank = |t: &String| KILL_CHAIN.iter().position(|k| k == t).unwrap_or(KILL_CHAIN.len());
+    tactics.iter().min_by_key(|t| rank(t)).cloned()
 }
