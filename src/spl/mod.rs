@@ -14,6 +14,7 @@
 //! - `parser`, `args`, `expr`: from tokens to the AST.
 //! - `engine`, `matcher`, `eval`, `stats`: evaluation over events and rows.
 //! - [`quote`]: string literals and field comparisons for generated queries.
+//! - [`guard`], [`macros`]: the read-only guard and the macro expansions it knows.
 
 mod args;
 pub mod ast;
@@ -21,6 +22,8 @@ mod engine;
 mod eval;
 mod eval_functions;
 mod expr;
+pub mod guard;
+pub mod macros;
 mod matcher;
 mod parser;
 pub mod quote;
