@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Form, State};
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -130,8 +131,9 @@ impl TestServer {
 async fn export_v2(
     State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    body: Bytes,
 ) -> Response {
+    let form = parse_form(&body);
     record(&state, "/services/search/v2/jobs/export", &headers, &form);
     if state.no_v2.load(Ordering::SeqCst) {
         return (StatusCode::NOT_FOUND, xml_messages("ERROR", "Not Found")).into_response();
@@ -142,8 +144,9 @@ async fn export_v2(
 async fn export_v1(
     State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    body: Bytes,
 ) -> Response {
+    let form = parse_form(&body);
     record(&state, "/services/search/jobs/export", &headers, &form);
     export(state, headers, form).await
 }
@@ -276,7 +279,8 @@ fn tokio_stream(
     futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
 
-async fn login(Form(form): Form<HashMap<String, String>>) -> Response {
+async fn login(body: Bytes) -> Response {
+    let form = parse_form(&body);
     let username = form.get("username").map(String::as_str);
     let password = form.get("password").map(String::as_str);
     if username != Some(USERNAME) || password != Some(PASSWORD) {
@@ -306,6 +310,43 @@ async fn server_info() -> Response {
 </feed>
 "#;
     ([("content-type", "text/xml")], body).into_response()
+}
+
+/// Parses a form-encoded body whatever its `Content-Type`, as splunkd does
+/// (splunklib posts forms without that header).
+fn parse_form(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(name), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn xml_messages(kind: &str, text: &str) -> String {
