@@ -5,7 +5,7 @@
 //! contains, in subsearches at any depth and in the expansion of every macro,
 //! is on [`ALLOWED_COMMANDS`]. Commands that write, send, run programs, run
 //! other searches or read configuration are rejected by name, with the effect
-//! that makes them unsafe; any other command is rejected as unknown.
+//! that makes them unsafe. Any other command is rejected as unknown.
 //!
 //! The query is read twice, and must pass both readings:
 //!
@@ -49,6 +49,8 @@ pub const ALLOWED_COMMANDS: &[&str] = &[
 ];
 
 /// Command aliases Splunk accepts, with the command each one runs.
+/// NOTE: only `bucket` was checked against the Splunk 9 search reference; the
+/// others come from older command lists.
 pub const ALIASES: &[(&str, &str)] = &[
     ("ar", "autoregress"),
     ("bucket", "bin"),
@@ -92,7 +94,7 @@ pub const DENIED_COMMANDS: &[(&str, &str)] = &[
 /// Macro expansions nested deeper than this are rejected, bounding the work.
 const MAX_MACRO_PASSES: usize = 8;
 
-/// Why a query may not run.
+/// The reason a query may not run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("query does not parse: {0}")]
@@ -133,7 +135,7 @@ fn alias_note(command: &str, canonical: &str) -> String {
 pub struct Verdict {
     /// Canonical names of the commands found, parents before subsearches.
     pub commands: Vec<String>,
-    /// Why the query may not run; `None` when it may.
+    /// The reason the query may not run, or `None` when it may.
     pub refusal: Option<Refusal>,
 }
 
@@ -142,7 +144,7 @@ pub struct Verdict {
 pub struct VerdictRecord {
     /// `allow` or `refuse`.
     pub verdict: &'static str,
-    /// Why the query was refused; empty when it is allowed.
+    /// The reason the query was refused, empty when it is allowed.
     pub reason: String,
     pub commands: Vec<String>,
 }
@@ -190,7 +192,7 @@ pub fn inspect(query: &str) -> Verdict {
     splunk
 }
 
-/// How comments and macros are found before the query is parsed.
+/// The way comments and macros are found before the query is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reading {
     /// In the raw text, ignoring quotes.
