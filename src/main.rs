@@ -16,7 +16,11 @@ use argus::config::Settings;
 use argus::demo;
 use argus::evidence::EvidenceStore;
 use argus::report::write::{write_reports, Format};
+use argus::search::deadline::DeadlineBackend;
 use argus::search::local::LocalBackend;
+use argus::search::splunk::{SplunkBackend, SplunkSettings};
+use argus::search::SearchBackend;
+use argus::spl;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -67,6 +71,9 @@ Settings: MAX_AGENT_ITERATIONS (default 6), LLM_PROVIDER (none).")]
         /// Report formats, comma-separated.
         #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "json,md,pdf")]
         format: Vec<Format>,
+        /// Where searches run: the local evidence, or Splunk (settings from SPLUNK_* variables).
+        #[arg(long, value_enum, default_value = "local")]
+        backend: BackendKind,
     },
     /// Run one SPL query over evidence files and print the rows as JSON lines.
     #[command(after_help = "\
@@ -81,7 +88,35 @@ Without --evidence the bundled demo evidence is searched.")]
         evidence: Option<PathBuf>,
         /// The SPL query.
         query: String,
+        /// Where the query runs: the local evidence, or Splunk (settings from SPLUNK_* variables).
+        #[arg(long, value_enum, default_value = "local")]
+        backend: BackendKind,
     },
+    /// SPL tools.
+    Spl {
+        #[command(subcommand)]
+        command: SplCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SplCommand {
+    /// Check queries with the read-only guard; print one JSON verdict per query.
+    #[command(after_help = "\
+Reads one query per line, or JSON lines with a `search` field, and prints
+{\"verdict\": \"allow\" | \"refuse\", \"reason\": ..., \"commands\": [...]} for each.
+Exits with status 1 when any query is refused.")]
+    Check {
+        /// File of queries; `-` or nothing reads standard input.
+        #[arg(value_name = "FILE|-", default_value = "-")]
+        input: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BackendKind {
+    Local,
+    Splunk,
 }
 
 fn main() -> ExitCode {
@@ -94,10 +129,11 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Investigate { alert, demo, evidence, out, format } => {
-            investigate(alert, demo, evidence, out, &format)
+        Command::Investigate { alert, demo, evidence, out, format, backend } => {
+            investigate(alert, demo, evidence, out, &format, backend)
         }
-        Command::Search { evidence, query } => search(evidence, &query),
+        Command::Search { evidence, query, backend } => search(evidence, &query, backend),
+        Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +150,7 @@ fn investigate(
     evidence: Option<PathBuf>,
     out: Option<PathBuf>,
     formats: &[Format],
+    backend_kind: BackendKind,
 ) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     if evidence.is_some() && alert.is_none() && demo_name.is_none() {
@@ -133,11 +170,21 @@ fn investigate(
     for warning in alert.warnings() {
         eprintln!("warning: {warning}");
     }
-    let (backend, ingest_notices) = open_backend(evidence.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let (backend, ingest_notices): (Arc<dyn SearchBackend>, Vec<String>) = match backend_kind {
+        BackendKind::Local => {
+            let (local, notices) = open_backend(evidence.as_deref())?;
+            (Arc::new(local), notices)
+        }
+        BackendKind::Splunk => {
+            let splunk = open_splunk(&runtime)?;
+            let budget = splunk.settings().investigation_timeout;
+            (Arc::new(DeadlineBackend::new(Arc::new(splunk), budget)), Vec::new())
+        }
+    };
 
     let config = AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() };
-    let agent = Agent::new(Arc::new(backend), Arc::new(PlaybookPlanner), Arc::new(StderrSink), config);
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let agent = Agent::new(backend, Arc::new(PlaybookPlanner), Arc::new(StderrSink), config);
     let mut report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
     report.notices.extend(ingest_notices);
 
@@ -218,12 +265,61 @@ fn open_backend(evidence: Option<&Path>) -> Result<(LocalBackend, Vec<String>), 
     Ok((LocalBackend::new(store, description), notices))
 }
 
-fn search(evidence: Option<PathBuf>, query: &str) -> Result<(), String> {
-    let (backend, _) = open_backend(evidence.as_deref())?;
-    let results = backend.search_blocking(query).map_err(|e| e.to_string())?;
+/// Builds the Splunk backend from the SPLUNK_* variables, inside `runtime`.
+fn open_splunk(runtime: &tokio::runtime::Runtime) -> Result<SplunkBackend, String> {
+    let settings = SplunkSettings::from_env().map_err(|e| e.to_string())?;
+    let _guard = runtime.enter();
+    SplunkBackend::new(settings).map_err(|e| e.to_string())
+}
+
+fn search(evidence: Option<PathBuf>, query: &str, backend_kind: BackendKind) -> Result<(), String> {
+    let results = match backend_kind {
+        BackendKind::Local => {
+            let (backend, _) = open_backend(evidence.as_deref())?;
+            spl::guard::check(query).map_err(|e| format!("query rejected by the read-only guard: {e}"))?;
+            backend.search_blocking(query)
+        }
+        BackendKind::Splunk => {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            let backend = open_splunk(&runtime)?;
+            runtime.block_on(backend.search(query))
+        }
+    }
+    .map_err(|e| e.to_string())?;
     for row in &results.rows {
         println!("{}", serde_json::to_string(row).expect("rows serialise"));
     }
     eprintln!("{} rows", results.rows.len());
+    Ok(())
+}
+
+/// Prints the guard's verdict on each query of `input`, one JSON line each.
+fn spl_check(input: &str) -> Result<(), String> {
+    let text = if input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read queries from standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(input).map_err(|e| format!("cannot read query file {input}: {e}"))?
+    };
+    let mut refused = 0usize;
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let query = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(object)) => match object.get("search").and_then(|s| s.as_str()) {
+                Some(search) => search.to_string(),
+                None => return Err(format!("line {}: JSON object without a \"search\" string", number + 1)),
+            },
+            _ => line.to_string(),
+        };
+        let record = spl::guard::inspect(&query).to_record();
+        refused += usize::from(record.verdict == "refuse");
+        println!("{}", serde_json::to_string(&record).expect("verdicts serialise"));
+    }
+    if refused > 0 {
+        return Err(format!("the read-only guard refused {refused} of the queries"));
+    }
     Ok(())
 }

@@ -48,6 +48,7 @@ impl SearchBackend for LocalBackend {
     }
 
     async fn search(&self, spl: &str) -> Result<SearchResults, SearchError> {
+        spl::guard::check(spl).map_err(SearchError::Refused)?;
         let store = Arc::clone(&self.store);
         let query = spl.to_string();
         tokio::task::spawn_blocking(move || run_query(&store, &query))

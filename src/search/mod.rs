@@ -3,9 +3,13 @@
 //! Every backend takes the same SPL and returns the same [`SearchResults`], so
 //! the agent, its tools and the report do not know which one they talk to. The
 //! embedded default is [`local::LocalBackend`], which runs the SPL subset over
-//! ingested evidence files.
+//! ingested evidence files; [`splunk::SplunkBackend`] runs queries on a
+//! Splunk server through its REST API. Both pass every query through the
+//! read-only guard ([`crate::spl::guard`]) before running it.
 
+pub mod deadline;
 pub mod local;
+pub mod splunk;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -72,6 +76,22 @@ pub enum SearchError {
     Timeout { seconds: u64, query: String },
     #[error("search backend unavailable: {0}")]
     Unavailable(String),
+    #[error("query rejected by the read-only guard: {0}")]
+    Refused(crate::spl::guard::Refusal),
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("search rejected by the server: {0}")]
+    BadQuery(String),
+    #[error("search quota reached: {0}")]
+    Quota(String),
+    #[error("server error (HTTP {status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("cannot reach the search server: {0}")]
+    Network(String),
+    #[error("invalid response from the search server: {0}")]
+    Protocol(String),
+    #[error("the investigation's search time budget of {seconds} s is spent")]
+    BudgetSpent { seconds: u64 },
 }
 
 impl SearchError {
@@ -81,6 +101,12 @@ impl SearchError {
             SearchError::Spl(_) => FailureClass::BadQuery,
             SearchError::Timeout { .. } => FailureClass::Retryable,
             SearchError::Unavailable(_) => FailureClass::Unavailable,
+            SearchError::Refused(_) | SearchError::BadQuery(_) => FailureClass::BadQuery,
+            SearchError::Auth(_) => FailureClass::Auth,
+            SearchError::Quota(_) | SearchError::Network(_) => FailureClass::Retryable,
+            SearchError::Server { status, .. } if matches!(status, 502..=504) => FailureClass::Retryable,
+            SearchError::Server { .. } | SearchError::Protocol(_) => FailureClass::Unavailable,
+            SearchError::BudgetSpent { .. } => FailureClass::Unavailable,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - `engine`, `matcher`, `eval`, `stats`: evaluation over events and rows.
 //! - `timechart`, `transaction`, `lookup`, `top`: the commands with files of their own.
 //! - [`quote`]: string literals and field comparisons for generated queries.
+//! - [`guard`], [`macros`]: the read-only guard and the macro expansions it knows.
 
 mod args;
 mod args_time;
@@ -24,7 +25,9 @@ mod eval;
 mod eval_functions;
 mod eval_time;
 mod expr;
+pub mod guard;
 mod lookup;
+pub mod macros;
 mod matcher;
 mod parser;
 pub mod quote;
