@@ -185,9 +185,9 @@ async fn empty_body_is_error() {
 #[tokio::test]
 async fn unsupported_command_is_bad_query() {
     let server = TestServer::start(demo_store()).await;
-    let err = backend(&server, &[]).search("sshd | timechart count").await.unwrap_err();
+    let err = backend(&server, &[]).search("sshd | eventstats count").await.unwrap_err();
     assert_eq!(err.class(), FailureClass::BadQuery);
-    assert!(err.to_string().contains("timechart"), "{err}");
+    assert!(err.to_string().contains("eventstats"), "{err}");
 }
 
 #[tokio::test]
