@@ -449,18 +449,24 @@ fn remediation(doc: &mut Doc, steps: &[RemediationStep]) {
 
     doc.subheading("Mitigations");
     let items = mitigations.iter().map(|step| {
-        let id = step
-            .mitigation
-            .as_deref()
-            .map(inline)
-            .unwrap_or_else(|| "—".to_string());
-        format!(
-            "**{id}:** {} Techniques: {}.",
+        let text = format!(
+            "{} Techniques: {}.",
             remediation_text(step),
             joined(&step.techniques)
-        )
+        );
+        match mitigation_prefix(step) {
+            Some(id) => format!("**{}:** {text}", inline(id)),
+            None => text,
+        }
     });
     doc.list(items, "No ATT&CK mitigations apply to the techniques seen.");
+}
+
+/// Returns the mitigation ID to print before a step, unless its action already starts with it.
+pub(crate) fn mitigation_prefix(step: &RemediationStep) -> Option<&str> {
+    step.mitigation
+        .as_deref()
+        .filter(|id| !step.action.starts_with(id))
 }
 
 fn remediation_text(step: &RemediationStep) -> String {

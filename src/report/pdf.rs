@@ -20,7 +20,7 @@ use printpdf::{PdfDocument, PdfSaveOptions};
 use crate::analysis::{RemediationKind, RemediationStep};
 use crate::event::{format_rfc3339, parse_splunk_time, Row};
 
-use super::markdown::{group_digits, serde_name, status_text, truncate};
+use super::markdown::{group_digits, mitigation_prefix, serde_name, status_text, truncate};
 use super::{EvidenceRecord, Report, ReportError};
 use layout::{Column, Fonts, Layout, Style};
 
@@ -326,7 +326,7 @@ fn remediation(page: &mut Layout, steps: &[RemediationStep]) {
                     .into_iter()
                     .filter(|p| !p.is_empty())
                     .collect::<Vec<_>>();
-                match &step.mitigation {
+                match mitigation_prefix(step) {
                     Some(id) => format!("{id}: {}", text.join(" ")),
                     None => text.join(" "),
                 }
