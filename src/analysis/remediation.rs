@@ -318,7 +318,10 @@ pub fn clean_attack_text(text: &str) -> String {
     let markup = markup();
     let trimmed = text.trim_end();
     let truncated = trimmed.ends_with(CUT_MARKER);
-    let mut text = trimmed.strip_suffix(CUT_MARKER).unwrap_or(trimmed).to_string();
+    let mut text = trimmed
+        .strip_suffix(CUT_MARKER)
+        .unwrap_or(trimmed)
+        .to_string();
     if truncated {
         text = markup.open_citation.replace(&text, "").into_owned();
         text = markup.open_tag.replace(&text, "").into_owned();
@@ -358,7 +361,9 @@ fn last_sentence_end(text: &str) -> Option<usize> {
         let starts_sentence = |c: char| c.is_uppercase() || c.is_ascii_digit();
         let boundary = match chars.get(next) {
             None => true,
-            Some(&(_, ' ')) => chars.get(next + 1).is_some_and(|&(_, c)| starts_sentence(c)),
+            Some(&(_, ' ')) => chars
+                .get(next + 1)
+                .is_some_and(|&(_, c)| starts_sentence(c)),
             Some(_) => false,
         };
         if boundary {
@@ -510,7 +515,8 @@ mod tests {
 
     #[test]
     fn clean_text_unwraps_links() {
-        let text = "Enable rules to block [Visual Basic](https://attack.mitre.org/techniques/T1059/005) \
+        let text =
+            "Enable rules to block [Visual Basic](https://attack.mitre.org/techniques/T1059/005) \
                     and [JavaScript](https://attack.mitre.org/techniques/T1059/007) scripts.";
         assert_eq!(
             clean_attack_text(text),
@@ -538,7 +544,8 @@ mod tests {
 
     #[test]
     fn clean_text_removes_citations() {
-        let text = "Change default passwords before deployment.(Citation: US-CERT Alert TA13-175A) \
+        let text =
+            "Change default passwords before deployment.(Citation: US-CERT Alert TA13-175A) \
                     Audit them yearly. (Citation: Vendor Guide)";
         assert_eq!(
             clean_attack_text(text),
