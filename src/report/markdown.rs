@@ -407,14 +407,17 @@ fn findings(doc: &mut Doc, findings: &[Finding]) {
             inline(&finding.id),
             inline(&finding.title)
         ));
-        let items = [
-            format!("**Category:** {}", serde_name(&finding.category)),
-            format!("**Count:** {}", group_digits(finding.count)),
+        let mut items = vec![format!("**Category:** {}", serde_name(&finding.category))];
+        // Findings that count no events, such as intel matches, leave the count out.
+        if finding.count > 0 {
+            items.push(format!("**Count:** {}", group_digits(finding.count)));
+        }
+        items.extend([
             format!("**First seen:** {}", time_or_dash(finding.first_seen)),
             format!("**Last seen:** {}", time_or_dash(finding.last_seen)),
             format!("**Techniques:** {}", joined(&finding.techniques)),
             format!("**Evidence:** {}", joined(&finding.evidence)),
-        ];
+        ]);
         doc.list(items.into_iter(), "");
         if !finding.detail.trim().is_empty() {
             doc.paragraphs(&finding.detail, "");

@@ -143,6 +143,17 @@ fn mitigation_id_printed_once() {
 }
 
 #[test]
+fn zero_count_is_omitted() {
+    let mut report = sample::report();
+    report.findings.truncate(1);
+    let counted = render(&report);
+    assert!(counted.contains("- **Count:** 1,208"), "{counted}");
+    report.findings[0].count = 0;
+    let md = render(&report);
+    assert!(!md.contains("**Count:**"), "{md}");
+}
+
+#[test]
 fn evidence_shows_query_and_failure() {
     let md = sample_markdown();
     assert!(
