@@ -5,9 +5,13 @@
 //! addresses: a private source (RFC 1918, loopback, link-local, unique local) gets an
 //! investigation step instead, since blocking it at the perimeter would do nothing.
 //! Mitigations are deduplicated across techniques and list every technique they cover; a
-//! sub-technique that ATT&CK links to no mitigation borrows its parent's.
+//! sub-technique that ATT&CK links to no mitigation borrows its parent's. Their guidance text
+//! is cleaned of ATT&CK markup by [`clean_attack_text`].
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
+
+use regex::Regex;
 
 use super::attack::Catalogue;
 use super::{Finding, FindingCategory, RemediationKind, RemediationStep, TechniqueHit};
@@ -264,13 +268,109 @@ fn mitigation_steps(
             steps.list.push(RemediationStep {
                 kind: RemediationKind::Mitigation,
                 action: format!("{} {name}", mitigation.id).trim_end().to_string(),
-                reason: mitigation.how.clone(),
+                reason: clean_attack_text(&mitigation.how),
                 mitigation: Some(mitigation.id.clone()),
                 techniques: vec![hit.id.clone()],
                 findings: related.clone(),
             });
         }
     }
+}
+
+/// Marker the bundled catalogue appends to guidance it cut short.
+const CUT_MARKER: &str = "...";
+
+/// Patterns for ATT&CK markup, compiled once.
+struct Markup {
+    /// `(Citation: Source Name)`.
+    citation: Regex,
+    /// `[text](url)`, capturing the text.
+    link: Regex,
+    /// An HTML tag such as `<code>`, `</code>` or `<br/>`. Only lowercase tag names
+    /// match, so placeholders in registry paths such as `<NetworkProviderName>` stay.
+    tag: Regex,
+    /// What a cut can leave at the end: a link, tag or citation missing its close.
+    open_link: Regex,
+    open_tag: Regex,
+    open_citation: Regex,
+}
+
+fn markup() -> &'static Markup {
+    static MARKUP: OnceLock<Markup> = OnceLock::new();
+    MARKUP.get_or_init(|| {
+        let compile = |pattern: &str| Regex::new(pattern).expect("markup pattern is valid");
+        Markup {
+            citation: compile(r"\s*\(Citation:[^)]*\)"),
+            link: compile(r"\[([^\]]*)\]\([^)]*\)"),
+            tag: compile(r"</?[a-z][a-z0-9]*(\s[^>]*)?/?>"),
+            open_link: compile(r"\[([^\]]*)(\]\([^)]*)?$"),
+            open_tag: compile(r"</?[a-z][^>]*$"),
+            open_citation: compile(r"\s*\(Cit[^)]*$"),
+        }
+    })
+}
+
+/// Rewrites ATT&CK guidance as plain text: markdown links become their text, HTML tags
+/// and `(Citation: …)` references are removed, and runs of whitespace become one space.
+/// Text the catalogue cut short (ending in `...`) is cut back to its last full sentence,
+/// or, when it has none, kept with a trailing `…`.
+pub fn clean_attack_text(text: &str) -> String {
+    let markup = markup();
+    let trimmed = text.trim_end();
+    let truncated = trimmed.ends_with(CUT_MARKER);
+    let mut text = trimmed
+        .strip_suffix(CUT_MARKER)
+        .unwrap_or(trimmed)
+        .to_string();
+    if truncated {
+        text = markup.open_citation.replace(&text, "").into_owned();
+        text = markup.open_tag.replace(&text, "").into_owned();
+        text = markup.open_link.replace(&text, "$1").into_owned();
+    }
+    text = markup.citation.replace_all(&text, "").into_owned();
+    text = markup.link.replace_all(&text, "$1").into_owned();
+    text = markup.tag.replace_all(&text, "").into_owned();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !truncated {
+        return text;
+    }
+    match last_sentence_end(&text) {
+        Some(end) => text[..end].to_string(),
+        None if text.is_empty() => text,
+        None => format!("{text}…"),
+    }
+}
+
+/// Returns the byte offset just past the last sentence end: `.`, `!` or `?`, with any
+/// closing brackets or quotes, followed by the end of the text or by a space and a
+/// capital letter or digit. "e.g. plaintext" therefore does not end a sentence.
+fn last_sentence_end(text: &str) -> Option<usize> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut end = None;
+    for (k, &(_, c)) in chars.iter().enumerate() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let mut next = k + 1;
+        while chars
+            .get(next)
+            .is_some_and(|&(_, c)| matches!(c, ')' | '"' | '\''))
+        {
+            next += 1;
+        }
+        let starts_sentence = |c: char| c.is_uppercase() || c.is_ascii_digit();
+        let boundary = match chars.get(next) {
+            None => true,
+            Some(&(_, ' ')) => chars
+                .get(next + 1)
+                .is_some_and(|&(_, c)| starts_sentence(c)),
+            Some(_) => false,
+        };
+        if boundary {
+            end = Some(chars.get(next).map_or(text.len(), |&(i, _)| i));
+        }
+    }
+    end
 }
 
 #[cfg(test)]
@@ -411,5 +511,101 @@ mod tests {
         let mut absent = finding("F9", FindingCategory::NoSuccessfulAuthentication);
         absent.addresses = vec!["5.101.40.81".into()];
         assert!(recommend(&[absent], &[], Catalogue::bundled()).is_empty());
+    }
+
+    #[test]
+    fn clean_text_unwraps_links() {
+        let text =
+            "Enable rules to block [Visual Basic](https://attack.mitre.org/techniques/T1059/005) \
+                    and [JavaScript](https://attack.mitre.org/techniques/T1059/007) scripts.";
+        assert_eq!(
+            clean_attack_text(text),
+            "Enable rules to block Visual Basic and JavaScript scripts."
+        );
+    }
+
+    #[test]
+    fn clean_text_removes_tags() {
+        let text = "Restrict access to the <code>authorized_keys</code> file.";
+        assert_eq!(
+            clean_attack_text(text),
+            "Restrict access to the authorized_keys file."
+        );
+    }
+
+    #[test]
+    fn clean_text_keeps_placeholders() {
+        let text = "Audit <code>HKLM\\Providers\\<NetworkProviderName></code> for changes.";
+        assert_eq!(
+            clean_attack_text(text),
+            "Audit HKLM\\Providers\\<NetworkProviderName> for changes."
+        );
+    }
+
+    #[test]
+    fn clean_text_removes_citations() {
+        let text =
+            "Change default passwords before deployment.(Citation: US-CERT Alert TA13-175A) \
+                    Audit them yearly. (Citation: Vendor Guide)";
+        assert_eq!(
+            clean_attack_text(text),
+            "Change default passwords before deployment. Audit them yearly."
+        );
+    }
+
+    #[test]
+    fn cut_text_ends_at_last_sentence() {
+        let text = "Use network signatures to identify malware traffic. Signatures are ...";
+        assert_eq!(
+            clean_attack_text(text),
+            "Use network signatures to identify malware traffic."
+        );
+    }
+
+    #[test]
+    fn cut_text_drops_open_tag() {
+        let text = "Run tasks as the user. The Registry key is located at <code>H...";
+        assert_eq!(clean_attack_text(text), "Run tasks as the user.");
+    }
+
+    #[test]
+    fn cut_text_drops_open_citation() {
+        let text = "Change default passwords before deployment.(Citation: US-CERT Alert ...";
+        assert_eq!(
+            clean_attack_text(text),
+            "Change default passwords before deployment."
+        );
+    }
+
+    #[test]
+    fn cut_text_ignores_abbreviations() {
+        let text = "Do not store credentials insecurely (e.g. plaintext credentials in co...";
+        assert_eq!(
+            clean_attack_text(text),
+            "Do not store credentials insecurely (e.g. plaintext credentials in co…"
+        );
+    }
+
+    #[test]
+    fn cut_text_without_sentence_gets_ellipsis() {
+        let text = "On Windows 10, enable rules to block [Visual Basic](https://attack.mitre.org/t\
+                    echniques/T1059/005) and [JavaScript](https://att...";
+        assert_eq!(
+            clean_attack_text(text),
+            "On Windows 10, enable rules to block Visual Basic and JavaScript…"
+        );
+    }
+
+    #[test]
+    fn bundled_guidance_has_no_markup() {
+        let steps = recommend(&[], &[hit("T1053"), hit("T1059")], Catalogue::bundled());
+        assert!(!steps.is_empty());
+        for step in &steps {
+            let reason = &step.reason;
+            assert!(!reason.contains("<code>"), "{reason}");
+            assert!(!reason.contains("]("), "{reason}");
+            assert!(!reason.contains("(Citation"), "{reason}");
+            assert!(!reason.ends_with("..."), "{reason}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! | successful login (from a source that also failed logins, or otherwise suspect) | +50 |
 //! | commands run on a host | +10 |
 //! | lateral movement | +20 |
-//! | outbound connection to a suspect address | +25 |
+//! | outbound connection to a suspect address, once per (host, address) pair | +25 |
 //! | cryptomining | +50 |
 //! | web attack requests | +25 |
 //! | an indicator listed in intel, by its highest confidence: 80+ / 50+ / lower | +20 / +10 / +5 |
@@ -24,8 +24,11 @@
 //! - with such evidence together with C2 or exfiltration, or an intel match of confidence
 //!   80 or more, the score is raised to at least 80 (CRITICAL).
 //!
-//! The score is capped at 100. Levels: 0 INFORMATIONAL, 1–24 LOW, 25–49 MEDIUM,
+//! A contribution whose reason line equals an earlier one is dropped, so no line repeats and
+//! the score stays the sum of the listed weights. The score is capped at 100. Levels: 0 INFORMATIONAL, 1–24 LOW, 25–49 MEDIUM,
 //! 50–79 HIGH, 80–100 CRITICAL.
+
+use std::collections::HashSet;
 
 use super::{Finding, FindingCategory, IndicatorRecord, Severity, SeverityLevel, TechniqueHit};
 
@@ -57,13 +60,21 @@ struct Tally {
     score: u32,
     failed_logins: u32,
     reasons: Vec<String>,
+    /// (host, address) pairs already scored as outbound connections.
+    outbound_pairs: HashSet<(String, String)>,
 }
 
 impl Tally {
-    fn add(&mut self, weight: u32, reason: impl AsRef<str>) {
+    /// Adds a contribution and returns true, or returns false without adding anything
+    /// when the same reason line was already listed.
+    fn add(&mut self, weight: u32, reason: impl AsRef<str>) -> bool {
+        let line = format!("{} (+{weight})", reason.as_ref());
+        if self.reasons.contains(&line) {
+            return false;
+        }
         self.score += weight;
-        self.reasons
-            .push(format!("{} (+{weight})", reason.as_ref()));
+        self.reasons.push(line);
+        true
     }
 }
 
@@ -132,27 +143,58 @@ fn score_finding(tally: &mut Tally, finding: &Finding, all: &[Finding]) {
                 _ => 5,
             };
             let weight = weight.min(FAILED_LOGIN_CAP - tally.failed_logins);
-            tally.failed_logins += weight;
             let count = thousands(finding.count);
-            tally.add(weight, format!("{count} failed logins from {addresses}"));
+            if tally.add(weight, format!("{count} failed logins from {addresses}")) {
+                tally.failed_logins += weight;
+            }
         }
-        SuccessfulAuthentication => tally.add(50, success_reason(finding, all)),
-        ProcessExecution => tally.add(10, format!("commands run on {hosts}")),
-        LateralMovement => tally.add(20, format!("lateral movement from {hosts}")),
-        OutboundConnection => tally.add(
-            25,
-            format!("outbound connection from {hosts} to {addresses}"),
-        ),
-        Cryptomining => tally.add(50, format!("cryptomining on {hosts}")),
+        SuccessfulAuthentication => {
+            tally.add(50, success_reason(finding, all));
+        }
+        ProcessExecution => {
+            tally.add(10, format!("commands run on {hosts}"));
+        }
+        LateralMovement => {
+            tally.add(20, format!("lateral movement from {hosts}"));
+        }
+        OutboundConnection => score_outbound(tally, finding),
+        Cryptomining => {
+            tally.add(50, format!("cryptomining on {hosts}"));
+        }
         WebAttack => {
             let count = thousands(finding.count);
             tally.add(25, format!("{count} web attack requests from {addresses}"));
         }
-        NoSuccessfulAuthentication => tally.add(
-            0,
-            format!("no successful login found from {addresses}; absence of evidence only"),
-        ),
+        NoSuccessfulAuthentication => {
+            tally.add(
+                0,
+                format!("no successful login found from {addresses}; absence of evidence only"),
+            );
+        }
         IntelMatch | Observation => {}
+    }
+}
+
+/// Adds +25 for each (host, address) pair of an outbound finding not scored before, so a
+/// download and a beacon from one host to one address count once.
+fn score_outbound(tally: &mut Tally, finding: &Finding) {
+    let hosts = or_placeholder(&finding.hosts, "an unnamed host");
+    let addresses = or_placeholder(&finding.addresses, "an unknown destination");
+    for host in &hosts {
+        for address in &addresses {
+            if !tally.outbound_pairs.insert((host.clone(), address.clone())) {
+                continue;
+            }
+            tally.add(25, format!("outbound connection from {host} to {address}"));
+        }
+    }
+}
+
+fn or_placeholder(values: &[String], placeholder: &str) -> Vec<String> {
+    if values.is_empty() {
+        vec![placeholder.to_string()]
+    } else {
+        values.to_vec()
     }
 }
 
@@ -467,6 +509,68 @@ mod tests {
             finding(FindingCategory::LateralMovement, 1, &[]),
         ];
         assert_eq!(assess(&findings, &[], &[]).score, 100);
+    }
+
+    /// Returns the outbound-connection reason lines, leaving out the CRITICAL raise that an
+    /// outbound finding alone triggers.
+    fn outbound_reasons(severity: &Severity) -> Vec<&str> {
+        severity
+            .reasons
+            .iter()
+            .map(String::as_str)
+            .filter(|r| r.starts_with("outbound connection"))
+            .collect()
+    }
+
+    #[test]
+    fn outbound_pair_scored_once() {
+        let download = finding(FindingCategory::OutboundConnection, 1, &[C2]);
+        let beacons = finding(FindingCategory::OutboundConnection, 121, &[C2]);
+        let severity = assess(&[download, beacons], &[], &[]);
+        assert_eq!(
+            outbound_reasons(&severity),
+            ["outbound connection from gacrux to 91.207.175.249 (+25)"]
+        );
+    }
+
+    #[test]
+    fn outbound_pairs_scored_each() {
+        let first = finding(FindingCategory::OutboundConnection, 1, &[C2]);
+        let second = finding(FindingCategory::OutboundConnection, 4, &[C2, "203.0.113.9"]);
+        let severity = assess(&[first, second], &[], &[]);
+        assert_eq!(
+            outbound_reasons(&severity),
+            [
+                "outbound connection from gacrux to 91.207.175.249 (+25)",
+                "outbound connection from gacrux to 203.0.113.9 (+25)",
+            ]
+        );
+    }
+
+    #[test]
+    fn outbound_pairs_under_critical_raise() {
+        // One pair scores 25, so the CRITICAL raise adds 55; two findings for it change nothing.
+        let download = finding(FindingCategory::OutboundConnection, 1, &[C2]);
+        let beacons = finding(FindingCategory::OutboundConnection, 121, &[C2]);
+        let severity = assess(&[download, beacons], &[], &[]);
+        assert_eq!(severity.score, 80);
+        assert!(
+            severity.reasons.last().unwrap().ends_with("(+55)"),
+            "{:?}",
+            severity.reasons
+        );
+    }
+
+    #[test]
+    fn identical_reasons_listed_once() {
+        let first = finding(FindingCategory::ProcessExecution, 5, &[]);
+        let second = finding(FindingCategory::ProcessExecution, 9, &[]);
+        let severity = assess(&[first, second], &[], &[]);
+        assert_eq!(severity.score, 10);
+        assert_eq!(
+            severity.reasons,
+            vec!["commands run on gacrux (+10)".to_string()]
+        );
     }
 
     #[test]

@@ -407,14 +407,17 @@ fn findings(doc: &mut Doc, findings: &[Finding]) {
             inline(&finding.id),
             inline(&finding.title)
         ));
-        let items = [
-            format!("**Category:** {}", serde_name(&finding.category)),
-            format!("**Count:** {}", group_digits(finding.count)),
+        let mut items = vec![format!("**Category:** {}", serde_name(&finding.category))];
+        // Findings that count no events, such as intel matches, leave the count out.
+        if finding.count > 0 {
+            items.push(format!("**Count:** {}", group_digits(finding.count)));
+        }
+        items.extend([
             format!("**First seen:** {}", time_or_dash(finding.first_seen)),
             format!("**Last seen:** {}", time_or_dash(finding.last_seen)),
             format!("**Techniques:** {}", joined(&finding.techniques)),
             format!("**Evidence:** {}", joined(&finding.evidence)),
-        ];
+        ]);
         doc.list(items.into_iter(), "");
         if !finding.detail.trim().is_empty() {
             doc.paragraphs(&finding.detail, "");
@@ -449,18 +452,24 @@ fn remediation(doc: &mut Doc, steps: &[RemediationStep]) {
 
     doc.subheading("Mitigations");
     let items = mitigations.iter().map(|step| {
-        let id = step
-            .mitigation
-            .as_deref()
-            .map(inline)
-            .unwrap_or_else(|| "—".to_string());
-        format!(
-            "**{id}:** {} Techniques: {}.",
+        let text = format!(
+            "{} Techniques: {}.",
             remediation_text(step),
             joined(&step.techniques)
-        )
+        );
+        match mitigation_prefix(step) {
+            Some(id) => format!("**{}:** {text}", inline(id)),
+            None => text,
+        }
     });
     doc.list(items, "No ATT&CK mitigations apply to the techniques seen.");
+}
+
+/// Returns the mitigation ID to print before a step, unless its action already starts with it.
+pub(crate) fn mitigation_prefix(step: &RemediationStep) -> Option<&str> {
+    step.mitigation
+        .as_deref()
+        .filter(|id| !step.action.starts_with(id))
 }
 
 fn remediation_text(step: &RemediationStep) -> String {

@@ -15,12 +15,12 @@
 
 mod layout;
 
-use printpdf::{PdfDocument, PdfSaveOptions};
+use printpdf::{OffsetDateTime, PdfDocument, PdfSaveOptions};
 
-use crate::analysis::{RemediationKind, RemediationStep};
-use crate::event::{format_rfc3339, parse_splunk_time, Row};
+use crate::analysis::{Finding, RemediationKind, RemediationStep};
+use crate::event::{format_rfc3339, parse_splunk_time, Row, TimestampMicros};
 
-use super::markdown::{group_digits, serde_name, status_text, truncate};
+use super::markdown::{group_digits, mitigation_prefix, serde_name, status_text, truncate};
 use super::{EvidenceRecord, Report, ReportError};
 use layout::{Column, Fonts, Layout, Style};
 
@@ -37,6 +37,7 @@ const MAX_SAMPLES: usize = 3;
 pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
     let title = alert_name(report);
     let mut doc = PdfDocument::new(&format!("{title}: incident report"));
+    set_dates(&mut doc, &report.generated_at);
     let fonts = Fonts::load(&mut doc)?;
     let mut page = Layout::new(&fonts);
 
@@ -47,8 +48,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
     techniques(&mut page, report);
     indicators(&mut page, report);
     affected(&mut page, report);
+    findings(&mut page, &report.findings);
     remediation(&mut page, &report.remediation);
     evidence(&mut page, &report.evidence);
+    steps(&mut page, report);
     notices(&mut page, report);
 
     let pages = page.finish(&format!("Argus incident report {}", report.id));
@@ -61,6 +64,21 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
         )));
     }
     Ok(bytes)
+}
+
+/// Sets the document's creation, modification and metadata dates to the report's
+/// `generated_at`. A value that is not RFC 3339 leaves printpdf's default, the Unix epoch.
+fn set_dates(doc: &mut PdfDocument, generated_at: &str) {
+    let Ok(time) = chrono::DateTime::parse_from_rfc3339(generated_at) else {
+        return;
+    };
+    let Ok(date) = OffsetDateTime::from_unix_timestamp(time.timestamp()) else {
+        return;
+    };
+    let info = &mut doc.metadata.info;
+    info.creation_date = date;
+    info.modification_date = date;
+    info.metadata_date = date;
 }
 
 fn alert_name(report: &Report) -> &str {
@@ -175,8 +193,8 @@ fn severity(page: &mut Layout, report: &Report) {
 }
 
 fn timeline(page: &mut Layout, report: &Report) {
-    page.heading("Attack-chain timeline", 13.0);
     if report.timeline.is_empty() {
+        page.heading("Attack-chain timeline", 13.0);
         body(page, "The timeline is empty: no events were placed on it.");
         return;
     }
@@ -204,12 +222,12 @@ fn timeline(page: &mut Layout, report: &Report) {
         ("Techniques", 0.12),
         ("Evidence", 0.1),
     ];
-    page.table(&columns(&spec), &rows, TABLE);
+    page.titled_table("Attack-chain timeline", 13.0, &columns(&spec), &rows, TABLE);
 }
 
 fn techniques(page: &mut Layout, report: &Report) {
-    page.heading("ATT&CK techniques", 13.0);
     if report.techniques.is_empty() {
+        page.heading("ATT&CK techniques", 13.0);
         body(page, "No ATT&CK techniques were mapped.");
         return;
     }
@@ -235,12 +253,12 @@ fn techniques(page: &mut Layout, report: &Report) {
         ("Rules", 0.27),
         ("Evidence", 0.11),
     ];
-    page.table(&columns(&spec), &rows, TABLE);
+    page.titled_table("ATT&CK techniques", 13.0, &columns(&spec), &rows, TABLE);
 }
 
 fn indicators(page: &mut Layout, report: &Report) {
-    page.heading("Indicators", 13.0);
     if report.indicators.is_empty() {
+        page.heading("Indicators", 13.0);
         body(page, "No indicators were extracted from the evidence.");
         return;
     }
@@ -282,7 +300,7 @@ fn indicators(page: &mut Layout, report: &Report) {
         ("Intel matches", 0.46),
         ("Evidence", 0.13),
     ];
-    page.table(&columns(&spec), &rows, TABLE);
+    page.titled_table("Indicators", 13.0, &columns(&spec), &rows, TABLE);
 }
 
 fn affected(page: &mut Layout, report: &Report) {
@@ -301,6 +319,42 @@ fn affected(page: &mut Layout, report: &Report) {
         format!("Addresses: {}", none(&affected.addresses)),
     ];
     bullets(page, &items, "");
+}
+
+fn time_or_dash(time: Option<TimestampMicros>) -> String {
+    time.map(format_rfc3339).unwrap_or_else(|| "—".to_string())
+}
+
+fn findings(page: &mut Layout, findings: &[Finding]) {
+    page.heading("Findings", 13.0);
+    if findings.is_empty() {
+        body(page, "No findings were drawn from the evidence.");
+        return;
+    }
+    for finding in findings {
+        let title = format!("{} · {}", finding.id, finding.title);
+        page.paragraph(Style::Bold(10.5), &title, 0.0);
+        body(page, &finding_facts(finding));
+        if !finding.detail.trim().is_empty() {
+            page.space(2.0);
+            body(page, finding.detail.trim());
+        }
+        page.space(6.0);
+    }
+}
+
+/// Lists a finding's category, count, times, techniques and evidence in one
+/// paragraph. The count is left out when it is 0, as for intel matches.
+fn finding_facts(finding: &Finding) -> String {
+    let mut facts = vec![format!("Category: {}.", serde_name(&finding.category))];
+    if finding.count > 0 {
+        facts.push(format!("Count: {}.", group_digits(finding.count)));
+    }
+    facts.push(format!("First seen: {}.", time_or_dash(finding.first_seen)));
+    facts.push(format!("Last seen: {}.", time_or_dash(finding.last_seen)));
+    facts.push(format!("Techniques: {}.", joined(&finding.techniques)));
+    facts.push(format!("Evidence: {}.", joined(&finding.evidence)));
+    facts.join(" ")
 }
 
 fn remediation(page: &mut Layout, steps: &[RemediationStep]) {
@@ -326,7 +380,7 @@ fn remediation(page: &mut Layout, steps: &[RemediationStep]) {
                     .into_iter()
                     .filter(|p| !p.is_empty())
                     .collect::<Vec<_>>();
-                match &step.mitigation {
+                match mitigation_prefix(step) {
                     Some(id) => format!("{id}: {}", text.join(" ")),
                     None => text.join(" "),
                 }
@@ -337,12 +391,18 @@ fn remediation(page: &mut Layout, steps: &[RemediationStep]) {
     }
 }
 
-/// Trims text and ends it with a full stop unless it already ends in punctuation.
+/// Trims text, capitalises its first letter and ends it with a full stop unless it
+/// already ends in punctuation.
 fn sentence(text: &str) -> String {
     let text = text.trim();
+    let mut chars = text.chars();
+    let text = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+        None => String::new(),
+    };
     match text.chars().last() {
         None => String::new(),
-        Some('.' | '!' | '?') => text.to_string(),
+        Some('.' | '!' | '?' | '…') => text,
         Some(_) => format!("{text}."),
     }
 }
@@ -395,6 +455,39 @@ fn samples(page: &mut Layout, rows: &[Row]) {
     let mut spec = columns(&[("_time", 0.21), ("host", 0.26), ("_raw", 0.53)]);
     spec[2].mono = true;
     page.table(&spec, &cells, TABLE);
+}
+
+fn steps(page: &mut Layout, report: &Report) {
+    if report.steps.is_empty() {
+        page.heading("Investigation steps", 13.0);
+        body(page, "No investigation steps were recorded.");
+        return;
+    }
+    let rows: Vec<Vec<String>> = report
+        .steps
+        .iter()
+        .map(|step| {
+            vec![
+                step.index.to_string(),
+                step.name.clone(),
+                status_text(&step.status),
+                step.summary.clone(),
+                step.reason.clone(),
+                format!("{:.1} ms", step.duration_ms),
+                joined(&step.evidence),
+            ]
+        })
+        .collect();
+    let spec = [
+        ("#", 0.04),
+        ("Step", 0.19),
+        ("Status", 0.12),
+        ("Outcome", 0.2),
+        ("Reason", 0.24),
+        ("Duration", 0.1),
+        ("Evidence", 0.11),
+    ];
+    page.titled_table("Investigation steps", 13.0, &columns(&spec), &rows, TABLE);
 }
 
 fn notices(page: &mut Layout, report: &Report) {

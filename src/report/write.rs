@@ -1,9 +1,10 @@
 //! Writing a report to disk as `report.json`, `report.md` and `report.pdf`.
 //!
-//! Each file is written to a temporary file in the target folder, flushed to
-//! disk with `fsync`, and then renamed over the final name. A reader therefore
-//! sees either the previous file or the complete new one, never a partial
-//! report, and a failed write removes its temporary file.
+//! Writing is all or nothing. Every format is rendered first, then written to a
+//! temporary file in the target folder and flushed to disk with `fsync`, and only
+//! when every temporary file is complete are they renamed over the final names.
+//! A reader therefore sees either the previous file or the complete new one,
+//! never a partial report, and a failure removes every temporary file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -68,9 +69,12 @@ impl Format {
 /// Writes the report in each format (duplicates once) into `dir`, creating
 /// it if needed, and returns the paths written in the order of `formats`.
 ///
-/// Every format is rendered before any file is written, so a rendering error
-/// leaves the folder unchanged. A write error can leave the formats written
-/// before it in place.
+/// On an error no new file is left in `dir`. Rendering and writing the
+/// temporary files come before any rename, so their errors leave the folder
+/// unchanged, and a final name taken by a folder is rejected before any
+/// rename too. If a rename still fails after earlier ones succeeded, the
+/// files already renamed are removed, but an older report they replaced is
+/// lost, because a rename does not keep the file it overwrites.
 pub fn write_reports(
     report: &Report,
     dir: &Path,
@@ -88,15 +92,18 @@ pub fn write_reports(
         rendered.push((format, format.render(report)?));
     }
 
-    fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
-    let mut paths = Vec::with_capacity(rendered.len());
+    create_folder(dir)?;
+    let mut staged = Vec::with_capacity(rendered.len());
     for (format, bytes) in rendered {
-        let path = dir.join(format.file_name());
-        write_atomically(&path, &bytes)?;
-        paths.push(path);
+        // On an error, dropping `staged` removes the temporary files written so far.
+        staged.push(stage(&dir.join(format.file_name()), &bytes)?);
     }
+    for file in &staged {
+        reject_folder(&file.target)?;
+    }
+    rename_all(&mut staged)?;
     sync_dir(dir)?;
-    Ok(paths)
+    Ok(staged.into_iter().map(|file| file.target.clone()).collect())
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> ReportError {
@@ -106,9 +113,35 @@ fn write_error(path: &Path, source: std::io::Error) -> ReportError {
     }
 }
 
-/// A temporary file that is removed on drop unless it was renamed into place.
+/// Creates the output folder, or fails with a clear message when the path is a file.
+fn create_folder(dir: &Path) -> Result<(), ReportError> {
+    if dir.exists() && !dir.is_dir() {
+        let source = std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "the output path must be a folder, but it is a file; give a new or existing folder",
+        );
+        return Err(write_error(dir, source));
+    }
+    fs::create_dir_all(dir).map_err(|source| write_error(dir, source))
+}
+
+/// Rejects a final name that is taken by a folder, which a rename cannot replace.
+fn reject_folder(target: &Path) -> Result<(), ReportError> {
+    if target.is_dir() {
+        let source = std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "a folder has the report's file name; move or remove it",
+        );
+        return Err(write_error(target, source));
+    }
+    Ok(())
+}
+
+/// A temporary file waiting to be renamed to `target`; it is removed on drop
+/// unless it was renamed into place.
 struct TempFile {
     path: PathBuf,
+    target: PathBuf,
     persisted: bool,
 }
 
@@ -121,10 +154,11 @@ impl Drop for TempFile {
     }
 }
 
-/// Writes `bytes` to `path` through a synced temporary file in the same folder.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let mut temp = TempFile {
-        path: temp_path(path),
+/// Writes `bytes` to a synced temporary file beside `target`.
+fn stage(target: &Path, bytes: &[u8]) -> Result<TempFile, ReportError> {
+    let temp = TempFile {
+        path: temp_path(target),
+        target: target.to_path_buf(),
         persisted: false,
     };
     let mut file: File = OpenOptions::new()
@@ -136,10 +170,23 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         .map_err(|source| write_error(&temp.path, source))?;
     file.sync_all()
         .map_err(|source| write_error(&temp.path, source))?;
-    drop(file);
+    Ok(temp)
+}
 
-    fs::rename(&temp.path, path).map_err(|source| write_error(path, source))?;
-    temp.persisted = true;
+/// Renames every temporary file to its target. When one rename fails, the
+/// targets already renamed are removed and the remaining temporary files are
+/// left for their drop to remove.
+fn rename_all(staged: &mut [TempFile]) -> Result<(), ReportError> {
+    for i in 0..staged.len() {
+        if let Err(source) = fs::rename(&staged[i].path, &staged[i].target) {
+            for done in &staged[..i] {
+                // Removal is best effort: the rename error is the one to report.
+                let _ = fs::remove_file(&done.target);
+            }
+            return Err(write_error(&staged[i].target, source));
+        }
+        staged[i].persisted = true;
+    }
     Ok(())
 }
 
@@ -248,6 +295,49 @@ mod tests {
         let md = fs::read_to_string(temp.path().join("report.md")).unwrap();
         assert!(md.starts_with("# SSH Brute Force Detected"), "{md:.40}");
         assert_eq!(entries(temp.path()), ["report.md"]);
+    }
+
+    #[test]
+    fn folder_at_final_name_writes_nothing() {
+        let temp = tempfile::tempdir().unwrap();
+        fs::create_dir(temp.path().join("report.pdf")).unwrap();
+        let formats = [Format::Json, Format::Markdown, Format::Pdf];
+
+        let err = write_reports(&sample::report(), temp.path(), &formats).unwrap_err();
+        assert!(matches!(&err, ReportError::Write { path, .. } if path.ends_with("report.pdf")));
+        assert_eq!(entries(temp.path()), ["report.pdf"]);
+        assert!(entries(&temp.path().join("report.pdf")).is_empty());
+    }
+
+    #[test]
+    fn file_as_output_path_rejected() {
+        let temp = tempfile::tempdir().unwrap();
+        let file = temp.path().join("part");
+        fs::write(&file, "notes").unwrap();
+
+        let err = write_reports(&sample::report(), &file, &[Format::Json]).unwrap_err();
+        assert!(err.to_string().contains("must be a folder"), "{err}");
+        assert_eq!(fs::read_to_string(&file).unwrap(), "notes");
+        assert_eq!(entries(temp.path()), ["part"]);
+    }
+
+    #[test]
+    fn failed_later_rename_removes_earlier() {
+        let temp = tempfile::tempdir().unwrap();
+        let first = stage(&temp.path().join("report.json"), b"{}").unwrap();
+        let mut second = stage(&temp.path().join("report.md"), b"# report").unwrap();
+        // A target in a missing folder makes the second rename fail after the first succeeded.
+        second.target = temp.path().join("missing").join("report.md");
+        let mut staged = vec![first, second];
+
+        let err = rename_all(&mut staged).unwrap_err();
+        assert!(matches!(&err, ReportError::Write { path, .. } if path.ends_with("report.md")));
+        drop(staged);
+        assert!(
+            entries(temp.path()).is_empty(),
+            "{:?}",
+            entries(temp.path())
+        );
     }
 
     #[test]

@@ -510,17 +510,36 @@ impl FieldTest {
     }
 }
 
-/// Finds a field by its exact name, then by its name ignoring case. Sigma's Windows rules
-/// name `EventID` where Splunk's classic Windows sourcetypes name `EventCode`, so `EventID`
-/// falls back to `EventCode`.
+/// Field names of Splunk's classic (non-XML) `WinEventLog:Security` sourcetype, keyed by the
+/// XML name that Sigma's Windows rules use. The classic rendering names fields after the
+/// labels in the event message, so `IpAddress` appears as `Source_Network_Address`.
+///
+/// NOTE: the classic `Account_Name` and `Account_Domain` are multivalue in logon events,
+/// holding the subject's value first and the target's second. A rule's `TargetUserName`
+/// therefore matches when either value does, which can match on the subject as well.
+const CLASSIC_WINDOWS_FIELDS: &[(&str, &str)] = &[
+    ("EventID", "EventCode"),
+    ("IpAddress", "Source_Network_Address"),
+    ("TargetUserName", "Account_Name"),
+    ("LogonType", "Logon_Type"),
+    ("WorkstationName", "Workstation_Name"),
+    ("TargetDomainName", "Account_Domain"),
+    ("ProcessName", "Process_Name"),
+];
+
+/// Finds a field by its exact name, then by its classic Windows name from
+/// [`CLASSIC_WINDOWS_FIELDS`] when the rule uses the XML name, then by its name ignoring
+/// case.
 fn lookup_field<'r>(row: &'r Row, name: &str) -> Option<&'r Value> {
     if let Some(value) = row.get(name) {
         return Some(value);
     }
-    if name == "EventID" {
-        if let Some(value) = row.get("EventCode") {
-            return Some(value);
-        }
+    let classic = CLASSIC_WINDOWS_FIELDS
+        .iter()
+        .find(|(xml, _)| *xml == name)
+        .and_then(|(_, classic)| row.get(*classic));
+    if classic.is_some() {
+        return classic;
     }
     row.iter()
         .find(|(key, _)| key.eq_ignore_ascii_case(name))
@@ -575,5 +594,62 @@ fn cidr_contains(network: IpAddr, bits: u8, text: &str) -> bool {
             u128::from(net) & mask == u128::from(ip) & mask
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC_IP_RULE: &str =
+        include_str!("../../../data/rules/sigma/win_security_susp_failed_logon_source.yml");
+
+    /// Builds a classic `WinEventLog:Security` 4625 row from the given source address.
+    fn classic_failed_logon(address: &str) -> Row {
+        [
+            ("sourcetype", "WinEventLog:Security"),
+            ("EventCode", "4625"),
+            ("Account_Name", "administrator"),
+            ("Logon_Type", "3"),
+            ("Source_Network_Address", address),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), Value::from(value)))
+        .collect()
+    }
+
+    fn public_ip_rule() -> Rule {
+        Rule::parse(PUBLIC_IP_RULE, "win_security_susp_failed_logon_source.yml").unwrap()
+    }
+
+    #[test]
+    fn classic_private_source_not_public() {
+        let row = classic_failed_logon("192.168.250.100");
+        assert!(!public_ip_rule().detects(&row));
+    }
+
+    #[test]
+    fn classic_public_source_detected() {
+        let row = classic_failed_logon("8.8.8.8");
+        assert!(public_ip_rule().detects(&row));
+    }
+
+    #[test]
+    fn xml_name_preferred_over_classic() {
+        let mut row = classic_failed_logon("8.8.8.8");
+        row.insert("IpAddress".to_string(), Value::from("10.1.2.3"));
+        assert!(!public_ip_rule().detects(&row));
+    }
+
+    #[test]
+    fn classic_names_resolve() {
+        let row: Row = CLASSIC_WINDOWS_FIELDS
+            .iter()
+            .map(|(_, classic)| (classic.to_string(), Value::from(*classic)))
+            .collect();
+        for (xml, classic) in CLASSIC_WINDOWS_FIELDS {
+            let value = lookup_field(&row, xml).map(ToString::to_string);
+            assert_eq!(value.as_deref(), Some(*classic), "{xml}");
+        }
     }
 }

@@ -131,6 +131,29 @@ fn remediation_lists_immediate_first() {
 }
 
 #[test]
+fn mitigation_id_printed_once() {
+    let mut report = sample::report();
+    report.remediation[0].action = "M1032 Multi-factor Authentication".to_string();
+    let md = render(&report);
+    assert_eq!(md.matches("M1032").count(), 1, "{md}");
+    assert!(
+        md.contains("- **M1032 Multi-factor Authentication** — Guessed"),
+        "{md}"
+    );
+}
+
+#[test]
+fn zero_count_is_omitted() {
+    let mut report = sample::report();
+    report.findings.truncate(1);
+    let counted = render(&report);
+    assert!(counted.contains("- **Count:** 1,208"), "{counted}");
+    report.findings[0].count = 0;
+    let md = render(&report);
+    assert!(!md.contains("**Count:**"), "{md}");
+}
+
+#[test]
 fn evidence_shows_query_and_failure() {
     let md = sample_markdown();
     assert!(

@@ -267,21 +267,37 @@ impl<'a> Layout<'a> {
         self.y -= 2.0;
     }
 
+    /// Writes a heading and the table below it, moving both to a new page unless
+    /// the heading, the header row and the first row fit on this one.
+    pub(super) fn titled_table(
+        &mut self,
+        title: &str,
+        title_size: f32,
+        columns: &[Column],
+        rows: &[Vec<String>],
+        size: f32,
+    ) {
+        let title_height = Style::Bold(title_size).line_height() + 8.0;
+        let lead = title_height + self.table_lead_height(columns, rows, size);
+        self.ensure(lead.min(PAGE_HEIGHT - MARGIN - BOTTOM));
+        self.heading(title, title_size);
+        self.table(columns, rows, size);
+    }
+
     /// Draws a table whose cells wrap. A row that does not fit moves to a new
     /// page, where the header row is drawn again; a row taller than a whole
     /// page is split across pages.
     pub(super) fn table(&mut self, columns: &[Column], rows: &[Vec<String>], size: f32) {
-        let widths: Vec<f32> = columns.iter().map(|c| c.share * TEXT_WIDTH).collect();
-        let header: Vec<String> = columns.iter().map(|c| c.header.to_string()).collect();
-        let header_lines = self.cell_lines(columns, &widths, &header, Some(Style::Bold(size)));
-        let line_height = Style::Regular(size).line_height();
-        let header_height = row_height(&header_lines, line_height);
+        let widths = column_widths(columns);
+        let header = self.header_lines(columns, &widths, size);
 
-        self.ensure(header_height + line_height + 2.0 * CELL_PADDING);
+        // Keep the header with the whole first row, unless that row needs more than a page.
+        let lead = self.table_lead_height(columns, rows, size);
+        self.ensure(lead.min(PAGE_HEIGHT - MARGIN - BOTTOM));
         self.draw_row(
             columns,
             &widths,
-            &header_lines,
+            &header,
             0,
             usize::MAX,
             Style::Bold(size),
@@ -289,9 +305,26 @@ impl<'a> Layout<'a> {
         );
         for row in rows {
             let lines = self.cell_lines(columns, &widths, row, None);
-            self.table_row(columns, &widths, &lines, &header_lines, size);
+            self.table_row(columns, &widths, &lines, &header, size);
         }
         self.y -= 4.0;
+    }
+
+    fn header_lines(&self, columns: &[Column], widths: &[f32], size: f32) -> Vec<Vec<String>> {
+        let header: Vec<String> = columns.iter().map(|c| c.header.to_string()).collect();
+        self.cell_lines(columns, widths, &header, Some(Style::Bold(size)))
+    }
+
+    /// Returns the height of a table's header row and first row together.
+    fn table_lead_height(&self, columns: &[Column], rows: &[Vec<String>], size: f32) -> f32 {
+        let widths = column_widths(columns);
+        let line_height = Style::Regular(size).line_height();
+        let header = row_height(&self.header_lines(columns, &widths, size), line_height);
+        let first_row = rows
+            .first()
+            .map(|row| row_height(&self.cell_lines(columns, &widths, row, None), line_height))
+            .unwrap_or(line_height + 2.0 * CELL_PADDING);
+        header + first_row
     }
 
     fn cell_lines(
@@ -453,6 +486,10 @@ impl<'a> Layout<'a> {
             })
             .collect()
     }
+}
+
+fn column_widths(columns: &[Column]) -> Vec<f32> {
+    columns.iter().map(|c| c.share * TEXT_WIDTH).collect()
 }
 
 fn row_height(lines: &[Vec<String>], line_height: f32) -> f32 {

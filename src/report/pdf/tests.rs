@@ -184,3 +184,96 @@ fn width_grows_with_size() {
     assert!(small > 0.0);
     assert!((face.width("Žluťoučký", 20.0) - 2.0 * small).abs() < 0.01);
 }
+
+/// Extracts the text of every page with each run of whitespace, such as a wrapped line, as one space.
+fn all_text(report: &Report) -> String {
+    let doc = parse(&render(report).unwrap());
+    let text: String = (1..=doc.get_pages().len() as u32)
+        .map(|p| page_text(&doc, p))
+        .collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn findings_section_lists_facts() {
+    let text = all_text(&sample::report());
+    let start = text.find("Findings").expect("findings heading");
+    let section = &text[start..text.find("Remediation").expect("remediation heading")];
+    assert!(
+        section.contains("F1 · 1,208 failed SSH logins"),
+        "{section}"
+    );
+    assert!(
+        section.contains("Category: failed_authentication."),
+        "{section}"
+    );
+    assert!(section.contains("Count: 1,208."), "{section}");
+    // START is 1702191346 s: 2023-12-10 06:55:46 UTC.
+    assert!(
+        section.contains("First seen: 2023-12-10T06:55:46Z."),
+        "{section}"
+    );
+    assert!(section.contains("Evidence: E1."), "{section}");
+    assert!(
+        section.contains("Password failures for 37 account names"),
+        "{section}"
+    );
+}
+
+#[test]
+fn steps_section_lists_steps() {
+    let text = all_text(&sample::report());
+    let start = text.find("Investigation steps").expect("steps heading");
+    let section = &text[start..];
+    assert!(section.contains("count_failed_logins"), "{section}");
+    assert!(section.contains("Size the brute force."), "{section}");
+    assert!(section.contains("1,208 events"), "{section}");
+    assert!(
+        section.contains("failed: no events with sourcetype vpc_flow"),
+        "{section}"
+    );
+    assert!(section.contains("15.0 ms"), "{section}");
+}
+
+#[test]
+fn sections_appear_in_order() {
+    let text = all_text(&sample::report());
+    let positions: Vec<usize> = [
+        "Affected hosts",
+        "Findings",
+        "Remediation",
+        "Evidence appendix",
+        "Investigation steps",
+    ]
+    .iter()
+    .map(|heading| {
+        text.find(heading)
+            .unwrap_or_else(|| panic!("{heading} missing"))
+    })
+    .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+}
+
+#[test]
+fn zero_count_is_omitted() {
+    let mut report = sample::report();
+    report.findings.truncate(1);
+    report.findings[0].count = 0;
+    let text = all_text(&report);
+    assert!(!text.contains("Count:"), "{text}");
+}
+
+#[test]
+fn creation_date_is_generated_at() {
+    let report = sample::report();
+    assert_eq!(report.generated_at, "2023-12-10T09:30:02Z");
+    let doc = parse(&render(&report).unwrap());
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .and_then(|o| o.as_reference())
+        .unwrap();
+    let info = doc.get_dictionary(info).unwrap();
+    let date = info.get(b"CreationDate").and_then(|o| o.as_str()).unwrap();
+    assert_eq!(date, b"D:20231210093002+00'00'");
+}
