@@ -26,13 +26,16 @@ use crate::search::BackendInfo;
 use super::tools::{first_of, is_external, row_time};
 use super::AgentError;
 
-/// Identity of an event across queries: its time, host and raw text.
-pub type EventKey = (Option<TimestampMicros>, String, String);
+/// Identity of an event across queries: its time, host and a hash of its raw text.
+pub type EventKey = (Option<TimestampMicros>, String, u64);
 
 /// Returns the identity of the event a row shows.
 pub fn event_key(row: &Row) -> EventKey {
+    use std::hash::{Hash, Hasher};
     let host = first_of(row, &["host"]).unwrap_or("").to_string();
-    (row_time(row), host, first_of(row, &["_raw"]).unwrap_or("").to_string())
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    first_of(row, &["_raw"]).unwrap_or("").hash(&mut hasher);
+    (row_time(row), host, hasher.finish())
 }
 
 /// One distinct event seen by the investigation, with the rules it matched.
@@ -40,7 +43,6 @@ pub struct MappedEvent {
     pub key: EventKey,
     pub time: Option<TimestampMicros>,
     pub host: Option<String>,
-    pub raw: String,
     pub command: Option<String>,
     pub techniques: Vec<String>,
     /// Titles of the rules that matched, each with the techniques it names.
@@ -133,7 +135,6 @@ fn map_events(mapper: &Mapper, rows: &[(String, Vec<Row>)]) -> Vec<MappedEvent> 
             events.push(MappedEvent {
                 time: key.0,
                 host: Some(key.1.clone()).filter(|h| !h.is_empty()),
-                raw: key.2.clone(),
                 key,
                 command: first_of(row, &["CommandLine", "command", "COMMAND"]).map(str::to_string),
                 techniques,
@@ -220,6 +221,10 @@ fn indicators(alert: &Alert, findings: &[Finding], rows: &[(String, Vec<Row>)]) 
     }
     let mut seen = BTreeSet::new();
     let mut records = Vec::new();
+    let lowered_raws: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(_, batch)| batch.iter().map(|r| first_of(r, &["_raw"]).unwrap_or("").to_lowercase()).collect())
+        .collect();
     for text in &texts {
         for indicator in ioc::extract(text) {
             let internal = indicator.value.parse::<IpAddr>().is_ok_and(|ip| !is_external(ip));
@@ -229,9 +234,12 @@ fn indicators(alert: &Alert, findings: &[Finding], rows: &[(String, Vec<Row>)]) 
             // Occurrences count distinct events: several queries may return the same one.
             let mut events = BTreeSet::new();
             let mut evidence = Vec::new();
-            for (id, batch) in rows {
-                for row in batch.iter().filter(|r| row_mentions(r, &indicator.value)) {
-                    events.insert((row_time(row), first_of(row, &["_raw"]).unwrap_or("")));
+            for ((id, batch), lowered) in rows.iter().zip(&lowered_raws) {
+                for (row, raw) in batch.iter().zip(lowered) {
+                    if !row_mentions(row, raw, &indicator.value) {
+                        continue;
+                    }
+                    events.insert(event_key(row));
                     if !evidence.contains(id) {
                         evidence.push(id.clone());
                     }
@@ -247,9 +255,11 @@ fn indicators(alert: &Alert, findings: &[Finding], rows: &[(String, Vec<Row>)]) 
     records
 }
 
-fn row_mentions(row: &Row, value: &str) -> bool {
-    let needle = value.to_ascii_lowercase();
-    row.values().any(|v| v.iter().any(|s| s.to_ascii_lowercase().contains(&needle)))
+/// Returns whether a row mentions an indicator (already lowercase): in its
+/// raw text, given lowercased, or as the whole value of a field.
+fn row_mentions(row: &Row, lowered_raw: &str, indicator: &str) -> bool {
+    lowered_raw.contains(indicator)
+        || row.values().any(|v| v.iter().any(|s| s.eq_ignore_ascii_case(indicator)))
 }
 
 fn confidence(findings: &[Finding], evidence: &[EvidenceRecord], steps: &[StepRecord]) -> Confidence {

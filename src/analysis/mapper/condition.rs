@@ -4,6 +4,7 @@
 //! `1 of NAME*`, `any of NAME*`, `all of NAME*`, `1 of them`, `all of them`. Aggregations
 //! after a pipe (`| count() > 5`) are rejected, because one row cannot satisfy them.
 
+#[cfg(test)]
 use std::collections::HashMap;
 
 /// A parsed condition over named selections.
@@ -19,14 +20,22 @@ pub(super) enum Expr {
 
 impl Expr {
     /// Evaluates the expression, given each selection's result.
+    #[cfg(test)]
     pub(super) fn eval(&self, results: &HashMap<&str, bool>) -> bool {
+        self.eval_with(&|name| results.get(name).copied().unwrap_or(false))
+    }
+
+    /// Evaluates the condition, testing each selection only when the result
+    /// depends on it, so `selection and not filter` skips the filter when
+    /// the selection fails.
+    pub(super) fn eval_with(&self, selection: &dyn Fn(&str) -> bool) -> bool {
         match self {
-            Expr::Selection(name) => results.get(name.as_str()).copied().unwrap_or(false),
-            Expr::Not(inner) => !inner.eval(results),
-            Expr::And(parts) => parts.iter().all(|p| p.eval(results)),
-            Expr::Or(parts) => parts.iter().any(|p| p.eval(results)),
-            Expr::AnyOf(names) => names.iter().any(|n| results.get(n.as_str()) == Some(&true)),
-            Expr::AllOf(names) => names.iter().all(|n| results.get(n.as_str()) == Some(&true)),
+            Expr::Selection(name) => selection(name),
+            Expr::Not(inner) => !inner.eval_with(selection),
+            Expr::And(parts) => parts.iter().all(|p| p.eval_with(selection)),
+            Expr::Or(parts) => parts.iter().any(|p| p.eval_with(selection)),
+            Expr::AnyOf(names) => names.iter().any(|n| selection(n)),
+            Expr::AllOf(names) => names.iter().all(|n| selection(n)),
         }
     }
 }

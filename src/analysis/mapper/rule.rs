@@ -10,10 +10,9 @@
 //! Any other modifier makes the rule unsupported, and the caller skips it with the reason.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use serde_yaml::Value as Yaml;
 
 use super::condition::{self, Expr};
@@ -118,12 +117,10 @@ impl Rule {
 
     /// Checks the row against the detection. The caller has already checked the logsource.
     pub(super) fn detects(&self, row: &Row) -> bool {
-        let results: HashMap<&str, bool> = self
-            .selections
-            .iter()
-            .map(|(name, selection)| (name.as_str(), selection.matches(row)))
-            .collect();
-        self.condition.eval(&results)
+        let selection = |name: &str| {
+            self.selections.iter().find(|(n, _)| n == name).is_some_and(|(_, s)| s.matches(row))
+        };
+        self.condition.eval_with(&selection)
     }
 }
 
@@ -228,7 +225,7 @@ fn parse_selection(value: &Yaml) -> Result<Selection, RuleProblem> {
                 })?;
                 matchers.push(text_matcher(&text, Mode::Contains, false)?);
             }
-            Ok(Selection::Keywords(matchers))
+            Ok(Selection::Keywords(merge_regexes(matchers)?))
         }
         other => match scalar_text(other) {
             Some(text) => Ok(Selection::Keywords(vec![text_matcher(
@@ -324,12 +321,36 @@ fn parse_field_test(key: &str, value: &Yaml) -> Result<FieldTest, RuleProblem> {
         };
         matchers.extend(value_matchers(&modifiers, &text)?);
     }
+    let matchers = if modifiers.all { matchers } else { merge_regexes(matchers)? };
     Ok(FieldTest {
         field,
         matchers,
         all: modifiers.all,
         exists: None,
     })
+}
+
+/// Replaces the regex matchers of an any-of list with one alternation, so a
+/// value is scanned once instead of once per pattern. Each pattern carries
+/// its flags inline, which keeps them scoped to its own branch.
+fn merge_regexes(matchers: Vec<Matcher>) -> Result<Vec<Matcher>, RuleProblem> {
+    let (regexes, mut others): (Vec<Matcher>, Vec<Matcher>) =
+        matchers.into_iter().partition(|m| matches!(m, Matcher::Regex(_)));
+    if regexes.len() < 2 {
+        others.extend(regexes);
+        return Ok(others);
+    }
+    let branches: Vec<String> = regexes
+        .iter()
+        .filter_map(|m| match m {
+            Matcher::Regex(regex) => Some(format!("(?:{})", regex.as_str())),
+            _ => None,
+        })
+        .collect();
+    let combined = Regex::new(&branches.join("|"))
+        .map_err(|e| RuleProblem::Invalid(format!("patterns do not combine into one regex: {e}")))?;
+    others.push(Matcher::Regex(combined));
+    Ok(others)
 }
 
 /// Compiles one rule value under the field's modifiers; `windash` can yield several.
@@ -375,11 +396,10 @@ fn windash_variants(text: &str, windash: bool) -> Vec<String> {
 }
 
 fn regex_matcher(pattern: &str, flags: &str) -> Result<Matcher, RuleProblem> {
-    RegexBuilder::new(pattern)
-        .case_insensitive(flags.contains('i'))
-        .multi_line(flags.contains('m'))
-        .dot_matches_new_line(flags.contains('s'))
-        .build()
+    // Flags go inline so the pattern text alone carries them (see merge_regexes).
+    let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's')).collect();
+    let full = if inline.is_empty() { pattern.to_string() } else { format!("(?{inline}){pattern}") };
+    Regex::new(&full)
         .map(Matcher::Regex)
         .map_err(|e| RuleProblem::Invalid(format!("invalid regex '{pattern}': {e}")))
 }
@@ -430,10 +450,8 @@ fn text_matcher(text: &str, mode: Mode, cased: bool) -> Result<Matcher, RuleProb
         Mode::StartsWith => format!("^{pattern}"),
         Mode::EndsWith => format!("{pattern}$"),
     };
-    RegexBuilder::new(&anchored)
-        .case_insensitive(!cased)
-        .dot_matches_new_line(true)
-        .build()
+    let flags = if cased { "(?s)" } else { "(?is)" };
+    Regex::new(&format!("{flags}{anchored}"))
         .map(Matcher::Regex)
         .map_err(|e| RuleProblem::Invalid(format!("value '{text}' does not compile: {e}")))
 }
@@ -472,10 +490,8 @@ impl Selection {
     fn matches(&self, row: &Row) -> bool {
         match self {
             Selection::Keywords(matchers) => {
-                let haystacks = keyword_haystacks(row);
-                matchers
-                    .iter()
-                    .any(|m| haystacks.iter().any(|h| m.matches_text(h)))
+                let haystacks = Prepared::new(keyword_haystacks(row));
+                matchers.iter().any(|m| haystacks.any(m))
             }
             Selection::Maps(alternatives) => alternatives
                 .iter()
@@ -497,10 +513,10 @@ impl FieldTest {
         if let Some(wanted) = self.exists {
             return value.is_some() == wanted;
         }
-        let values: Vec<&str> = value.map(|v| v.iter().collect()).unwrap_or_default();
+        let values = Prepared::new(value.map(|v| v.iter().collect()).unwrap_or_default());
         let test = |m: &Matcher| match m {
-            Matcher::Null => values.iter().all(|v| v.is_empty()),
-            other => values.iter().any(|v| other.matches_text(v)),
+            Matcher::Null => values.texts.iter().all(|v| v.is_empty()),
+            other => values.any(other),
         };
         if self.all {
             self.matchers.iter().all(test)
@@ -546,7 +562,44 @@ fn lookup_field<'r>(row: &'r Row, name: &str) -> Option<&'r Value> {
         .map(|(_, value)| value)
 }
 
+/// Texts to test, with their lowercase forms computed once on first need:
+/// rules test many case-insensitive needles against the same few values.
+struct Prepared<'a> {
+    texts: Vec<&'a str>,
+    lowered: std::cell::OnceCell<Vec<String>>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(texts: Vec<&'a str>) -> Self {
+        Prepared { texts, lowered: std::cell::OnceCell::new() }
+    }
+
+    /// Returns whether the matcher matches any of the texts.
+    fn any(&self, matcher: &Matcher) -> bool {
+        match matcher {
+            Matcher::Text { cased: false, .. } => {
+                let lowered = self.lowered.get_or_init(|| self.texts.iter().map(|t| t.to_lowercase()).collect());
+                lowered.iter().any(|t| matcher.matches_lowered(t))
+            }
+            _ => self.texts.iter().any(|t| matcher.matches_text(t)),
+        }
+    }
+}
+
 impl Matcher {
+    /// Matches text that is already lowercase, as case-insensitive text matchers expect.
+    fn matches_lowered(&self, lowered: &str) -> bool {
+        match self {
+            Matcher::Text { mode, needle, .. } => match mode {
+                Mode::Exact => lowered == needle,
+                Mode::Contains => lowered.contains(needle.as_str()),
+                Mode::StartsWith => lowered.starts_with(needle.as_str()),
+                Mode::EndsWith => lowered.ends_with(needle.as_str()),
+            },
+            other => other.matches_text(lowered),
+        }
+    }
+
     fn matches_text(&self, text: &str) -> bool {
         match self {
             Matcher::Text {
