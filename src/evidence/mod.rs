@@ -4,18 +4,24 @@
 //!
 //! # Layout
 //!
-//! - `format`: picks a parser per file from its first non-empty lines, so a
-//!   new format (EVTX, CSV, gzip) is one more variant and one more module.
+//! - `format`: picks a text parser per file from its first non-empty lines.
 //! - `syslog`: RFC 3164, RFC 5424 and the rsyslog ISO-timestamp variant.
-//! - `jsonl`: JSON lines as Splunk exports them.
+//! - `jsonl`: JSON lines as Splunk exports them, and from other shippers
+//!   (nested objects flatten to dotted names, as for ECS).
+//! - `splunk_csv`: Splunk CSV exports.
+//! - `evtx`: Windows event logs, detected by their file signature.
+//! - `compressed`: gzip of any of the above, detected by its magic bytes.
 //! - `extract`: key=value pairs and sshd/sudo fields taken from `_raw`.
 //!
 //! Whole files are read into memory before parsing, so the largest file the
 //! store can take is bounded by available memory.
 
+mod compressed;
+mod evtx;
 mod extract;
 mod format;
 mod jsonl;
+mod splunk_csv;
 mod syslog;
 
 use std::fs;
@@ -171,14 +177,39 @@ impl EvidenceStore {
 
     /// Ingests the content of one evidence file named `source`.
     ///
-    /// `modified` is the file's modification time; syslog lines without a
-    /// year are dated relative to it (relative to now when `None`).
+    /// The format comes from the content: gzip and EVTX from their magic
+    /// bytes, text formats from their first lines. `modified` is the file's
+    /// modification time; syslog lines without a year are dated relative to
+    /// it (relative to now when `None`).
     pub fn ingest_bytes(
         &mut self,
         source: &str,
         bytes: &[u8],
         modified: Option<SystemTime>,
     ) -> IngestSummary {
+        if !compressed::is_gzip(bytes) {
+            return self.ingest_decoded(source, bytes, modified);
+        }
+        match compressed::gunzip(bytes) {
+            Ok(inner) => self.ingest_decoded(source, &inner, modified),
+            Err(reason) => IngestSummary::skip(source, reason),
+        }
+    }
+
+    /// Ingests uncompressed file content.
+    fn ingest_decoded(
+        &mut self,
+        source: &str,
+        bytes: &[u8],
+        modified: Option<SystemTime>,
+    ) -> IngestSummary {
+        if evtx::looks_like(bytes) {
+            return match evtx::parse(bytes.to_vec(), source) {
+                Ok(read) => self.add_events(source, "evtx", read.events, read.records_skipped),
+                Err(reason) => IngestSummary::skip(source, reason),
+            };
+        }
+
         // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
         let text = String::from_utf8_lossy(bytes);
         if text.trim().is_empty() {
@@ -187,27 +218,36 @@ impl EvidenceStore {
         let Some(format) = Format::detect(source, &text) else {
             return IngestSummary::skip(
                 source,
-                "no recognised log format (expected syslog or JSON lines)",
+                "no recognised log format (expected syslog, JSON lines, Splunk CSV, EVTX \
+                 or gzip of one of them)",
             );
         };
-
         let context = SourceContext { source, modified };
-        let start = self.events.len();
-        self.events
-            .reserve(memchr::memchr_iter(b'\n', bytes).count() + 1);
-        let lines_skipped = format.parse(&text, &context, &mut self.events);
-        for event in &mut self.events[start..] {
+        let mut events = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        let lines_skipped = format.parse(&text, &context, &mut events);
+        for event in &mut events {
             extract::apply(event);
         }
-        let added = self.events.len() - start;
+        self.add_events(source, format.name(), events, lines_skipped)
+    }
+
+    /// Appends one file's events and keeps the store newest first.
+    fn add_events(
+        &mut self,
+        source: &str,
+        format: &str,
+        mut events: Vec<Event>,
+        lines_skipped: usize,
+    ) -> IngestSummary {
+        let added = events.len();
+        let start = self.events.len();
+        if self.events.is_empty() {
+            self.events = events;
+        } else {
+            self.events.append(&mut events);
+        }
         self.sort_newest_first(start);
-        tracing::debug!(
-            source,
-            format = format.name(),
-            events = added,
-            lines_skipped,
-            "ingested"
-        );
+        tracing::debug!(source, format, events = added, lines_skipped, "ingested");
         IngestSummary {
             files_read: 1,
             events: added,
