@@ -1,6 +1,6 @@
 //! Investigations of "unknown" alerts over the real Windows event logs under
-//! `../shared/data/real/evtx`: an alert that names only a host finds that
-//! file's events, and the report maps at least one ATT&CK technique under the
+//! `../shared/data/real/evtx`. An alert that names only a host finds that
+//! file's events. The report maps at least one ATT&CK technique under the
 //! tactic of the folder the file is filed in.
 
 mod common;
