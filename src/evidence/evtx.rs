@@ -68,6 +68,13 @@ pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
     Ok(read)
 }
 
+/// Parses a record's JSON rendering (an event's `_raw`) again, for a store
+/// that kept the text and not the event.
+pub(crate) fn parse_record(raw: &str, source: &str) -> Option<Event> {
+    let record: Json = serde_json::from_str(raw).ok()?;
+    Some(build_event(&record, source, 0))
+}
+
 /// Builds an event from a record rendered as JSON; `fallback_time` is the
 /// record header's time.
 pub(crate) fn build_event(record: &Json, source: &str, fallback_time: TimestampMicros) -> Event {

@@ -4,6 +4,7 @@
 //! Adding a format means adding a variant, a module with `looks_like` and
 //! `parse` functions, and the two match arms below.
 
+use std::ops::Range;
 use std::time::SystemTime;
 
 use memchr::memchr;
@@ -45,14 +46,6 @@ impl SourceContext<'_> {
 impl Format {
     /// The formats detected by votes over the first lines.
     const LINE_FORMATS: [Format; 2] = [Format::JsonLines, Format::Syslog];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Syslog => "syslog",
-            Format::JsonLines => "json lines",
-            Format::SplunkCsv => "splunk csv",
-        }
-    }
 
     /// Detects the format from the first non-empty lines: the format that
     /// accepts the most of them wins, and ties go to the one `source`'s
@@ -101,15 +94,28 @@ impl Format {
         }
     }
 
-    /// Parses every line (every record, for CSV) of `text` into `out` and
-    /// returns the number of non-empty lines or records skipped as malformed.
-    pub fn parse(self, text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+    /// Parses every line (every record, for CSV) of `text` into `out`, with
+    /// the byte range of each event's record in `spans`. Returns the number
+    /// of non-empty lines or records skipped as malformed.
+    pub fn parse(
+        self,
+        text: &str,
+        context: &SourceContext,
+        out: &mut Vec<Event>,
+        spans: &mut Vec<Range<usize>>,
+    ) -> usize {
         match self {
-            Format::Syslog => syslog::parse(text, context, out),
-            Format::JsonLines => jsonl::parse(text, context, out),
-            Format::SplunkCsv => splunk_csv::parse(text, context, out),
+            Format::Syslog => syslog::parse(text, context, out, spans),
+            Format::JsonLines => jsonl::parse(text, context, out, spans),
+            Format::SplunkCsv => splunk_csv::parse(text, context, out, spans),
         }
     }
+}
+
+/// Returns the byte range of `part`, a slice of `text`, within `text`.
+pub(crate) fn span_of(text: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    start..start + part.len()
 }
 
 /// Iterates over the non-blank lines of `text`, without their line ending

@@ -13,7 +13,9 @@ use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::format::{lines, SourceContext};
+use std::ops::Range;
+
+use super::format::{lines, span_of, SourceContext};
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
 
 /// The sourcetype for JSON events that name none (Splunk's built-in JSON sourcetype).
@@ -43,7 +45,12 @@ pub(crate) fn looks_like(line: &str) -> bool {
 /// Parses every line of `text` into `out`; returns the count of malformed
 /// lines. Export wrapper lines without a `result` (such as `messages`) carry
 /// no event and are passed over without being counted.
-pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+pub(crate) fn parse(
+    text: &str,
+    context: &SourceContext,
+    out: &mut Vec<Event>,
+    spans: &mut Vec<Range<usize>>,
+) -> usize {
     let mut skipped = 0;
     let mut previous_time = None;
     for line in lines(text) {
@@ -62,8 +69,21 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
         let event = build_event(line, members, context, previous_time);
         previous_time = Some(event.time);
         out.push(event);
+        spans.push(span_of(text, line));
     }
     skipped
+}
+
+/// Parses one line again, for a store that kept the line and not the event.
+/// Returns `None` for malformed lines and wrapper lines without a result.
+pub(crate) fn parse_record(line: &str, source: &str) -> Option<Event> {
+    let parsed = serde_json::from_str::<ParsedLine>(line).ok()?;
+    let members = unwrap_export(parsed).ok()??;
+    let context = SourceContext {
+        source,
+        modified: None,
+    };
+    Some(build_event(line, members, &context, None))
 }
 
 /// Returns the event members of a line: the `result` of an export wrapper, or
@@ -239,7 +259,7 @@ mod tests {
             modified: None,
         };
         let mut events = Vec::new();
-        let skipped = parse(text, &context, &mut events);
+        let skipped = parse(text, &context, &mut events, &mut Vec::new());
         (events, skipped)
     }
 

@@ -11,6 +11,8 @@
 //! - `splunk_csv`: Splunk CSV exports.
 //! - `evtx`: Windows event logs, detected by their file signature.
 //! - `compressed`: gzip of any of the above, detected by its magic bytes.
+//! - `record`: whole-file parsing with each event's record text, and records
+//!   parsed back into events (for the persistent index).
 //! - `extract`: key=value pairs and sshd/sudo fields taken from `_raw`.
 //!
 //! Whole files are read into memory before parsing, so the largest file the
@@ -21,6 +23,7 @@ mod evtx;
 mod extract;
 mod format;
 mod jsonl;
+mod record;
 mod splunk_csv;
 mod syslog;
 
@@ -33,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::event::Event;
-use format::{Format, SourceContext};
+pub use record::{parse_file, ParsedFile, RecordFormat, RecordReader};
 
 /// Events ingested from evidence files, newest first.
 #[derive(Debug, Default)]
@@ -187,48 +190,16 @@ impl EvidenceStore {
         bytes: &[u8],
         modified: Option<SystemTime>,
     ) -> IngestSummary {
-        if !compressed::is_gzip(bytes) {
-            return self.ingest_decoded(source, bytes, modified);
-        }
-        match compressed::gunzip(bytes) {
-            Ok(inner) => self.ingest_decoded(source, &inner, modified),
-            Err(reason) => IngestSummary::skip(source, reason),
-        }
-    }
-
-    /// Ingests uncompressed file content.
-    fn ingest_decoded(
-        &mut self,
-        source: &str,
-        bytes: &[u8],
-        modified: Option<SystemTime>,
-    ) -> IngestSummary {
-        if evtx::looks_like(bytes) {
-            return match evtx::parse(bytes.to_vec(), source) {
-                Ok(read) => self.add_events(source, "evtx", read.events, read.records_skipped),
-                Err(reason) => IngestSummary::skip(source, reason),
-            };
-        }
-
-        // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
-        let text = String::from_utf8_lossy(bytes);
-        if text.trim().is_empty() {
-            return IngestSummary::skip(source, "file is empty");
-        }
-        let Some(format) = Format::detect(source, &text) else {
-            return IngestSummary::skip(
-                source,
-                "no recognised log format (expected syslog, JSON lines, Splunk CSV, EVTX \
-                 or gzip of one of them)",
-            );
+        let mut parsed = match record::parse_file(source, bytes, modified) {
+            Ok(parsed) => parsed,
+            Err(reason) => return IngestSummary::skip(source, reason),
         };
-        let context = SourceContext { source, modified };
-        let mut events = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
-        let lines_skipped = format.parse(&text, &context, &mut events);
-        for event in &mut events {
-            extract::apply(event);
+        if parsed.format.extracts_fields() {
+            for event in &mut parsed.events {
+                extract::apply(event);
+            }
         }
-        self.add_events(source, format.name(), events, lines_skipped)
+        self.add_events(source, parsed.format.name(), parsed.events, parsed.skipped)
     }
 
     /// Appends one file's events and keeps the store newest first.

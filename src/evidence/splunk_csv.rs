@@ -10,6 +10,8 @@
 //! `_indextime`, ...) are Splunk internals and are dropped, as are empty
 //! values.
 
+use std::ops::Range;
+
 use indexmap::IndexMap;
 
 use super::format::SourceContext;
@@ -51,7 +53,12 @@ fn is_field_name(name: &str) -> bool {
 /// Parses every record of `text` into `out`; returns the count of records
 /// that could not be read (malformed quoting, or a column count that does
 /// not match the header).
-pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+pub(crate) fn parse(
+    text: &str,
+    context: &SourceContext,
+    out: &mut Vec<Event>,
+    spans: &mut Vec<Range<usize>>,
+) -> usize {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -61,26 +68,60 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
     let columns = Columns::new(header.iter());
     let mut skipped = 0;
     let mut previous_time = None;
-    for record in reader.records() {
-        let Ok(record) = record else {
-            skipped += 1;
-            continue;
-        };
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = reader.position().byte() as usize;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) if reader.position().byte() as usize > start => {
+                skipped += 1;
+                continue;
+            }
+            // An error that consumed nothing would repeat forever.
+            Err(_) => {
+                skipped += 1;
+                break;
+            }
+        }
+        let end = reader.position().byte() as usize;
         let event = columns.build_event(record.iter(), context, previous_time);
         previous_time = Some(event.time);
         out.push(event);
+        spans.push(start..end);
     }
     skipped
 }
 
 /// The header, with the `__mv_` column of each field found once.
-struct Columns {
+pub(crate) struct Columns {
     names: Vec<String>,
     /// For each column, the index of its `__mv_` column, if any.
     multivalue: Vec<Option<usize>>,
 }
 
 impl Columns {
+    /// Reads the header row of an export.
+    pub(crate) fn from_header(line: &str) -> Option<Columns> {
+        let names = read_header(line)?;
+        Some(Columns::new(names.iter().map(String::as_str)))
+    }
+
+    /// Parses one record (one CSV row, which may span lines) again, for a
+    /// store that kept the record and not the event. The time falls back to
+    /// zero when `_time` is unreadable, so the caller sets the time it stored.
+    pub(crate) fn parse_record(&self, record: &str, source: &str) -> Option<Event> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(record.as_bytes());
+        let row = reader.records().next()?.ok()?;
+        let context = SourceContext {
+            source,
+            modified: Some(std::time::SystemTime::UNIX_EPOCH),
+        };
+        Some(self.build_event(row.iter(), &context, None))
+    }
+
     fn new<'a>(header: impl Iterator<Item = &'a str>) -> Self {
         let names: Vec<String> = header.map(str::to_string).collect();
         let multivalue = names
@@ -195,7 +236,7 @@ mod tests {
             modified: None,
         };
         let mut events = Vec::new();
-        let skipped = parse(text, &context, &mut events);
+        let skipped = parse(text, &context, &mut events, &mut Vec::new());
         (events, skipped)
     }
 
