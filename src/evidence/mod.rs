@@ -53,6 +53,9 @@ pub struct IngestSummary {
     /// Non-empty lines that no parser accepted, in files that were otherwise read.
     #[serde(default)]
     pub lines_skipped: usize,
+    /// Files a persistent index already held unchanged, so not read again.
+    #[serde(default)]
+    pub files_unchanged: usize,
 }
 
 /// A file that could not be ingested, and why.
@@ -79,6 +82,7 @@ impl IngestSummary {
         self.files_read += other.files_read;
         self.events += other.events;
         self.lines_skipped += other.lines_skipped;
+        self.files_unchanged += other.files_unchanged;
         self.skipped.extend(other.skipped);
     }
 
@@ -224,6 +228,7 @@ impl EvidenceStore {
             events: added,
             skipped: Vec::new(),
             lines_skipped,
+            files_unchanged: 0,
         }
     }
 

@@ -25,6 +25,7 @@ mod matcher;
 mod parser;
 pub mod quote;
 mod stats;
+pub mod terms;
 mod time;
 pub mod token;
 mod top;
