@@ -14,6 +14,7 @@ use argus::alert::Alert;
 use argus::config::Settings;
 use argus::demo;
 use argus::evidence::EvidenceStore;
+use argus::index::EvidenceIndex;
 use argus::report::write::{write_reports, Format};
 use argus::search::local::LocalBackend;
 
@@ -59,6 +60,10 @@ Settings: MAX_AGENT_ITERATIONS (default 6), LLM_PROVIDER (none).")]
         /// Evidence file or folder (searched recursively) of logs to investigate.
         #[arg(long, value_name = "PATH")]
         evidence: Option<PathBuf>,
+        /// Index folder that keeps ingested evidence between runs (unchanged files are not
+        /// parsed again); searches cover every file the index holds.
+        #[arg(long, value_name = "DIR", requires = "evidence")]
+        index: Option<PathBuf>,
         /// Folder for the report files [default: argus-reports/<investigation id>].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -77,6 +82,10 @@ Without --evidence the bundled demo evidence is searched.")]
         /// Evidence file or folder to search.
         #[arg(long, value_name = "PATH")]
         evidence: Option<PathBuf>,
+        /// Index folder that keeps ingested evidence between runs (unchanged files are not
+        /// parsed again); searches cover every file the index holds.
+        #[arg(long, value_name = "DIR", requires = "evidence")]
+        index: Option<PathBuf>,
         /// The SPL query.
         query: String,
     },
@@ -92,10 +101,10 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Investigate { alert, demo, evidence, out, format } => {
-            investigate(alert, demo, evidence, out, &format)
+        Command::Investigate { alert, demo, evidence, index, out, format } => {
+            investigate(alert, demo, evidence, index, out, &format)
         }
-        Command::Search { evidence, query } => search(evidence, &query),
+        Command::Search { evidence, index, query } => search(evidence, index, &query),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,6 +119,7 @@ fn investigate(
     alert: Option<String>,
     demo_name: Option<String>,
     evidence: Option<PathBuf>,
+    index: Option<PathBuf>,
     out: Option<PathBuf>,
     formats: &[Format],
 ) -> Result<(), String> {
@@ -122,7 +132,7 @@ fn investigate(
                 .map_err(|e| format!("bundled demo alert {name} is invalid: {e}"))?
         }
     };
-    let backend = open_backend(evidence.as_deref())?;
+    let backend = open_backend(evidence.as_deref(), index.as_deref())?;
 
     let config = AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() };
     let agent = Agent::new(Arc::new(backend), Arc::new(PlaybookPlanner), Arc::new(StderrSink), config);
@@ -152,7 +162,10 @@ fn read_alert(source: &str) -> Result<Alert, String> {
 }
 
 /// Ingests the evidence path, or the bundled demo evidence when none is given.
-fn open_backend(evidence: Option<&Path>) -> Result<LocalBackend, String> {
+fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<LocalBackend, String> {
+    if let (Some(path), Some(dir)) = (evidence, index) {
+        return open_index(path, dir);
+    }
     let mut store = EvidenceStore::new();
     let (summary, description) = match evidence {
         Some(path) => {
@@ -179,8 +192,30 @@ fn open_backend(evidence: Option<&Path>) -> Result<LocalBackend, String> {
     Ok(LocalBackend::new(store, description))
 }
 
-fn search(evidence: Option<PathBuf>, query: &str) -> Result<(), String> {
-    let backend = open_backend(evidence.as_deref())?;
+/// Ingests the evidence path into the persistent index in `dir`.
+fn open_index(path: &Path, dir: &Path) -> Result<LocalBackend, String> {
+    let mut index = EvidenceIndex::open(dir).map_err(|e| e.to_string())?;
+    let summary = index.ingest_path(path).map_err(|e| e.to_string())?;
+    for skipped in &summary.skipped {
+        eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    eprintln!(
+        "ingested {} events from {} files ({} files unchanged, {} skipped); the index at {} holds {} events",
+        summary.events,
+        summary.files_read,
+        summary.files_unchanged,
+        summary.skipped.len(),
+        dir.display(),
+        index.event_count()
+    );
+    if index.event_count() == 0 {
+        return Err(format!("no events could be read from {}; pass log files or a folder of logs", path.display()));
+    }
+    Ok(LocalBackend::with_index(index, path.display().to_string()))
+}
+
+fn search(evidence: Option<PathBuf>, index: Option<PathBuf>, query: &str) -> Result<(), String> {
+    let backend = open_backend(evidence.as_deref(), index.as_deref())?;
     let results = backend.search_blocking(query).map_err(|e| e.to_string())?;
     for row in &results.rows {
         println!("{}", serde_json::to_string(row).expect("rows serialise"));

@@ -91,3 +91,30 @@ fn evtx_unknown_alert_maps_folder_tactic() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
+
+#[test]
+fn evtx_index_backend_maps_same_tactic() {
+    use std::sync::Arc;
+
+    use argus::agent::playbook::PlaybookPlanner;
+    use argus::agent::sink::NullSink;
+    use argus::agent::{Agent, AgentConfig};
+    use argus::alert::Alert;
+    use argus::index::EvidenceIndex;
+    use argus::search::local::LocalBackend;
+
+    let Some(root) = common::shared_data("real/evtx") else { return };
+    let (file, host, tactic) = CASES[9];
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    index.ingest_path(&root.join(file)).unwrap();
+    let backend = Arc::new(LocalBackend::with_index(index, "indexed evidence"));
+    let agent = Agent::new(backend, Arc::new(PlaybookPlanner), Arc::new(NullSink), AgentConfig::default());
+    let alert = Alert::from_json(&unknown_alert(host)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let report = runtime.block_on(agent.investigate(&alert)).unwrap();
+
+    assert!(cites_file(&report, &root.join(file)), "{file}: no evidence from the file");
+    let mapped = report.techniques.iter().any(|t| t.tactics.iter().any(|x| x == tactic));
+    assert!(mapped, "{file}: no {tactic} technique");
+}

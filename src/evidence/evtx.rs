@@ -43,8 +43,7 @@ pub(crate) fn looks_like(bytes: &[u8]) -> bool {
 pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
     let settings = ParserSettings::new()
         .separate_json_attributes(true)
-        .indent(false)
-        .num_threads(1);
+        .indent(false);
     let mut parser = EvtxParser::from_buffer(bytes)
         .map_err(|err| format!("invalid EVTX file header: {err}"))?
         .with_configuration(settings);

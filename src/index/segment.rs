@@ -277,6 +277,12 @@ impl Segment {
             check_magic(&mut input, &bytes, path)?;
             let segment = decode_columns(&mut input, path)?;
             let text = input.bytes()?;
+            if !input.is_done() {
+                return Err(IndexError::Corrupt {
+                    path: path.into(),
+                    reason: "unexpected bytes after the record text".into(),
+                });
+            }
             let start = text.as_ptr() as usize - bytes.as_ptr() as usize;
             (segment, start..start + text.len())
         };
