@@ -52,11 +52,18 @@ pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
         events: Vec::new(),
         records_skipped: 0,
     };
-    for record in parser.records_json_value() {
-        match record {
-            Ok(record) => {
+    // The crate renders each record as JSON text; parsing that text once
+    // gives the fields, and the text itself becomes `_raw`.
+    for record in parser.records_json() {
+        let parsed = record.and_then(|record| {
+            let json: Json = serde_json::from_str(&record.data)
+                .map_err(evtx::err::SerializationError::from)?;
+            Ok((json, record))
+        });
+        match parsed {
+            Ok((json, record)) => {
                 let fallback = record.timestamp.as_microsecond();
-                read.events.push(build_event(&record.data, source, fallback));
+                read.events.push(event_from(&json, record.data, source, fallback));
             }
             Err(err) => {
                 tracing::debug!(source, error = %err, "skipped an EVTX record");
@@ -71,12 +78,19 @@ pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
 /// that kept the text and not the event.
 pub(crate) fn parse_record(raw: &str, source: &str) -> Option<Event> {
     let record: Json = serde_json::from_str(raw).ok()?;
-    Some(build_event(&record, source, 0))
+    Some(event_from(&record, raw.to_string(), source, 0))
 }
 
 /// Builds an event from a record rendered as JSON; `fallback_time` is the
 /// record header's time.
-pub(crate) fn build_event(record: &Json, source: &str, fallback_time: TimestampMicros) -> Event {
+#[cfg(test)]
+fn build_event(record: &Json, source: &str, fallback_time: TimestampMicros) -> Event {
+    event_from(record, record.to_string(), source, fallback_time)
+}
+
+/// Builds an event from a record's JSON rendering `raw`, parsed as `record`;
+/// `fallback_time` is the record header's time.
+fn event_from(record: &Json, raw: String, source: &str, fallback_time: TimestampMicros) -> Event {
     let fields = record_fields(record);
     let text = |name: &str| fields.get(name).and_then(Value::first).unwrap_or_default();
     let time = parse_splunk_time(text("TimeCreated")).unwrap_or(fallback_time);
@@ -84,7 +98,7 @@ pub(crate) fn build_event(record: &Json, source: &str, fallback_time: TimestampM
     let sourcetype = format!("XmlWinEventLog:{}", text("Channel"));
     Event {
         time,
-        raw: record.to_string(),
+        raw,
         host,
         source: source.to_string(),
         sourcetype,

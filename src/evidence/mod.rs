@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::event::Event;
-pub use record::{parse_file, ParsedFile, RecordFormat, RecordReader};
+pub use record::{parse_file, parse_file_owned, ParsedFile, RecordFormat, RecordReader};
 
 /// Events ingested from evidence files, newest first.
 #[derive(Debug, Default)]

@@ -82,6 +82,20 @@ pub fn parse_file(
     parse_decoded(source, bytes.to_vec(), modified)
 }
 
+/// Parses a whole evidence file like [`parse_file`], taking ownership of
+/// the bytes so that uncompressed text is not copied.
+pub fn parse_file_owned(
+    source: &str,
+    bytes: Vec<u8>,
+    modified: Option<SystemTime>,
+) -> Result<ParsedFile, String> {
+    if compressed::is_gzip(&bytes) {
+        let inner = compressed::gunzip(&bytes)?;
+        return parse_decoded(source, inner, modified);
+    }
+    parse_decoded(source, bytes, modified)
+}
+
 fn parse_decoded(
     source: &str,
     bytes: Vec<u8>,

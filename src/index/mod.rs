@@ -29,13 +29,14 @@ mod search;
 mod segment;
 
 use std::fs;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::evidence::{parse_file, IngestSummary, SkippedFile};
+use crate::evidence::{parse_file_owned, IngestSummary, SkippedFile};
 use codec::{Reader, Writer};
 pub use segment::{Defaults, FileEntry};
 use segment::Segment;
@@ -212,6 +213,7 @@ impl EvidenceIndex {
                 return Ok(());
             }
         };
+        let started = std::time::Instant::now();
         let entry = FileEntry {
             path: path.to_string_lossy().into_owned(),
             size: bytes.len() as u64,
@@ -224,19 +226,30 @@ impl EvidenceIndex {
             return Ok(());
         }
 
-        let parsed = match parse_file(&entry.path, &bytes, modified) {
+        let hashed = started.elapsed();
+        let parsed = match parse_file_owned(&entry.path, bytes, modified) {
             Ok(parsed) => parsed,
             Err(reason) => {
                 skip(summary, reason);
                 return Ok(());
             }
         };
-        drop(bytes);
         summary.files_read += 1;
         summary.events += parsed.events.len();
         summary.lines_skipped += parsed.skipped;
+        let parsed_at = started.elapsed();
         let segment = Segment::build(entry, parsed);
+        let built = started.elapsed();
         let name = self.write_segment(&segment)?;
+        tracing::debug!(
+            file = %path.display(),
+            events = segment.len(),
+            hash_ms = hashed.as_millis() as u64,
+            parse_ms = (parsed_at - hashed).as_millis() as u64,
+            build_ms = (built - parsed_at).as_millis() as u64,
+            write_ms = (started.elapsed() - built).as_millis() as u64,
+            "indexed a file"
+        );
         match existing {
             Some(at) => {
                 replaced.push(std::mem::replace(&mut self.names[at], name));
@@ -255,7 +268,7 @@ impl EvidenceIndex {
         let name = format!("{:08}.seg", self.next_id);
         self.next_id += 1;
         if let Some(dir) = &self.dir {
-            write_atomic(&dir.join(&name), &segment.encode())?;
+            write_atomic(&dir.join(&name), |out| segment.write_to(out))?;
         }
         Ok(name)
     }
@@ -271,7 +284,8 @@ impl EvidenceIndex {
         for name in &self.names {
             out.text(name);
         }
-        write_atomic(&dir.join(MANIFEST_NAME), &out.finish())?;
+        let manifest = out.finish();
+        write_atomic(&dir.join(MANIFEST_NAME), |file| file.write_all(&manifest))?;
         for name in replaced {
             let _ = fs::remove_file(dir.join(name));
         }
@@ -327,13 +341,18 @@ fn nanos_since_epoch(time: Option<SystemTime>) -> i128 {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames
-/// it over `path`, then syncs the folder so the rename itself is durable.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
-    use std::io::Write;
+/// Writes a file through `write` under a temporary name beside `path`,
+/// syncs it and renames it over `path`, then syncs the folder so the rename
+/// itself is durable.
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<fs::File>) -> std::io::Result<()>,
+) -> Result<(), IndexError> {
     let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
-    file.write_all(bytes).map_err(io_error("write", &temporary))?;
+    let file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    write(&mut out).map_err(io_error("write", &temporary))?;
+    let file = out.into_inner().map_err(|e| io_error("write", &temporary)(e.into_error()))?;
     file.sync_all().map_err(io_error("sync", &temporary))?;
     drop(file);
     fs::rename(&temporary, path).map_err(io_error("rename", &temporary))?;

@@ -1,5 +1,5 @@
-//! One indexed evidence file: its records in one text arena, the columns an
-//! index answers from (time and the default fields), and the posting lists
+//! One indexed evidence file: its records in one text arena, the columns a
+//! search reads without parsing (time and the default fields), and the posting lists
 //! of its `_raw` tokens.
 //!
 //! Events are numbered in file order. The default fields of an event are
@@ -82,30 +82,31 @@ impl Segment {
         let mut ends = Vec::with_capacity(parsed.events.len());
         let mut times = Vec::with_capacity(parsed.events.len());
         let mut default_ids = Vec::with_capacity(parsed.events.len());
-        let mut defaults: Vec<Defaults> = Vec::new();
-        let mut default_lookup: HashMap<Defaults, u32> = HashMap::new();
+        let mut table = DefaultsTable::default();
         let mut postings = Postings::default();
         let mut scratch = String::new();
         let mut last_defaults = None;
 
-        for (number, (event, span)) in parsed.events.iter().zip(&parsed.spans).enumerate() {
-            text.push_str(&parsed.text[span.clone()]);
+        // Each event is dropped as soon as it is indexed.
+        let ParsedFile { events, spans, text: file_text, format, csv_header, .. } = parsed;
+        for (number, (event, span)) in events.into_iter().zip(spans).enumerate() {
+            text.push_str(&file_text[span]);
             ends.push(text.len() as u64);
             times.push(event.time);
-            let id = intern_defaults(event, &mut defaults, &mut default_lookup, &mut last_defaults);
+            let id = intern_defaults(&event, &mut table, &mut last_defaults);
             default_ids.push(id);
             postings.add_event(number as u32, &event.raw, &mut scratch);
         }
-        let reader = RecordReader::new(parsed.format, parsed.csv_header.as_deref());
+        let reader = RecordReader::new(format, csv_header.as_deref());
         Segment {
             file,
-            format: parsed.format,
-            csv_header: parsed.csv_header,
+            format,
+            csv_header,
             text,
             ends,
             times,
             default_ids,
-            defaults,
+            defaults: table.entries,
             postings,
             reader,
         }
@@ -226,39 +227,46 @@ impl Segment {
             .collect()
     }
 
-    /// Encodes the segment; the record text comes last so that loading can
-    /// reuse the file buffer for it.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Writer::default();
-        out.bytes.extend_from_slice(super::SEGMENT_MAGIC);
-        out.varint(FORMAT_VERSION);
-        encode_file(&mut out, &self.file);
-        out.text(self.format_name());
-        out.text(self.csv_header.as_deref().unwrap_or(""));
-        out.varint(self.defaults.len() as u64);
+    /// Writes the segment: columns and postings first, then the record text
+    /// (last, so that loading can reuse the file buffer for it), then the
+    /// CRC-32 of all of it. The text is streamed rather than copied.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut head = Writer::default();
+        head.bytes.extend_from_slice(super::SEGMENT_MAGIC);
+        head.varint(FORMAT_VERSION);
+        encode_file(&mut head, &self.file);
+        head.text(self.format_name());
+        head.text(self.csv_header.as_deref().unwrap_or(""));
+        head.varint(self.defaults.len() as u64);
         for d in &self.defaults {
             for value in [&d.host, &d.source, &d.sourcetype, &d.index] {
-                out.text(value);
+                head.text(value);
             }
         }
-        out.varint(self.len() as u64);
+        head.varint(self.len() as u64);
         let mut previous = (0u64, 0i64);
         for index in 0..self.len() {
-            out.varint(self.ends[index] - previous.0);
-            out.signed(self.times[index].wrapping_sub(previous.1));
-            out.varint(u64::from(self.default_ids[index]));
+            head.varint(self.ends[index] - previous.0);
+            head.signed(self.times[index].wrapping_sub(previous.1));
+            head.varint(u64::from(self.default_ids[index]));
             previous = (self.ends[index], self.times[index]);
         }
         let mut terms: Vec<(&Box<str>, &Posting)> = self.postings.lists.iter().collect();
         terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        out.varint(terms.len() as u64);
+        head.varint(terms.len() as u64);
         for (token, posting) in terms {
-            out.text(token);
-            out.varint(u64::from(posting.count));
-            out.bytes(&posting.bytes);
+            head.text(token);
+            head.varint(u64::from(posting.count));
+            head.bytes(&posting.bytes);
         }
-        out.text(&self.text);
-        out.finish()
+        head.varint(self.text.len() as u64);
+
+        let mut checksum = crc32fast::Hasher::new();
+        checksum.update(&head.bytes);
+        checksum.update(self.text.as_bytes());
+        out.write_all(&head.bytes)?;
+        out.write_all(self.text.as_bytes())?;
+        out.write_all(&checksum.finalize().to_le_bytes())
     }
 
     fn format_name(&self) -> &'static str {
@@ -305,15 +313,15 @@ impl Segment {
 
 /// Returns the table number of an event's default fields, adding them when
 /// new. `last` remembers the previous event's number, because consecutive
-/// events of a file usually share their defaults.
+/// events of a file often share their defaults, and `key` is a reusable
+/// buffer so that a lookup allocates nothing.
 fn intern_defaults(
     event: &Event,
-    defaults: &mut Vec<Defaults>,
-    lookup: &mut HashMap<Defaults, u32>,
+    table: &mut DefaultsTable,
     last: &mut Option<u32>,
 ) -> u32 {
     if let Some(id) = *last {
-        let previous = &defaults[id as usize];
+        let previous = &table.entries[id as usize];
         let same = previous.host == event.host
             && previous.source == event.source
             && previous.sourcetype == event.sourcetype
@@ -322,18 +330,36 @@ fn intern_defaults(
             return id;
         }
     }
-    let key = Defaults {
-        host: event.host.clone(),
-        source: event.source.clone(),
-        sourcetype: event.sourcetype.clone(),
-        index: event.index.clone(),
+    table.key.clear();
+    for part in [&event.host, &event.source, &event.sourcetype, &event.index] {
+        table.key.push_str(part);
+        table.key.push('\0');
+    }
+    let id = match table.lookup.get(table.key.as_str()) {
+        Some(&id) => id,
+        None => {
+            let id = table.entries.len() as u32;
+            table.entries.push(Defaults {
+                host: event.host.clone(),
+                source: event.source.clone(),
+                sourcetype: event.sourcetype.clone(),
+                index: event.index.clone(),
+            });
+            table.lookup.insert(table.key.clone(), id);
+            id
+        }
     };
-    let id = *lookup.entry(key.clone()).or_insert_with(|| {
-        defaults.push(key);
-        defaults.len() as u32 - 1
-    });
     *last = Some(id);
     id
+}
+
+/// The distinct default-field combinations seen while building a segment.
+#[derive(Default)]
+struct DefaultsTable {
+    entries: Vec<Defaults>,
+    /// Combination numbers by their fields joined with NUL bytes.
+    lookup: HashMap<String, u32>,
+    key: String,
 }
 
 fn encode_file(out: &mut Writer, file: &FileEntry) {
