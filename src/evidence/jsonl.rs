@@ -6,6 +6,10 @@
 //! (`a.b`), arrays become multivalue fields, numbers and booleans become
 //! text, and nulls are dropped. A line without `host` gets an empty host,
 //! because the export does not say which machine wrote it.
+//!
+//! Lines from other shippers in the Elastic Common Schema shape are read the
+//! same way: `@timestamp` gives the time when `_time` is absent, and a `host`
+//! object gives the host from `host.name` (or `host.hostname`).
 
 use std::fmt;
 
@@ -106,6 +110,11 @@ fn unwrap_export(parsed: ParsedLine) -> Result<Option<Members>, ()> {
 }
 
 impl Members {
+    /// Returns the first member named `key`.
+    fn get(&self, key: &str) -> Option<&Json> {
+        self.0.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+    }
+
     /// Removes the first member named `key` and returns its value.
     fn take(&mut self, key: &str) -> Option<Json> {
         let at = self.0.iter().position(|(name, _)| name == key)?;
@@ -163,13 +172,22 @@ fn build_event(
     context: &SourceContext,
     previous_time: Option<TimestampMicros>,
 ) -> Event {
-    let time = members
-        .take("_time")
-        .and_then(|value| parse_time(&value))
-        .or(previous_time)
-        .unwrap_or_else(|| context.reference_time());
+    let time = match members.take("_time") {
+        Some(value) => parse_time(&value),
+        // ECS and other shippers: `@timestamp`, kept as a field too.
+        None => members.get("@timestamp").and_then(parse_time),
+    };
+    let time = time.or(previous_time).unwrap_or_else(|| context.reference_time());
     let raw = take_text(&mut members, "_raw").unwrap_or_else(|| line.to_string());
-    let host = take_text(&mut members, "host").unwrap_or_default();
+    let host = match members.get("host") {
+        // An ECS `host` object stays a field group (`host.name`, `host.ip`).
+        Some(Json::Object(inner)) => ["name", "hostname"]
+            .iter()
+            .find_map(|key| inner.get(*key).and_then(Json::as_str))
+            .unwrap_or_default()
+            .to_string(),
+        _ => take_text(&mut members, "host").unwrap_or_default(),
+    };
     let source = take_text(&mut members, "source").unwrap_or_else(|| context.source.to_string());
     let sourcetype =
         take_text(&mut members, "sourcetype").unwrap_or_else(|| DEFAULT_SOURCETYPE.to_string());
@@ -334,6 +352,19 @@ mod tests {
         assert_eq!(fields.get("tags"), Some(&tags));
         assert_eq!(fields.get("ok"), Some(&Value::from("true")));
         assert!(!fields.contains_key("gone"));
+    }
+
+    #[test]
+    fn ecs_line_takes_timestamp_and_host_name() {
+        let line = r#"{"@timestamp":"2023-12-10T06:55:46Z","host":{"name":"web1","ip":["10.0.0.1"]},"event":{"action":"logon"}}"#;
+        let (events, _) = parse_all(line);
+        let event = &events[0];
+        // 2023-12-10T06:55:46Z is 1702191346 s after the epoch.
+        assert_eq!(event.time, 1_702_191_346_000_000);
+        assert_eq!(event.host, "web1");
+        assert_eq!(event.fields.get("host.name"), Some(&Value::from("web1")));
+        assert_eq!(event.fields.get("event.action"), Some(&Value::from("logon")));
+        assert_eq!(event.fields.get("@timestamp"), Some(&Value::from("2023-12-10T06:55:46Z")));
     }
 
     #[test]
