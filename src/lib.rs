@@ -11,6 +11,7 @@
 //! - [`alert`]: the webhook payload, alert classes and entities.
 //! - [`event`]: events and result rows, the values every backend returns.
 //! - [`evidence`]: the local evidence store (log files ingested from disk).
+//! - [`index`]: the persistent evidence index with an inverted term index.
 //! - [`spl`]: the SPL tokenizer, parser and evaluator, and quoting helpers.
 //! - [`search`]: the search-backend seam and its local implementation.
 //! - [`agent`]: the investigation loop, planners, tools and step events.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod demo;
 pub mod event;
 pub mod evidence;
+pub mod index;
 pub mod report;
 pub mod search;
 pub mod spl;

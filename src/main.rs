@@ -15,6 +15,7 @@ use argus::alert::Alert;
 use argus::config::Settings;
 use argus::demo;
 use argus::evidence::EvidenceStore;
+use argus::index::EvidenceIndex;
 use argus::report::write::{write_reports, Format};
 use argus::search::deadline::DeadlineBackend;
 use argus::search::local::LocalBackend;
@@ -65,6 +66,10 @@ Settings: MAX_AGENT_ITERATIONS (default 6), LLM_PROVIDER (none).")]
         /// Evidence file or folder (searched recursively) of logs to investigate.
         #[arg(long, value_name = "PATH")]
         evidence: Option<PathBuf>,
+        /// Index folder that keeps ingested evidence between runs (unchanged files are not
+        /// parsed again); searches cover every file the index holds.
+        #[arg(long, value_name = "DIR", requires = "evidence")]
+        index: Option<PathBuf>,
         /// Folder for the report files [default: argus-reports/<investigation id>].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -86,6 +91,10 @@ Without --evidence the bundled demo evidence is searched.")]
         /// Evidence file or folder to search.
         #[arg(long, value_name = "PATH")]
         evidence: Option<PathBuf>,
+        /// Index folder that keeps ingested evidence between runs (unchanged files are not
+        /// parsed again); searches cover every file the index holds.
+        #[arg(long, value_name = "DIR", requires = "evidence")]
+        index: Option<PathBuf>,
         /// The SPL query.
         query: String,
         /// Where the query runs: the local evidence, or Splunk (settings from SPLUNK_* variables).
@@ -129,10 +138,10 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Investigate { alert, demo, evidence, out, format, backend } => {
-            investigate(alert, demo, evidence, out, &format, backend)
+        Command::Investigate { alert, demo, evidence, index, out, format, backend } => {
+            investigate(alert, demo, evidence, index, out, &format, backend)
         }
-        Command::Search { evidence, query, backend } => search(evidence, &query, backend),
+        Command::Search { evidence, index, query, backend } => search(evidence, index, &query, backend),
         Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
     };
     match result {
@@ -148,6 +157,7 @@ fn investigate(
     alert: Option<String>,
     demo_name: Option<String>,
     evidence: Option<PathBuf>,
+    index: Option<PathBuf>,
     out: Option<PathBuf>,
     formats: &[Format],
     backend_kind: BackendKind,
@@ -173,7 +183,7 @@ fn investigate(
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let (backend, ingest_notices): (Arc<dyn SearchBackend>, Vec<String>) = match backend_kind {
         BackendKind::Local => {
-            let (local, notices) = open_backend(evidence.as_deref())?;
+            let (local, notices) = open_backend(evidence.as_deref(), index.as_deref())?;
             (Arc::new(local), notices)
         }
         BackendKind::Splunk => {
@@ -221,7 +231,10 @@ fn prepare_out_dir(dir: &Path) -> Result<(), String> {
 
 /// Ingests the evidence path, or the bundled demo evidence when none is given.
 /// Returns the backend and notices for the report about what was not read.
-fn open_backend(evidence: Option<&Path>) -> Result<(LocalBackend, Vec<String>), String> {
+fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalBackend, Vec<String>), String> {
+    if let (Some(path), Some(dir)) = (evidence, index) {
+        return open_index(path, dir);
+    }
     let mut store = EvidenceStore::new();
     let (summary, description) = match evidence {
         Some(path) => {
@@ -265,6 +278,33 @@ fn open_backend(evidence: Option<&Path>) -> Result<(LocalBackend, Vec<String>), 
     Ok((LocalBackend::new(store, description), notices))
 }
 
+/// Ingests the evidence path into the persistent index in `dir`.
+fn open_index(path: &Path, dir: &Path) -> Result<(LocalBackend, Vec<String>), String> {
+    let mut index = EvidenceIndex::open(dir).map_err(|e| e.to_string())?;
+    let summary = index.ingest_path(path).map_err(|e| e.to_string())?;
+    for skipped in &summary.skipped {
+        eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    eprintln!(
+        "ingested {} events from {} files ({} files unchanged, {} skipped); the index at {} holds {} events",
+        summary.events,
+        summary.files_read,
+        summary.files_unchanged,
+        summary.skipped.len(),
+        dir.display(),
+        index.event_count()
+    );
+    if index.event_count() == 0 {
+        return Err(format!("no events could be read from {}; pass log files or a folder of logs", path.display()));
+    }
+    let notices = summary
+        .skipped
+        .iter()
+        .map(|s| format!("Evidence: {} could not be read and was not searched ({}).", s.path.display(), s.reason))
+        .collect();
+    Ok((LocalBackend::with_index(index, path.display().to_string()), notices))
+}
+
 /// Builds the Splunk backend from the SPLUNK_* variables, inside `runtime`.
 fn open_splunk(runtime: &tokio::runtime::Runtime) -> Result<SplunkBackend, String> {
     let settings = SplunkSettings::from_env().map_err(|e| e.to_string())?;
@@ -272,10 +312,15 @@ fn open_splunk(runtime: &tokio::runtime::Runtime) -> Result<SplunkBackend, Strin
     SplunkBackend::new(settings).map_err(|e| e.to_string())
 }
 
-fn search(evidence: Option<PathBuf>, query: &str, backend_kind: BackendKind) -> Result<(), String> {
+fn search(
+    evidence: Option<PathBuf>,
+    index: Option<PathBuf>,
+    query: &str,
+    backend_kind: BackendKind,
+) -> Result<(), String> {
     let results = match backend_kind {
         BackendKind::Local => {
-            let (backend, _) = open_backend(evidence.as_deref())?;
+            let (backend, _) = open_backend(evidence.as_deref(), index.as_deref())?;
             spl::guard::check(query).map_err(|e| format!("query rejected by the read-only guard: {e}"))?;
             backend.search_blocking(query)
         }

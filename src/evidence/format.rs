@@ -4,11 +4,12 @@
 //! Adding a format means adding a variant, a module with `looks_like` and
 //! `parse` functions, and the two match arms below.
 
+use std::ops::Range;
 use std::time::SystemTime;
 
 use memchr::memchr;
 
-use super::{jsonl, syslog};
+use super::{jsonl, splunk_csv, syslog};
 use crate::event::{Event, TimestampMicros};
 
 /// How many non-empty lines at the top of a file are inspected to detect its format.
@@ -19,6 +20,8 @@ const DETECT_LINES: usize = 5;
 pub(crate) enum Format {
     Syslog,
     JsonLines,
+    /// A Splunk CSV export, detected from its header row alone.
+    SplunkCsv,
 }
 
 /// The file a parser is reading, as events record it.
@@ -41,23 +44,21 @@ impl SourceContext<'_> {
 }
 
 impl Format {
-    const ALL: [Format; 2] = [Format::JsonLines, Format::Syslog];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Syslog => "syslog",
-            Format::JsonLines => "json lines",
-        }
-    }
+    /// The formats detected by votes over the first lines.
+    const LINE_FORMATS: [Format; 2] = [Format::JsonLines, Format::Syslog];
 
     /// Detects the format from the first non-empty lines: the format that
     /// accepts the most of them wins, and ties go to the one `source`'s
-    /// extension suggests. Returns `None` when no format accepts any line.
+    /// extension suggests. A first line that is a Splunk CSV header picks
+    /// CSV. Returns `None` when no format accepts any line.
     pub fn detect(source: &str, text: &str) -> Option<Format> {
         let head: Vec<&str> = lines(text).take(DETECT_LINES).collect();
+        if head.first().is_some_and(|line| splunk_csv::looks_like_header(line)) {
+            return Some(Format::SplunkCsv);
+        }
         let hinted = Format::from_extension(source);
         let mut best: Option<(usize, Format)> = None;
-        for format in Format::ALL {
+        for format in Format::LINE_FORMATS {
             let votes = head.iter().filter(|line| format.accepts(line)).count();
             let better = match best {
                 None => votes > 0,
@@ -73,12 +74,14 @@ impl Format {
     }
 
     fn from_extension(source: &str) -> Option<Format> {
-        let extension = source
+        let name = source.strip_suffix(".gz").unwrap_or(source);
+        let extension = name
             .rsplit_once('.')
             .map(|(_, ext)| ext.to_ascii_lowercase())?;
         match extension.as_str() {
             "json" | "jsonl" | "ndjson" => Some(Format::JsonLines),
             "log" | "syslog" | "messages" => Some(Format::Syslog),
+            "csv" => Some(Format::SplunkCsv),
             _ => None,
         }
     }
@@ -87,17 +90,32 @@ impl Format {
         match self {
             Format::Syslog => syslog::looks_like(line),
             Format::JsonLines => jsonl::looks_like(line),
+            Format::SplunkCsv => splunk_csv::looks_like_header(line),
         }
     }
 
-    /// Parses every line of `text` into `out` and returns the number of
-    /// non-empty lines skipped as malformed.
-    pub fn parse(self, text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+    /// Parses every line (every record, for CSV) of `text` into `out`, with
+    /// the byte range of each event's record in `spans`. Returns the number
+    /// of non-empty lines or records skipped as malformed.
+    pub fn parse(
+        self,
+        text: &str,
+        context: &SourceContext,
+        out: &mut Vec<Event>,
+        spans: &mut Vec<Range<usize>>,
+    ) -> usize {
         match self {
-            Format::Syslog => syslog::parse(text, context, out),
-            Format::JsonLines => jsonl::parse(text, context, out),
+            Format::Syslog => syslog::parse(text, context, out, spans),
+            Format::JsonLines => jsonl::parse(text, context, out, spans),
+            Format::SplunkCsv => splunk_csv::parse(text, context, out, spans),
         }
     }
+}
+
+/// Returns the byte range of `part`, a slice of `text`, within `text`.
+pub(crate) fn span_of(text: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    start..start + part.len()
 }
 
 /// Iterates over the non-blank lines of `text`, without their line ending

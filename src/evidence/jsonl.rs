@@ -6,6 +6,10 @@
 //! (`a.b`), arrays become multivalue fields, numbers and booleans become
 //! text, and nulls are dropped. A line without `host` gets an empty host,
 //! because the export does not say which machine wrote it.
+//!
+//! Lines from other shippers in the Elastic Common Schema shape are read the
+//! same way: `@timestamp` gives the time when `_time` is absent, and a `host`
+//! object gives the host from `host.name` (or `host.hostname`).
 
 use std::fmt;
 
@@ -13,7 +17,9 @@ use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::format::{lines, SourceContext};
+use std::ops::Range;
+
+use super::format::{lines, span_of, SourceContext};
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
 
 /// The sourcetype for JSON events that name none (Splunk's built-in JSON sourcetype).
@@ -43,7 +49,12 @@ pub(crate) fn looks_like(line: &str) -> bool {
 /// Parses every line of `text` into `out`; returns the count of malformed
 /// lines. Export wrapper lines without a `result` (such as `messages`) carry
 /// no event and are passed over without being counted.
-pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+pub(crate) fn parse(
+    text: &str,
+    context: &SourceContext,
+    out: &mut Vec<Event>,
+    spans: &mut Vec<Range<usize>>,
+) -> usize {
     let mut skipped = 0;
     let mut previous_time = None;
     for line in lines(text) {
@@ -62,8 +73,21 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
         let event = build_event(line, members, context, previous_time);
         previous_time = Some(event.time);
         out.push(event);
+        spans.push(span_of(text, line));
     }
     skipped
+}
+
+/// Parses one line again, for a store that kept the line and not the event.
+/// Returns `None` for malformed lines and wrapper lines without a result.
+pub(crate) fn parse_record(line: &str, source: &str) -> Option<Event> {
+    let parsed = serde_json::from_str::<ParsedLine>(line).ok()?;
+    let members = unwrap_export(parsed).ok()??;
+    let context = SourceContext {
+        source,
+        modified: None,
+    };
+    Some(build_event(line, members, &context, None))
 }
 
 /// Returns the event members of a line: the `result` of an export wrapper, or
@@ -86,6 +110,11 @@ fn unwrap_export(parsed: ParsedLine) -> Result<Option<Members>, ()> {
 }
 
 impl Members {
+    /// Returns the first member named `key`.
+    fn get(&self, key: &str) -> Option<&Json> {
+        self.0.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+    }
+
     /// Removes the first member named `key` and returns its value.
     fn take(&mut self, key: &str) -> Option<Json> {
         let at = self.0.iter().position(|(name, _)| name == key)?;
@@ -143,13 +172,22 @@ fn build_event(
     context: &SourceContext,
     previous_time: Option<TimestampMicros>,
 ) -> Event {
-    let time = members
-        .take("_time")
-        .and_then(|value| parse_time(&value))
-        .or(previous_time)
-        .unwrap_or_else(|| context.reference_time());
+    let time = match members.take("_time") {
+        Some(value) => parse_time(&value),
+        // ECS and other shippers: `@timestamp`, kept as a field too.
+        None => members.get("@timestamp").and_then(parse_time),
+    };
+    let time = time.or(previous_time).unwrap_or_else(|| context.reference_time());
     let raw = take_text(&mut members, "_raw").unwrap_or_else(|| line.to_string());
-    let host = take_text(&mut members, "host").unwrap_or_default();
+    let host = match members.get("host") {
+        // An ECS `host` object stays a field group (`host.name`, `host.ip`).
+        Some(Json::Object(inner)) => ["name", "hostname"]
+            .iter()
+            .find_map(|key| inner.get(*key).and_then(Json::as_str))
+            .unwrap_or_default()
+            .to_string(),
+        _ => take_text(&mut members, "host").unwrap_or_default(),
+    };
     let source = take_text(&mut members, "source").unwrap_or_else(|| context.source.to_string());
     let sourcetype =
         take_text(&mut members, "sourcetype").unwrap_or_else(|| DEFAULT_SOURCETYPE.to_string());
@@ -239,7 +277,7 @@ mod tests {
             modified: None,
         };
         let mut events = Vec::new();
-        let skipped = parse(text, &context, &mut events);
+        let skipped = parse(text, &context, &mut events, &mut Vec::new());
         (events, skipped)
     }
 
@@ -314,6 +352,19 @@ mod tests {
         assert_eq!(fields.get("tags"), Some(&tags));
         assert_eq!(fields.get("ok"), Some(&Value::from("true")));
         assert!(!fields.contains_key("gone"));
+    }
+
+    #[test]
+    fn ecs_line_takes_timestamp_and_host_name() {
+        let line = r#"{"@timestamp":"2023-12-10T06:55:46Z","host":{"name":"web1","ip":["10.0.0.1"]},"event":{"action":"logon"}}"#;
+        let (events, _) = parse_all(line);
+        let event = &events[0];
+        // 2023-12-10T06:55:46Z is 1702191346 s after the epoch.
+        assert_eq!(event.time, 1_702_191_346_000_000);
+        assert_eq!(event.host, "web1");
+        assert_eq!(event.fields.get("host.name"), Some(&Value::from("web1")));
+        assert_eq!(event.fields.get("event.action"), Some(&Value::from("logon")));
+        assert_eq!(event.fields.get("@timestamp"), Some(&Value::from("2023-12-10T06:55:46Z")));
     }
 
     #[test]

@@ -4,18 +4,27 @@
 //!
 //! # Layout
 //!
-//! - `format`: picks a parser per file from its first non-empty lines, so a
-//!   new format (EVTX, CSV, gzip) is one more variant and one more module.
+//! - `format`: picks a text parser per file from its first non-empty lines.
 //! - `syslog`: RFC 3164, RFC 5424 and the rsyslog ISO-timestamp variant.
-//! - `jsonl`: JSON lines as Splunk exports them.
+//! - `jsonl`: JSON lines as Splunk exports them, and from other shippers
+//!   (nested objects flatten to dotted names, as for ECS).
+//! - `splunk_csv`: Splunk CSV exports.
+//! - `evtx`: Windows event logs, detected by their file signature.
+//! - `compressed`: gzip of any of the above, detected by its magic bytes.
+//! - `record`: whole-file parsing with each event's record text, and records
+//!   parsed back into events (for the persistent index).
 //! - `extract`: key=value pairs and sshd/sudo fields taken from `_raw`.
 //!
 //! Whole files are read into memory before parsing, so the largest file the
 //! store can take is bounded by available memory.
 
+mod compressed;
+mod evtx;
 mod extract;
 mod format;
 mod jsonl;
+mod record;
+mod splunk_csv;
 mod syslog;
 
 use std::fs;
@@ -27,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::event::Event;
-use format::{Format, SourceContext};
+pub use record::{parse_file, parse_file_owned, ParsedFile, RecordFormat, RecordReader};
 
 /// Events ingested from evidence files, newest first.
 #[derive(Debug, Default)]
@@ -44,6 +53,9 @@ pub struct IngestSummary {
     /// Non-empty lines that no parser accepted, in files that were otherwise read.
     #[serde(default)]
     pub lines_skipped: usize,
+    /// Files a persistent index already held unchanged, so not read again.
+    #[serde(default)]
+    pub files_unchanged: usize,
 }
 
 /// A file that could not be ingested, and why.
@@ -70,6 +82,7 @@ impl IngestSummary {
         self.files_read += other.files_read;
         self.events += other.events;
         self.lines_skipped += other.lines_skipped;
+        self.files_unchanged += other.files_unchanged;
         self.skipped.extend(other.skipped);
     }
 
@@ -171,48 +184,51 @@ impl EvidenceStore {
 
     /// Ingests the content of one evidence file named `source`.
     ///
-    /// `modified` is the file's modification time; syslog lines without a
-    /// year are dated relative to it (relative to now when `None`).
+    /// The format comes from the content: gzip and EVTX from their magic
+    /// bytes, text formats from their first lines. `modified` is the file's
+    /// modification time; syslog lines without a year are dated relative to
+    /// it (relative to now when `None`).
     pub fn ingest_bytes(
         &mut self,
         source: &str,
         bytes: &[u8],
         modified: Option<SystemTime>,
     ) -> IngestSummary {
-        // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
-        let text = String::from_utf8_lossy(bytes);
-        if text.trim().is_empty() {
-            return IngestSummary::skip(source, "file is empty");
-        }
-        let Some(format) = Format::detect(source, &text) else {
-            return IngestSummary::skip(
-                source,
-                "no recognised log format (expected syslog or JSON lines)",
-            );
+        let mut parsed = match record::parse_file(source, bytes, modified) {
+            Ok(parsed) => parsed,
+            Err(reason) => return IngestSummary::skip(source, reason),
         };
-
-        let context = SourceContext { source, modified };
-        let start = self.events.len();
-        self.events
-            .reserve(memchr::memchr_iter(b'\n', bytes).count() + 1);
-        let lines_skipped = format.parse(&text, &context, &mut self.events);
-        for event in &mut self.events[start..] {
-            extract::apply(event);
+        if parsed.format.extracts_fields() {
+            for event in &mut parsed.events {
+                extract::apply(event);
+            }
         }
-        let added = self.events.len() - start;
+        self.add_events(source, parsed.format.name(), parsed.events, parsed.skipped)
+    }
+
+    /// Appends one file's events and keeps the store newest first.
+    fn add_events(
+        &mut self,
+        source: &str,
+        format: &str,
+        mut events: Vec<Event>,
+        lines_skipped: usize,
+    ) -> IngestSummary {
+        let added = events.len();
+        let start = self.events.len();
+        if self.events.is_empty() {
+            self.events = events;
+        } else {
+            self.events.append(&mut events);
+        }
         self.sort_newest_first(start);
-        tracing::debug!(
-            source,
-            format = format.name(),
-            events = added,
-            lines_skipped,
-            "ingested"
-        );
+        tracing::debug!(source, format, events = added, lines_skipped, "ingested");
         IngestSummary {
             files_read: 1,
             events: added,
             skipped: Vec::new(),
             lines_skipped,
+            files_unchanged: 0,
         }
     }
 

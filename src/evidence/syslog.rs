@@ -14,7 +14,9 @@
 
 use indexmap::IndexMap;
 
-use super::format::{lines, SourceContext};
+use std::ops::Range;
+
+use super::format::{lines, span_of, SourceContext};
 use crate::event::{Event, TimestampMicros, Value};
 
 /// A backwards step larger than this (31 days) between consecutive RFC 3164
@@ -83,7 +85,12 @@ pub(crate) fn looks_like(line: &str) -> bool {
 }
 
 /// Parses every line of `text` into `out`; returns the count of malformed lines.
-pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -> usize {
+pub(crate) fn parse(
+    text: &str,
+    context: &SourceContext,
+    out: &mut Vec<Event>,
+    spans: &mut Vec<Range<usize>>,
+) -> usize {
     let mut years = YearInference::default();
     let mut skipped = 0;
     let mut previous_time = None;
@@ -105,6 +112,7 @@ pub(crate) fn parse(text: &str, context: &SourceContext, out: &mut Vec<Event>) -
             Stamp::Missing => previous_time.unwrap_or_else(|| context.reference_time()),
         };
         out.push(build_event(line, parts, context.source, time));
+        spans.push(span_of(text, line));
     }
     years.apply(out, context.reference_time());
     skipped
@@ -141,6 +149,14 @@ fn sourcetype_for(process: Option<&str>) -> &'static str {
         Some(name) if AUTH_PROGRAMS.contains(&name) => "linux_secure",
         _ => "syslog",
     }
+}
+
+/// Parses one line again, for a store that kept the line and not the event.
+/// The event's time is left at zero because a year-less time needs the
+/// whole file, so the caller sets the time it stored.
+pub(crate) fn parse_record(line: &str, source: &str) -> Option<Event> {
+    let (_, parts) = parse_line(line)?;
+    Some(build_event(line, parts, source, 0))
 }
 
 /// Parses the header of any supported syslog form.
@@ -457,7 +473,7 @@ mod tests {
             modified: Some(modified),
         };
         let mut events = Vec::new();
-        let skipped = parse(text, &context, &mut events);
+        let skipped = parse(text, &context, &mut events, &mut Vec::new());
         (events, skipped)
     }
 

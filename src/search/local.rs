@@ -1,7 +1,10 @@
-//! The embedded search backend: SPL over the local evidence store.
+//! The embedded search backend: SPL over local evidence, either an
+//! in-memory [`EvidenceStore`] or a persistent [`EvidenceIndex`].
 //!
 //! Queries run on tokio's blocking pool, so concurrent searches from one
-//! investigation use every core and never stall the async runtime.
+//! investigation use every core and never stall the async runtime. Over an
+//! index, a query's search terms are looked up in the index first and only
+//! the candidate events are parsed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -9,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::evidence::EvidenceStore;
+use crate::index::EvidenceIndex;
 use crate::spl;
 
 use super::{BackendInfo, Schema, SearchBackend, SearchError, SearchResults, SourcetypeSummary};
@@ -18,26 +22,42 @@ const TOP_FIELDS: usize = 25;
 
 /// Runs SPL over events ingested from local files.
 pub struct LocalBackend {
-    store: Arc<EvidenceStore>,
+    evidence: Arc<Evidence>,
     description: String,
+}
+
+/// Where the events live.
+enum Evidence {
+    Store(EvidenceStore),
+    Index(EvidenceIndex),
 }
 
 impl LocalBackend {
     /// Wraps an evidence store; `description` names it in reports (such as its path).
     pub fn new(store: EvidenceStore, description: impl Into<String>) -> Self {
-        LocalBackend { store: Arc::new(store), description: description.into() }
+        let evidence = Arc::new(Evidence::Store(store));
+        LocalBackend { evidence, description: description.into() }
+    }
+
+    /// Wraps a persistent evidence index; `description` names it in reports.
+    pub fn with_index(index: EvidenceIndex, description: impl Into<String>) -> Self {
+        let evidence = Arc::new(Evidence::Index(index));
+        LocalBackend { evidence, description: description.into() }
     }
 
     /// Runs one query synchronously.
     pub fn search_blocking(&self, query: &str) -> Result<SearchResults, SearchError> {
-        run_query(&self.store, query)
+        run_query(&self.evidence, query)
     }
 }
 
-fn run_query(store: &EvidenceStore, query: &str) -> Result<SearchResults, SearchError> {
+fn run_query(evidence: &Evidence, query: &str) -> Result<SearchResults, SearchError> {
     let pipeline = spl::parse(query)?;
     let now = chrono::Utc::now().timestamp_micros();
-    let rows = spl::run(&pipeline, store.events(), now)?;
+    let rows = match evidence {
+        Evidence::Store(store) => spl::run(&pipeline, store.events(), now)?,
+        Evidence::Index(index) => index.search(&pipeline, now)?,
+    };
     Ok(SearchResults { rows, messages: Vec::new() })
 }
 
@@ -49,15 +69,22 @@ impl SearchBackend for LocalBackend {
 
     async fn search(&self, spl: &str) -> Result<SearchResults, SearchError> {
         spl::guard::check(spl).map_err(SearchError::Refused)?;
-        let store = Arc::clone(&self.store);
+        let evidence = Arc::clone(&self.evidence);
         let query = spl.to_string();
-        tokio::task::spawn_blocking(move || run_query(&store, &query))
+        tokio::task::spawn_blocking(move || run_query(&evidence, &query))
             .await
             .map_err(|e| SearchError::Unavailable(format!("search task failed: {e}")))?
     }
 
     async fn schema(&self) -> Result<Schema, SearchError> {
-        Ok(schema_of(&self.store))
+        let evidence = Arc::clone(&self.evidence);
+        let schema = tokio::task::spawn_blocking(move || match evidence.as_ref() {
+            Evidence::Store(store) => schema_of(store),
+            Evidence::Index(index) => index.schema(),
+        });
+        schema
+            .await
+            .map_err(|e| SearchError::Unavailable(format!("schema task failed: {e}")))
     }
 }
 

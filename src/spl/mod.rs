@@ -32,6 +32,7 @@ mod matcher;
 mod parser;
 pub mod quote;
 mod stats;
+pub mod terms;
 mod time;
 mod timechart;
 pub mod token;

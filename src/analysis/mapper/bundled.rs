@@ -13,6 +13,20 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         )),
     ),
     (
+        "argus/argus_bits_executable_transfer.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_bits_executable_transfer.yml"
+        )),
+    ),
+    (
+        "argus/argus_bits_local_file_job.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_bits_local_file_job.yml"
+        )),
+    ),
+    (
         "argus/argus_c2_port_connection.yml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -31,6 +45,20 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/data/rules/argus/argus_cron_persistence.yml"
+        )),
+    ),
+    (
+        "argus/argus_dc_replication_spn.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_dc_replication_spn.yml"
+        )),
+    ),
+    (
+        "argus/argus_dcom_remote_launch_denied.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_dcom_remote_launch_denied.yml"
         )),
     ),
     (
@@ -132,10 +160,24 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         )),
     ),
     (
+        "argus/argus_local_group_enumeration.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_local_group_enumeration.yml"
+        )),
+    ),
+    (
         "argus/argus_logon_script_persistence.yml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/data/rules/argus/argus_logon_script_persistence.yml"
+        )),
+    ),
+    (
+        "argus/argus_lsass_silent_process_exit.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_lsass_silent_process_exit.yml"
         )),
     ),
     (
@@ -174,10 +216,24 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         )),
     ),
     (
+        "argus/argus_pathless_process_access.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_pathless_process_access.yml"
+        )),
+    ),
+    (
         "argus/argus_powershell_encoded_command.yml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/data/rules/argus/argus_powershell_encoded_command.yml"
+        )),
+    ),
+    (
+        "argus/argus_powershell_remoting_server.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_powershell_remoting_server.yml"
         )),
     ),
     (
@@ -188,6 +244,13 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         )),
     ),
     (
+        "argus/argus_proxy_binary_shell.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_proxy_binary_shell.yml"
+        )),
+    ),
+    (
         "argus/argus_python_command_execution.yml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -195,10 +258,31 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         )),
     ),
     (
+        "argus/argus_rdp_loopback_tunnel.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_rdp_loopback_tunnel.yml"
+        )),
+    ),
+    (
+        "argus/argus_remote_samr_access.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_remote_samr_access.yml"
+        )),
+    ),
+    (
         "argus/argus_remote_system_discovery.yml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/data/rules/argus/argus_remote_system_discovery.yml"
+        )),
+    ),
+    (
+        "argus/argus_spooler_driver_dll_write.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/argus/argus_spooler_driver_dll_write.yml"
         )),
     ),
     (
@@ -689,6 +773,13 @@ pub(super) const BUNDLED_RULES: &[(&str, &str)] = &[
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/data/rules/sigma/proc_creation_win_sysinternals_procdump_lsass.yml"
+        )),
+    ),
+    (
+        "sigma/proc_creation_win_uac_bypass_hijacking_firwall_snap_in.yml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/rules/sigma/proc_creation_win_uac_bypass_hijacking_firwall_snap_in.yml"
         )),
     ),
     (

@@ -1,0 +1,283 @@
+//! Windows event logs (EVTX), read with the `evtx` crate.
+//!
+//! Each record becomes one event. The `System` element and the
+//! `EventData`/`UserData` elements are flattened to fields named after their
+//! XML elements and attributes. That gives `EventID`, `Channel`, `Computer`,
+//! `Provider` and `TimeCreated`, and event data names such as `Image`,
+//! `CommandLine` and `TargetUserName`. `EventCode` repeats `EventID`, because
+//! Splunk's `WinEventLog` sourcetypes and the queries written for them use
+//! that name.
+//!
+//! - `host` is the `Computer` element and `sourcetype` is
+//!   `XmlWinEventLog:<Channel>`, following Splunk's naming.
+//! - `_raw` is the record rendered as compact JSON by the `evtx` crate (with
+//!   XML attributes under `<element>_attributes` keys), not the XML Splunk
+//!   stores. Terms match the same values either way, and JSON is what the
+//!   store re-reads fields from.
+//! - `_time` is `TimeCreated/@SystemTime`, or the record header's time when
+//!   that is missing.
+
+use evtx::{EvtxParser, ParserSettings};
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
+
+use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
+
+/// The first bytes of every EVTX file (the file header signature).
+pub(crate) const MAGIC: &[u8; 8] = b"ElfFile\0";
+
+/// The outcome of reading one EVTX file.
+pub(crate) struct EvtxRead {
+    pub events: Vec<Event>,
+    /// Records the parser could not decode.
+    pub records_skipped: usize,
+}
+
+/// Returns whether `bytes` start with the EVTX file signature.
+pub(crate) fn looks_like(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// Parses every record of an EVTX file held in `bytes`. Fails with a
+/// reason when the file header itself cannot be read.
+pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
+    let settings = ParserSettings::new()
+        .separate_json_attributes(true)
+        .indent(false);
+    let mut parser = EvtxParser::from_buffer(bytes)
+        .map_err(|err| format!("invalid EVTX file header: {err}"))?
+        .with_configuration(settings);
+
+    let mut read = EvtxRead {
+        events: Vec::new(),
+        records_skipped: 0,
+    };
+    // The crate renders each record as JSON text; parsing that text once
+    // gives the fields, and the text itself becomes `_raw`.
+    for record in parser.records_json() {
+        let parsed = record.and_then(|record| {
+            let json: Json = serde_json::from_str(&record.data)
+                .map_err(evtx::err::SerializationError::from)?;
+            Ok((json, record))
+        });
+        match parsed {
+            Ok((json, record)) => {
+                let fallback = record.timestamp.as_microsecond();
+                read.events.push(event_from(&json, record.data, source, fallback));
+            }
+            Err(err) => {
+                tracing::debug!(source, error = %err, "skipped an EVTX record");
+                read.records_skipped += 1;
+            }
+        }
+    }
+    Ok(read)
+}
+
+/// Parses a record's JSON rendering (an event's `_raw`) again, for a store
+/// that kept the text and not the event.
+pub(crate) fn parse_record(raw: &str, source: &str) -> Option<Event> {
+    let record: Json = serde_json::from_str(raw).ok()?;
+    Some(event_from(&record, raw.to_string(), source, 0))
+}
+
+/// Builds an event from a record rendered as JSON; `fallback_time` is the
+/// record header's time.
+#[cfg(test)]
+fn build_event(record: &Json, source: &str, fallback_time: TimestampMicros) -> Event {
+    event_from(record, record.to_string(), source, fallback_time)
+}
+
+/// Builds an event from a record's JSON rendering `raw`, parsed as `record`;
+/// `fallback_time` is the record header's time.
+fn event_from(record: &Json, raw: String, source: &str, fallback_time: TimestampMicros) -> Event {
+    let fields = record_fields(record);
+    let text = |name: &str| fields.get(name).and_then(Value::first).unwrap_or_default();
+    let time = parse_splunk_time(text("TimeCreated")).unwrap_or(fallback_time);
+    let host = text("Computer").to_string();
+    let sourcetype = format!("XmlWinEventLog:{}", text("Channel"));
+    Event {
+        time,
+        raw,
+        host,
+        source: source.to_string(),
+        sourcetype,
+        index: "main".to_string(),
+        fields,
+    }
+}
+
+/// Flattens a record's `System`, `EventData` and `UserData` elements into
+/// fields. When two elements share a name, the first one kept is the
+/// `System` one, then the event data in document order.
+pub(crate) fn record_fields(record: &Json) -> IndexMap<String, Value> {
+    let mut fields = IndexMap::with_capacity(32);
+    let Some(event) = record.get("Event").and_then(Json::as_object) else {
+        return fields;
+    };
+    if let Some(system) = event.get("System").and_then(Json::as_object) {
+        system_fields(system, &mut fields);
+    }
+    if let Some(id) = fields.get("EventID").cloned() {
+        fields.insert("EventCode".to_string(), id);
+    }
+    for section in ["EventData", "UserData"] {
+        if let Some(data) = event.get(section) {
+            data_fields(data, &mut fields);
+        }
+    }
+    fields
+}
+
+/// Adds the `System` children: elements by name, and attributes by their
+/// own name, except `Provider/@Name` (as `Provider`), `Provider/@Guid` (as
+/// `ProviderGuid`) and `TimeCreated/@SystemTime` (as `TimeCreated`).
+fn system_fields(system: &Map<String, Json>, fields: &mut IndexMap<String, Value>) {
+    for (name, value) in system {
+        let Some(element) = name.strip_suffix("_attributes") else {
+            put_scalar(fields, name, value);
+            continue;
+        };
+        let Some(attributes) = value.as_object() else {
+            continue;
+        };
+        for (attribute, value) in attributes {
+            let field = match (element, attribute.as_str()) {
+                ("Provider", "Name") => "Provider",
+                ("Provider", "Guid") => "ProviderGuid",
+                ("TimeCreated", "SystemTime") => "TimeCreated",
+                _ => attribute,
+            };
+            put_scalar(fields, field, value);
+        }
+    }
+}
+
+/// Adds event data: named values by name, nested elements (`UserData`) by
+/// their leaf names, arrays (unnamed `Data` elements) as multivalue fields.
+/// Attribute maps are skipped: they carry XML namespaces and template names.
+fn data_fields(data: &Json, fields: &mut IndexMap<String, Value>) {
+    let Some(members) = data.as_object() else {
+        return;
+    };
+    for (name, value) in members {
+        if name.ends_with("_attributes") {
+            continue;
+        }
+        match value {
+            Json::Object(_) => data_fields(value, fields),
+            Json::Array(items) => {
+                let values: Vec<String> = items.iter().filter_map(scalar_text).collect();
+                if !values.is_empty() && !fields.contains_key(name) {
+                    fields.insert(name.clone(), Value::Multi(values));
+                }
+            }
+            scalar => put_scalar(fields, name, scalar),
+        }
+    }
+}
+
+/// Adds a scalar under `name` unless the name is taken or the value is null.
+fn put_scalar(fields: &mut IndexMap<String, Value>, name: &str, value: &Json) {
+    if fields.contains_key(name) {
+        return;
+    }
+    if let Some(text) = scalar_text(value) {
+        fields.insert(name.to_string(), Value::Single(text));
+    }
+}
+
+/// Renders a scalar as text; null and nested values give `None`.
+fn scalar_text(value: &Json) -> Option<String> {
+    match value {
+        Json::String(text) => Some(text.clone()),
+        Json::Number(number) => Some(number.to_string()),
+        Json::Bool(flag) => Some(flag.to_string()),
+        Json::Null | Json::Array(_) | Json::Object(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Json {
+        serde_json::json!({
+            "Event_attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+            "Event": {
+                "System": {
+                    "Provider_attributes": {"Name": "Microsoft-Windows-Security-Auditing",
+                                            "Guid": "{54849625}"},
+                    "EventID": 4624,
+                    "TimeCreated_attributes": {"SystemTime": "2020-07-22T20:29:36.4148271Z"},
+                    "Correlation": null,
+                    "Execution_attributes": {"ProcessID": 568, "ThreadID": 2476},
+                    "Channel": "Security",
+                    "Computer": "dc1.example.com"
+                },
+                "EventData": {
+                    "TargetUserName": "alice",
+                    "IpAddress": "172.16.66.1",
+                    "LogonType": 3,
+                    "Data": ["a", "b"]
+                },
+                "UserData": {
+                    "LogFileCleared_attributes": {"xmlns": "x"},
+                    "LogFileCleared": {"SubjectUserName": "admin"}
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn system_fields_flatten() {
+        let event = build_event(&sample(), "a.evtx", 0);
+        let field = |name: &str| event.fields.get(name).and_then(Value::first);
+        assert_eq!(field("EventID"), Some("4624"));
+        assert_eq!(field("EventCode"), Some("4624"));
+        assert_eq!(field("Provider"), Some("Microsoft-Windows-Security-Auditing"));
+        assert_eq!(field("ProviderGuid"), Some("{54849625}"));
+        assert_eq!(field("TimeCreated"), Some("2020-07-22T20:29:36.4148271Z"));
+        assert_eq!(field("ProcessID"), Some("568"));
+        assert_eq!(field("Channel"), Some("Security"));
+        assert!(!event.fields.contains_key("Correlation"));
+    }
+
+    #[test]
+    fn event_and_user_data_flatten() {
+        let event = build_event(&sample(), "a.evtx", 0);
+        let field = |name: &str| event.fields.get(name).and_then(Value::first);
+        assert_eq!(field("TargetUserName"), Some("alice"));
+        assert_eq!(field("IpAddress"), Some("172.16.66.1"));
+        assert_eq!(field("LogonType"), Some("3"));
+        assert_eq!(field("SubjectUserName"), Some("admin"));
+        let data = Value::Multi(vec!["a".into(), "b".into()]);
+        assert_eq!(event.fields.get("Data"), Some(&data));
+        assert!(!event.fields.contains_key("xmlns"));
+    }
+
+    #[test]
+    fn default_fields_follow_splunk() {
+        let event = build_event(&sample(), "a.evtx", 0);
+        assert_eq!(event.host, "dc1.example.com");
+        assert_eq!(event.sourcetype, "XmlWinEventLog:Security");
+        assert_eq!(event.source, "a.evtx");
+        // 2020-07-22T20:29:36Z is 1595449776 s after the epoch; .4148271 s is
+        // truncated to whole microseconds.
+        assert_eq!(event.time, 1_595_449_776_414_827);
+    }
+
+    #[test]
+    fn missing_time_uses_record_header() {
+        let record = serde_json::json!({"Event": {"System": {"Channel": "Setup"}}});
+        let event = build_event(&record, "a.evtx", 42);
+        assert_eq!(event.time, 42);
+        assert_eq!(event.sourcetype, "XmlWinEventLog:Setup");
+    }
+
+    #[test]
+    fn header_signature_detects() {
+        assert!(looks_like(b"ElfFile\0rest"));
+        assert!(!looks_like(b"ElfFile"));
+    }
+}
