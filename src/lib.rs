@@ -33,3 +33,5 @@ pub mod report;
 pub mod search;
 pub mod spl;
 pub mod store;
+pub mod listener;
+pub mod server;

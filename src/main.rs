@@ -80,6 +80,17 @@ Without --evidence the bundled demo evidence is searched.")]
         /// The SPL query.
         query: String,
     },
+    /// Run the webhook listener, the investigation queue and the agent as a server.
+    #[command(after_help = "\
+Examples:
+  argus serve
+  argus serve --evidence /var/log/ --workers 4
+  ARGUS_DATA_DIR=/srv/argus BACKEND_PORT=9001 argus serve
+  argus serve --rotate-token
+
+Prints the Splunk webhook URL (with its secret token) on start. Alerts, reports
+and secrets are kept in the data folder.")]
+    Serve(argus::server::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +107,7 @@ fn main() -> ExitCode {
             investigate(alert, demo, evidence, out, &format)
         }
         Command::Search { evidence, query } => search(evidence, &query),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -187,4 +199,15 @@ fn search(evidence: Option<PathBuf>, query: &str) -> Result<(), String> {
     }
     eprintln!("{} rows", results.rows.len());
     Ok(())
+}
+
+fn serve(args: argus::server::ServeArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let server = argus::server::Server::start(args).await.map_err(|e| e.to_string())?;
+        for line in server.banner() {
+            println!("{line}");
+        }
+        server.run_until_shutdown().await.map_err(|e| e.to_string())
+    })
 }
