@@ -1,6 +1,6 @@
 //! The `argus` command: investigate an alert from the command line.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -203,11 +203,16 @@ fn search(evidence: Option<PathBuf>, query: &str) -> Result<(), String> {
 
 fn serve(args: argus::server::ServeArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let server = argus::server::Server::start(args).await.map_err(|e| e.to_string())?;
+        // A closed standard output must not stop the server, so write errors are ignored.
+        let mut stdout = std::io::stdout();
         for line in server.banner() {
-            println!("{line}");
+            let _ = writeln!(stdout, "{line}");
         }
         server.run_until_shutdown().await.map_err(|e| e.to_string())
-    })
+    });
+    // Investigations past the grace period were re-queued; do not wait for their threads.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }

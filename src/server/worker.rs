@@ -92,8 +92,11 @@ async fn run_one(context: &WorkerContext, claimed: ClaimedInvestigation) {
         context.agent_config.clone(),
     );
     let alert = claimed.alert;
-    // The agent runs in its own task so a panic fails this investigation, not the worker.
-    let mut task = tokio::spawn(async move { agent.investigate(&alert).await });
+    // The agent runs on a blocking-pool thread: its analysis is CPU work that
+    // would otherwise hold a runtime thread and slow the listener. A panic
+    // there fails this investigation, not the worker.
+    let runtime = tokio::runtime::Handle::current();
+    let mut task = tokio::task::spawn_blocking(move || runtime.block_on(agent.investigate(&alert)));
     let mut shutdown = context.shutdown.clone();
     let grace = context.grace;
     let deadline = async move {

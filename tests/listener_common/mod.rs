@@ -60,3 +60,4 @@ impl TestApp {
 pub fn demo_alert(name: &str) -> String {
     std::fs::read_to_string(format!("{}/demo/alerts/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
+pub mod load;
