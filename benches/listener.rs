@@ -26,14 +26,19 @@ const BINARY: &str = env!("CARGO_BIN_EXE_argus");
 const CLIENTS: usize = 50;
 
 fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn wait_for_drain(db: &Path, timeout: Duration) -> Option<Duration> {
     let started = Instant::now();
     while started.elapsed() < timeout {
         let counts = states(db);
-        if counts.get("queued").copied().unwrap_or(0) + counts.get("running").copied().unwrap_or(0) == 0 {
+        if counts.get("queued").copied().unwrap_or(0) + counts.get("running").copied().unwrap_or(0)
+            == 0
+        {
             return Some(started.elapsed());
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -42,12 +47,20 @@ fn wait_for_drain(db: &Path, timeout: Duration) -> Option<Duration> {
 }
 
 /// Polls the health route until `stop` turns true; returns each answer time.
-async fn poll_health(base: String, token: String, stop: tokio::sync::watch::Receiver<bool>) -> Vec<Duration> {
+async fn poll_health(
+    base: String,
+    token: String,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<Duration> {
     let client = reqwest::Client::new();
     let mut times = Vec::new();
     while !*stop.borrow() {
         let sent = Instant::now();
-        let answer = client.get(format!("{base}/api/health")).bearer_auth(&token).send().await;
+        let answer = client
+            .get(format!("{base}/api/health"))
+            .bearer_auth(&token)
+            .send()
+            .await;
         if answer.is_ok_and(|r| r.status().is_success()) {
             times.push(sent.elapsed());
         }
@@ -60,7 +73,11 @@ async fn throughput(dir: &Path, evidence: &Path, alerts: usize) {
     let data = dir.join("load");
     let server = ServerProcess::spawn(BINARY, &data, evidence, 2);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let health = tokio::spawn(poll_health(server.base.clone(), server.api_token.clone(), stopped));
+    let health = tokio::spawn(poll_health(
+        server.base.clone(),
+        server.api_token.clone(),
+        stopped,
+    ));
     let sids = (0..alerts).map(|i| (format!("load-{i}"), i)).collect();
     let mut outcome = post_alerts(&server.hook_url, sids, CLIENTS).await;
     // Keep polling while the workers drain the backlog: the listener must stay responsive.
@@ -71,7 +88,10 @@ async fn throughput(dir: &Path, evidence: &Path, alerts: usize) {
     let mut health_times = health.await.unwrap();
 
     let rate = outcome.accepted.len() as f64 / outcome.elapsed.as_secs_f64();
-    println!("load: {alerts} alerts from {CLIENTS} clients in {:.2} s", outcome.elapsed.as_secs_f64());
+    println!(
+        "load: {alerts} alerts from {CLIENTS} clients in {:.2} s",
+        outcome.elapsed.as_secs_f64()
+    );
     println!(
         "  accepted {} ({rate:.0}/s), rejected {}, unanswered {}",
         outcome.accepted.len(),
@@ -90,11 +110,25 @@ async fn throughput(dir: &Path, evidence: &Path, alerts: usize) {
         health_times.len()
     );
     match drained {
-        Some(time) => println!("  backlog drained in {:.1} s: {:?}", time.as_secs_f64(), states(&data.join("argus.db"))),
-        None => println!("  backlog NOT drained: {:?}", states(&data.join("argus.db"))),
+        Some(time) => println!(
+            "  backlog drained in {:.1} s: {:?}",
+            time.as_secs_f64(),
+            states(&data.join("argus.db"))
+        ),
+        None => println!(
+            "  backlog NOT drained: {:?}",
+            states(&data.join("argus.db"))
+        ),
     }
     let problems = check_store(&data.join("argus.db"), &outcome.accepted);
-    println!("  store check: {}", if problems.is_empty() { "ok".to_string() } else { format!("{problems:?}") });
+    println!(
+        "  store check: {}",
+        if problems.is_empty() {
+            "ok".to_string()
+        } else {
+            format!("{problems:?}")
+        }
+    );
 }
 
 async fn kill_rounds(dir: &Path, evidence: &Path, rounds: usize, per_round: usize) {
@@ -104,12 +138,16 @@ async fn kill_rounds(dir: &Path, evidence: &Path, rounds: usize, per_round: usiz
     let mut unanswered = 0;
     for round in 0..rounds {
         let mut server = ServerProcess::spawn(BINARY, &data, evidence, 2);
-        let sids = (0..per_round).map(|i| (format!("fault-{round}-{i}"), round * per_round + i)).collect();
+        let sids = (0..per_round)
+            .map(|i| (format!("fault-{round}-{i}"), round * per_round + i))
+            .collect();
         let pid = server.pid();
         let kill_after = Duration::from_millis(20 + random_below(300));
         let killer = tokio::spawn(async move {
             tokio::time::sleep(kill_after).await;
-            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
         });
         let outcome = post_alerts(&server.hook_url, sids, CLIENTS).await;
         killer.await.unwrap();
@@ -134,8 +172,19 @@ async fn kill_rounds(dir: &Path, evidence: &Path, rounds: usize, per_round: usiz
         "faults: {rounds} SIGKILL rounds of {per_round} alerts: {} accepted, {unanswered} unanswered (server down)",
         accepted.len()
     );
-    println!("  drained after restart: {}; states {:?}", drained.is_some(), states(&db));
-    println!("  store check: {}", if problems.is_empty() { "ok".to_string() } else { format!("{problems:?}") });
+    println!(
+        "  drained after restart: {}; states {:?}",
+        drained.is_some(),
+        states(&db)
+    );
+    println!(
+        "  store check: {}",
+        if problems.is_empty() {
+            "ok".to_string()
+        } else {
+            format!("{problems:?}")
+        }
+    );
 }
 
 #[tokio::main]

@@ -23,9 +23,17 @@ struct Sizes {
 
 fn sizes() -> Sizes {
     if std::env::var("ARGUS_FULL_LOAD").is_ok_and(|v| v == "1") {
-        Sizes { rounds: 20, alerts_per_round: 500, clients: 50 }
+        Sizes {
+            rounds: 20,
+            alerts_per_round: 500,
+            clients: 50,
+        }
     } else {
-        Sizes { rounds: 3, alerts_per_round: 150, clients: 20 }
+        Sizes {
+            rounds: 3,
+            alerts_per_round: 150,
+            clients: 20,
+        }
     }
 }
 
@@ -34,7 +42,8 @@ fn wait_for_drain(db: &std::path::Path, timeout: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < timeout {
         let counts = states(db);
-        let pending = counts.get("queued").copied().unwrap_or(0) + counts.get("running").copied().unwrap_or(0);
+        let pending = counts.get("queued").copied().unwrap_or(0)
+            + counts.get("running").copied().unwrap_or(0);
         if pending == 0 {
             return true;
         }
@@ -56,7 +65,12 @@ async fn kill_during_load_loses_nothing() {
     for round in 0..sizes.rounds {
         let mut server = ServerProcess::spawn(BINARY, &data, &evidence, 2);
         let mut sids: Vec<(String, usize)> = (0..sizes.alerts_per_round)
-            .map(|i| (format!("crash-{round}-{i}"), round * sizes.alerts_per_round + i))
+            .map(|i| {
+                (
+                    format!("crash-{round}-{i}"),
+                    round * sizes.alerts_per_round + i,
+                )
+            })
             .collect();
         // Re-send part of what the last round had accepted: it must be acknowledged, not re-queued.
         let resend = accepted.iter().rev().take(20).cloned();
@@ -68,7 +82,9 @@ async fn kill_during_load_loses_nothing() {
         let pid = server.pid();
         let killer = tokio::spawn(async move {
             tokio::time::sleep(kill_after).await;
-            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
         });
         let outcome = post_alerts(&server.hook_url, sids, sizes.clients).await;
         killer.await.unwrap();

@@ -13,7 +13,9 @@ async fn send(app: &TestApp, request: Request<Body>) -> (StatusCode, Value, axum
     let response = app.router().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, json, headers)
 }
@@ -90,7 +92,10 @@ async fn api_lists_and_gets_alert() {
     let (status, list, _) = send(&app, api("GET", "/api/alerts")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["alerts"][0]["id"], id);
-    assert_eq!(list["alerts"][0]["alert"]["search_name"], "SSH Brute Force Detected");
+    assert_eq!(
+        list["alerts"][0]["alert"]["search_name"],
+        "SSH Brute Force Detected"
+    );
     let (status, one, _) = send(&app, api("GET", &format!("/api/alerts/{id}"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["investigations"][0]["state"], "queued");
@@ -124,7 +129,10 @@ async fn api_reinvestigate_queues_second() {
 async fn api_incident_without_report_yet() {
     let app = TestApp::new();
     let (_, queued, _) = send(&app, hook(&demo_alert("ssh_brute_force"))).await;
-    let path = format!("/api/incidents/{}", queued["investigation"].as_str().unwrap());
+    let path = format!(
+        "/api/incidents/{}",
+        queued["investigation"].as_str().unwrap()
+    );
     let (status, body, _) = send(&app, api("GET", &path)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["incident"]["state"], "queued");

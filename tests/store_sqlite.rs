@@ -33,7 +33,12 @@ async fn report_for(alert: &Alert) -> Report {
                  2026-08-02T09:44:23+00:00 gacrux sshd[1]: Failed password for root from 5.101.40.81 port 2 ssh2\n";
     evidence.ingest_bytes("secure.log", lines.as_bytes(), None);
     let backend = Arc::new(LocalBackend::new(evidence, "two lines"));
-    let agent = Agent::new(backend, Arc::new(PlaybookPlanner), Arc::new(NullSink), AgentConfig::default());
+    let agent = Agent::new(
+        backend,
+        Arc::new(PlaybookPlanner),
+        Arc::new(NullSink),
+        AgentConfig::default(),
+    );
     agent.investigate(alert).await.unwrap()
 }
 
@@ -44,8 +49,17 @@ fn state_of(store: &SqliteStore, id: &str) -> InvestigationState {
 #[tokio::test]
 async fn insert_queues_investigation() {
     let (_dir, store) = open();
-    let ingest = store.insert_alert(alert("s1", "5.101.40.81"), AlertSource::Webhook).await.unwrap();
-    let Ingest::Queued { alert: id, investigation } = ingest else { panic!("expected queued") };
+    let ingest = store
+        .insert_alert(alert("s1", "5.101.40.81"), AlertSource::Webhook)
+        .await
+        .unwrap();
+    let Ingest::Queued {
+        alert: id,
+        investigation,
+    } = ingest
+    else {
+        panic!("expected queued")
+    };
     assert_eq!(investigation, format!("inv-{id}-1"));
     assert_eq!(state_of(&store, &investigation), InvestigationState::Queued);
 }
@@ -53,9 +67,20 @@ async fn insert_queues_investigation() {
 #[tokio::test]
 async fn duplicate_alert_not_stored_twice() {
     let (_dir, store) = open();
-    let first = store.insert_alert(alert("s1", "5.101.40.81"), AlertSource::Webhook).await.unwrap();
-    let second = store.insert_alert(alert("s1", "5.101.40.81"), AlertSource::Api).await.unwrap();
-    assert_eq!(second, Ingest::Duplicate { alert: first.alert_id() });
+    let first = store
+        .insert_alert(alert("s1", "5.101.40.81"), AlertSource::Webhook)
+        .await
+        .unwrap();
+    let second = store
+        .insert_alert(alert("s1", "5.101.40.81"), AlertSource::Api)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        Ingest::Duplicate {
+            alert: first.alert_id()
+        }
+    );
     let counts = store.counts().unwrap();
     assert_eq!(counts.alerts, 1);
     assert_eq!(counts.queued, 1);
@@ -64,8 +89,14 @@ async fn duplicate_alert_not_stored_twice() {
 #[tokio::test]
 async fn same_sid_other_result_is_new() {
     let (_dir, store) = open();
-    store.insert_alert(alert("s1", "5.101.40.81"), AlertSource::Webhook).await.unwrap();
-    let other = store.insert_alert(alert("s1", "10.0.0.9"), AlertSource::Webhook).await.unwrap();
+    store
+        .insert_alert(alert("s1", "5.101.40.81"), AlertSource::Webhook)
+        .await
+        .unwrap();
+    let other = store
+        .insert_alert(alert("s1", "10.0.0.9"), AlertSource::Webhook)
+        .await
+        .unwrap();
     assert!(matches!(other, Ingest::Queued { .. }));
     assert_eq!(store.counts().unwrap().alerts, 2);
 }
@@ -80,8 +111,14 @@ async fn dedup_ignores_field_order() {
 #[tokio::test]
 async fn claim_takes_oldest_first() {
     let (_dir, store) = open();
-    let first = store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await.unwrap();
-    store.insert_alert(alert("s2", "2.2.2.2"), AlertSource::Webhook).await.unwrap();
+    let first = store
+        .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+        .await
+        .unwrap();
+    store
+        .insert_alert(alert("s2", "2.2.2.2"), AlertSource::Webhook)
+        .await
+        .unwrap();
     let claimed = store.claim_next().await.unwrap().unwrap();
     assert_eq!(claimed.alert_id, first.alert_id());
     assert_eq!(claimed.alert.sid.as_deref(), Some("s1"));
@@ -98,7 +135,10 @@ async fn claim_on_empty_queue_is_none() {
 async fn complete_stores_report_steps_evidence() {
     let (dir, store) = open();
     let a = alert("s1", "5.101.40.81");
-    store.insert_alert(a.clone(), AlertSource::Webhook).await.unwrap();
+    store
+        .insert_alert(a.clone(), AlertSource::Webhook)
+        .await
+        .unwrap();
     let claimed = store.claim_next().await.unwrap().unwrap();
     let mut report = report_for(&a).await;
     report.id = claimed.id.clone();
@@ -106,15 +146,22 @@ async fn complete_stores_report_steps_evidence() {
 
     assert_eq!(state_of(&store, &claimed.id), InvestigationState::Complete);
     // Floats may differ in the last digit after a JSON round trip, so compare the parts.
-    let loaded = store.load_report(&claimed.id).unwrap().expect("report stored");
+    let loaded = store
+        .load_report(&claimed.id)
+        .unwrap()
+        .expect("report stored");
     assert_eq!(loaded.id, claimed.id);
     assert_eq!(loaded.summary, report.summary);
     assert_eq!(loaded.severity, report.severity);
     assert_eq!(loaded.findings, report.findings);
     assert_eq!(store.list_reports().unwrap(), vec![claimed.id.clone()]);
     let db = Connection::open(dir.path().join("argus.db")).unwrap();
-    let steps: i64 = db.query_row("SELECT count(*) FROM steps", [], |r| r.get(0)).unwrap();
-    let evidence: i64 = db.query_row("SELECT count(*) FROM evidence", [], |r| r.get(0)).unwrap();
+    let steps: i64 = db
+        .query_row("SELECT count(*) FROM steps", [], |r| r.get(0))
+        .unwrap();
+    let evidence: i64 = db
+        .query_row("SELECT count(*) FROM evidence", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(steps, report.steps.len() as i64);
     assert_eq!(evidence, report.evidence.len() as i64);
 }
@@ -123,7 +170,10 @@ async fn complete_stores_report_steps_evidence() {
 async fn failed_report_write_leaves_running() {
     let (dir, store) = open();
     let a = alert("s1", "5.101.40.81");
-    store.insert_alert(a.clone(), AlertSource::Webhook).await.unwrap();
+    store
+        .insert_alert(a.clone(), AlertSource::Webhook)
+        .await
+        .unwrap();
     let claimed = store.claim_next().await.unwrap().unwrap();
     let db = Connection::open(dir.path().join("argus.db")).unwrap();
     db.execute_batch(
@@ -133,25 +183,39 @@ async fn failed_report_write_leaves_running() {
     let result = store.complete(&claimed.id, report_for(&a).await).await;
     assert!(result.is_err());
     assert_eq!(state_of(&store, &claimed.id), InvestigationState::Running);
-    let steps: i64 = db.query_row("SELECT count(*) FROM steps", [], |r| r.get(0)).unwrap();
-    assert_eq!(steps, 0, "steps of a rolled-back completion must not remain");
+    let steps: i64 = db
+        .query_row("SELECT count(*) FROM steps", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        steps, 0,
+        "steps of a rolled-back completion must not remain"
+    );
 }
 
 #[tokio::test]
 async fn complete_after_delete_is_ignored() {
     let (_dir, store) = open();
     let a = alert("s1", "5.101.40.81");
-    let ingest = store.insert_alert(a.clone(), AlertSource::Webhook).await.unwrap();
+    let ingest = store
+        .insert_alert(a.clone(), AlertSource::Webhook)
+        .await
+        .unwrap();
     let claimed = store.claim_next().await.unwrap().unwrap();
     assert!(store.delete_alert(ingest.alert_id()).await.unwrap());
-    assert!(!store.complete(&claimed.id, report_for(&a).await).await.unwrap());
+    assert!(!store
+        .complete(&claimed.id, report_for(&a).await)
+        .await
+        .unwrap());
     assert!(store.list_reports().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn fail_records_reason() {
     let (_dir, store) = open();
-    store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await.unwrap();
+    store
+        .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+        .await
+        .unwrap();
     let claimed = store.claim_next().await.unwrap().unwrap();
     assert!(store.fail(&claimed.id, "backend down").await.unwrap());
     let record = store.get_investigation(&claimed.id).unwrap().unwrap();
@@ -165,20 +229,33 @@ async fn reopen_requeues_running() {
     let path = dir.path().join("argus.db");
     let claimed_id = {
         let store = SqliteStore::open(&path).unwrap();
-        store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await.unwrap();
+        store
+            .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+            .await
+            .unwrap();
         store.claim_next().await.unwrap().unwrap().id
     };
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.requeue_running().await.unwrap(), 1);
     let again = store.claim_next().await.unwrap().unwrap();
     assert_eq!(again.id, claimed_id);
-    assert_eq!(store.get_investigation(&again.id).unwrap().unwrap().attempts, 2);
+    assert_eq!(
+        store
+            .get_investigation(&again.id)
+            .unwrap()
+            .unwrap()
+            .attempts,
+        2
+    );
 }
 
 #[tokio::test]
 async fn reinvestigate_adds_second_investigation() {
     let (_dir, store) = open();
-    let ingest = store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await.unwrap();
+    let ingest = store
+        .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+        .await
+        .unwrap();
     let id = ingest.alert_id();
     let second = store.reinvestigate(id).await.unwrap();
     assert_eq!(second, Some(format!("inv-{id}-2")));
@@ -194,7 +271,10 @@ async fn reinvestigate_missing_alert_is_none() {
 #[tokio::test]
 async fn delete_removes_investigations() {
     let (_dir, store) = open();
-    let ingest = store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await.unwrap();
+    let ingest = store
+        .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+        .await
+        .unwrap();
     assert!(store.delete_alert(ingest.alert_id()).await.unwrap());
     assert_eq!(store.counts().unwrap().queued, 0);
     assert!(store.get_alert(ingest.alert_id()).unwrap().is_none());
@@ -209,9 +289,15 @@ async fn failing_insert_stores_nothing() {
          BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
     )
     .unwrap();
-    let result = store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await;
+    let result = store
+        .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+        .await;
     assert!(result.is_err());
-    assert_eq!(store.counts().unwrap().alerts, 0, "the alert row must roll back with its investigation");
+    assert_eq!(
+        store.counts().unwrap().alerts,
+        0,
+        "the alert row must roll back with its investigation"
+    );
 }
 
 #[tokio::test]
@@ -221,12 +307,17 @@ async fn concurrent_inserts_all_committed() {
         .map(|i| {
             let store = store.clone();
             tokio::spawn(async move {
-                store.insert_alert(alert(&format!("s{i}"), "1.1.1.1"), AlertSource::Webhook).await
+                store
+                    .insert_alert(alert(&format!("s{i}"), "1.1.1.1"), AlertSource::Webhook)
+                    .await
             })
         })
         .collect();
     for task in tasks {
-        assert!(matches!(task.await.unwrap().unwrap(), Ingest::Queued { .. }));
+        assert!(matches!(
+            task.await.unwrap().unwrap(),
+            Ingest::Queued { .. }
+        ));
     }
     let counts = store.counts().unwrap();
     assert_eq!(counts.alerts, 300);
@@ -239,7 +330,10 @@ async fn alerts_survive_reopen() {
     let path = dir.path().join("argus.db");
     {
         let store = SqliteStore::open(&path).unwrap();
-        store.insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook).await.unwrap();
+        store
+            .insert_alert(alert("s1", "1.1.1.1"), AlertSource::Webhook)
+            .await
+            .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
     let alerts = store.list_alerts(10, None).unwrap();
@@ -252,6 +346,8 @@ async fn alerts_survive_reopen() {
 async fn wal_mode_is_on() {
     let (dir, _store) = open();
     let db = Connection::open(dir.path().join("argus.db")).unwrap();
-    let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = db
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
 }

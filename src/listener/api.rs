@@ -77,42 +77,71 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(body).into_response())
 }
 
-async fn list_alerts(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Response, ApiError> {
+async fn list_alerts(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
     let (limit, before) = (q.limit(), q.before);
     let alerts = read(&state.store, move |s| s.list_alerts(limit, before)).await?;
     Ok(Json(json!({ "alerts": alerts })).into_response())
 }
 
-async fn get_alert(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn get_alert(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     let alert = read(&state.store, move |s| s.get_alert(id)).await?;
     let alert = alert.ok_or_else(|| ApiError::NotFound(format!("alert {id}")))?;
-    let investigations = read(&state.store, move |s| s.list_investigations(MAX_LIMIT, Some(id))).await?;
+    let investigations = read(&state.store, move |s| {
+        s.list_investigations(MAX_LIMIT, Some(id))
+    })
+    .await?;
     Ok(Json(json!({ "alert": alert, "investigations": investigations })).into_response())
 }
 
-async fn delete_alert(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let deleted = state.store.delete_alert(id).await.map_err(ApiError::StoreUnavailable)?;
+async fn delete_alert(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let deleted = state
+        .store
+        .delete_alert(id)
+        .await
+        .map_err(ApiError::StoreUnavailable)?;
     if !deleted {
         return Err(ApiError::NotFound(format!("alert {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn reinvestigate(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let queued = state.store.reinvestigate(id).await.map_err(ApiError::StoreUnavailable)?;
+async fn reinvestigate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let queued = state
+        .store
+        .reinvestigate(id)
+        .await
+        .map_err(ApiError::StoreUnavailable)?;
     let investigation = queued.ok_or_else(|| ApiError::NotFound(format!("alert {id}")))?;
     state.wake.notify_one();
     let body = json!({ "status": "queued", "alert": id, "investigation": investigation });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-async fn list_incidents(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Response, ApiError> {
+async fn list_incidents(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
     let (limit, alert) = (q.limit(), q.alert);
     let incidents = read(&state.store, move |s| s.list_investigations(limit, alert)).await?;
     Ok(Json(json!({ "incidents": incidents })).into_response())
 }
 
-async fn get_incident(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn get_incident(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let key = id.clone();
     let record = read(&state.store, move |s| s.get_investigation(&key)).await?;
     let record = record.ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
@@ -130,21 +159,27 @@ async fn events(
     Query(q): Query<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.events.subscribe();
-    let stream = futures::stream::unfold((receiver, q.investigation), |(mut rx, only)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(live) if only.as_ref().is_some_and(|id| *id != live.investigation) => continue,
-                Ok(live) => {
-                    let event = Event::default().event("step").json_data(&live).unwrap_or_default();
-                    return Some((Ok(event), (rx, only)));
+    let stream =
+        futures::stream::unfold((receiver, q.investigation), |(mut rx, only)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(live) if only.as_ref().is_some_and(|id| *id != live.investigation) => {
+                        continue
+                    }
+                    Ok(live) => {
+                        let event = Event::default()
+                            .event("step")
+                            .json_data(&live)
+                            .unwrap_or_default();
+                        return Some((Ok(event), (rx, only)));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        let event = Event::default().event("lagged").data(missed.to_string());
+                        return Some((Ok(event), (rx, only)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    let event = Event::default().event("lagged").data(missed.to_string());
-                    return Some((Ok(event), (rx, only)));
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -23,7 +23,10 @@ pub struct LimitedListener {
 
 impl LimitedListener {
     pub fn new(listener: TcpListener, max_connections: usize) -> Self {
-        LimitedListener { listener, permits: Arc::new(Semaphore::new(max_connections.max(1))) }
+        LimitedListener {
+            listener,
+            permits: Arc::new(Semaphore::new(max_connections.max(1))),
+        }
     }
 }
 
@@ -38,13 +41,24 @@ impl axum::serve::Listener for LimitedListener {
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let permit = self.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         loop {
             match self.listener.accept().await {
                 Ok((stream, addr)) => {
                     // Small JSON answers should leave at once, not wait for Nagle's algorithm.
                     let _ = stream.set_nodelay(true);
-                    return (LimitedStream { stream, _permit: permit }, addr);
+                    return (
+                        LimitedStream {
+                            stream,
+                            _permit: permit,
+                        },
+                        addr,
+                    );
                 }
                 Err(e) => {
                     // Running out of file descriptors is the usual cause; wait rather than spin.
@@ -61,13 +75,21 @@ impl axum::serve::Listener for LimitedListener {
 }
 
 impl AsyncRead for LimitedStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for LimitedStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
     }
 

@@ -76,17 +76,27 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         match &self {
-            ApiError::StoreUnavailable(e) => error!(error = %e, "store write failed; answering 503"),
+            ApiError::StoreUnavailable(e) => {
+                error!(error = %e, "store write failed; answering 503")
+            }
             ApiError::StoreRead(e) => error!(error = %e, "store read failed"),
-            _ => warn!(kind = self.kind(), status = status.as_u16(), "request rejected"),
+            _ => warn!(
+                kind = self.kind(),
+                status = status.as_u16(),
+                "request rejected"
+            ),
         }
         let body = json!({"error": {"kind": self.kind(), "message": self.to_string()}});
         let mut response = (status, Json(body)).into_response();
         if matches!(self, ApiError::StoreUnavailable(_)) {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
         if matches!(self, ApiError::Unauthorized(_)) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

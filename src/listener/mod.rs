@@ -112,15 +112,23 @@ pub struct AppState {
 /// Builds the listener's routes with their limits.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let api = api::routes().route_layer(middleware::from_fn_with_state(state.clone(), require_api_token));
+    let api = api::routes().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_api_token,
+    ));
     Router::new()
         .route("/hooks/splunk/{token}", post(splunk_hook))
         .route("/api/agent/investigate", post(investigate))
         .merge(api)
         .layer(middleware::from_fn(log_request))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
-        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
+        .layer(GlobalConcurrencyLimitLayer::new(
+            config.max_concurrent_requests,
+        ))
         .with_state(state)
 }
 
@@ -148,7 +156,9 @@ pub fn secrets_match(given: &[u8], expected: &[u8]) -> bool {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 async fn require_api_token(
@@ -158,7 +168,9 @@ async fn require_api_token(
 ) -> Result<Response, ApiError> {
     let given = bearer(request.headers()).unwrap_or("");
     if !secrets_match(given.as_bytes(), state.secrets.api_token.as_bytes()) {
-        return Err(ApiError::Unauthorized("the API (send Authorization: Bearer <API token>)"));
+        return Err(ApiError::Unauthorized(
+            "the API (send Authorization: Bearer <API token>)",
+        ));
     }
     Ok(next.run(request).await)
 }
@@ -169,15 +181,22 @@ async fn splunk_hook(
     request: Request,
 ) -> Result<Response, ApiError> {
     if !secrets_match(token.as_bytes(), state.secrets.hook_token.as_bytes()) {
-        return Err(ApiError::Unauthorized("the webhook URL (check the token in the URL)"));
+        return Err(ApiError::Unauthorized(
+            "the webhook URL (check the token in the URL)",
+        ));
     }
     accept_alert(&state, request.into_body(), AlertSource::Webhook).await
 }
 
-async fn investigate(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+async fn investigate(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let given = bearer(request.headers()).unwrap_or("");
     if !secrets_match(given.as_bytes(), state.secrets.webhook_secret.as_bytes()) {
-        return Err(ApiError::Unauthorized("this route (send Authorization: Bearer <webhook secret>)"));
+        return Err(ApiError::Unauthorized(
+            "this route (send Authorization: Bearer <webhook secret>)",
+        ));
     }
     accept_alert(&state, request.into_body(), AlertSource::Api).await
 }
@@ -195,7 +214,11 @@ fn is_length_limit(error: &axum::Error) -> bool {
 }
 
 /// Reads, checks and stores an alert; answers only after the commit.
-async fn accept_alert(state: &AppState, body: Body, source: AlertSource) -> Result<Response, ApiError> {
+async fn accept_alert(
+    state: &AppState,
+    body: Body,
+    source: AlertSource,
+) -> Result<Response, ApiError> {
     let limit = state.config.body_limit;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if is_length_limit(&e) {
@@ -205,15 +228,31 @@ async fn accept_alert(state: &AppState, body: Body, source: AlertSource) -> Resu
         }
     })?;
     let alert = parse_alert(&bytes, &state.config.alert_limits)?;
-    let ingest = state.store.insert_alert(alert, source).await.map_err(ApiError::StoreUnavailable)?;
+    let ingest = state
+        .store
+        .insert_alert(alert, source)
+        .await
+        .map_err(ApiError::StoreUnavailable)?;
     let status = match &ingest {
-        Ingest::Queued { alert, investigation } => {
-            info!(alert, investigation, source = source.as_str(), "alert queued");
+        Ingest::Queued {
+            alert,
+            investigation,
+        } => {
+            info!(
+                alert,
+                investigation,
+                source = source.as_str(),
+                "alert queued"
+            );
             state.wake.notify_one();
             StatusCode::ACCEPTED
         }
         Ingest::Duplicate { alert } => {
-            info!(alert, source = source.as_str(), "duplicate alert acknowledged");
+            info!(
+                alert,
+                source = source.as_str(),
+                "duplicate alert acknowledged"
+            );
             StatusCode::OK
         }
     };

@@ -1,6 +1,6 @@
 //! Turning a request body into an [`Alert`], with the listener's limits.
 //!
-//! Checks run in this order, so each bad body gets one clear answer: UTF-8
+//! Checks run in this order, so each bad body gets one clear status: UTF-8
 //! (400), nesting depth (400), JSON syntax (400), then the alert's shape
 //! and field sizes (422 with the path of the first field at fault, such as
 //! `$.result.src_ip[2]`). Depth is checked by a byte scan before parsing so
@@ -52,9 +52,13 @@ pub fn parse_alert(body: &[u8], limits: &AlertLimits) -> Result<Alert, ApiError>
     if nesting_depth(text.as_bytes()) > limits.max_depth {
         return Err(ApiError::TooDeep(limits.max_depth));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(syntax_error(&e)))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| ApiError::MalformedJson(syntax_error(&e)))?;
     let Value::Object(object) = value else {
-        return Err(shape("$", format!("expected a JSON object, found {}", kind(&value))));
+        return Err(shape(
+            "$",
+            format!("expected a JSON object, found {}", kind(&value)),
+        ));
     };
     check_object(&object, limits)?;
     serde_json::from_value(Value::Object(object))
@@ -73,7 +77,10 @@ fn syntax_error(e: &serde_json::Error) -> String {
 }
 
 fn shape(path: impl Into<String>, problem: impl Into<String>) -> ApiError {
-    ApiError::Shape { path: path.into(), problem: problem.into() }
+    ApiError::Shape {
+        path: path.into(),
+        problem: problem.into(),
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -139,20 +146,30 @@ fn check_object(object: &Map<String, Value>, limits: &AlertLimits) -> Result<(),
             }
         }
     }
-    let named = |n: &str| object.get(n).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+    let named = |n: &str| {
+        object
+            .get(n)
+            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    };
     if !named("sid") && !named("search_name") {
         return Err(shape("$", "expected a non-empty sid or search_name"));
     }
-    let extra = object.keys().filter(|k| !HEADER_FIELDS.contains(&k.as_str()) && *k != "result");
+    let extra = object
+        .keys()
+        .filter(|k| !HEADER_FIELDS.contains(&k.as_str()) && *k != "result");
     if extra.count() > limits.max_extra_fields {
-        return Err(shape("$", format!("more than {} top-level fields", limits.max_extra_fields)));
+        return Err(shape(
+            "$",
+            format!("more than {} top-level fields", limits.max_extra_fields),
+        ));
     }
     match object.get("result") {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Object(result)) => check_result(result, limits),
-        Some(other) => {
-            Err(shape("$.result", format!("expected an object or null, found {}", kind(other))))
-        }
+        Some(other) => Err(shape(
+            "$.result",
+            format!("expected an object or null, found {}", kind(other)),
+        )),
     }
 }
 
@@ -173,21 +190,30 @@ fn check_result(result: &Map<String, Value>, limits: &AlertLimits) -> Result<(),
 }
 
 fn check_result_value(path: &str, value: &Value, limits: &AlertLimits) -> Result<(), ApiError> {
-    let too_long = || shape(path, format!("value longer than {} bytes", limits.max_value));
+    let too_long = || {
+        shape(
+            path,
+            format!("value longer than {} bytes", limits.max_value),
+        )
+    };
     match value {
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
         Value::String(s) if s.len() > limits.max_value => Err(too_long()),
         Value::String(_) => Ok(()),
-        Value::Array(items) if items.len() > limits.max_values => {
-            Err(shape(path, format!("more than {} values", limits.max_values)))
-        }
+        Value::Array(items) if items.len() > limits.max_values => Err(shape(
+            path,
+            format!("more than {} values", limits.max_values),
+        )),
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
                 let item_path = format!("{path}[{index}]");
                 match item {
                     Value::Null | Value::Number(_) => {}
                     Value::String(s) if s.len() > limits.max_value => {
-                        return Err(shape(item_path, format!("value longer than {} bytes", limits.max_value)));
+                        return Err(shape(
+                            item_path,
+                            format!("value longer than {} bytes", limits.max_value),
+                        ));
                     }
                     Value::String(_) => {}
                     other => {
@@ -198,7 +224,10 @@ fn check_result_value(path: &str, value: &Value, limits: &AlertLimits) -> Result
             }
             Ok(())
         }
-        Value::Object(_) => Err(shape(path, "expected a string or an array of strings, found an object")),
+        Value::Object(_) => Err(shape(
+            path,
+            "expected a string or an array of strings, found an object",
+        )),
     }
 }
 
@@ -236,12 +265,18 @@ mod tests {
 
     #[test]
     fn nested_list_item_path() {
-        assert_eq!(shape_path(r#"{"sid":"s","result":{"ips":["a",{}]}}"#), "$.result.ips[1]");
+        assert_eq!(
+            shape_path(r#"{"sid":"s","result":{"ips":["a",{}]}}"#),
+            "$.result.ips[1]"
+        );
     }
 
     #[test]
     fn odd_field_name_quoted() {
-        assert_eq!(shape_path(r#"{"sid":"s","result":{"a b":{}}}"#), r#"$.result["a b"]"#);
+        assert_eq!(
+            shape_path(r#"{"sid":"s","result":{"a b":{}}}"#),
+            r#"$.result["a b"]"#
+        );
     }
 
     #[test]

@@ -42,10 +42,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR", env = "ARGUS_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on; anything but loopback also needs --allow-remote.
-    #[arg(long, value_name = "ADDR", env = "ARGUS_BIND", default_value = "127.0.0.1")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "ARGUS_BIND",
+        default_value = "127.0.0.1"
+    )]
     pub bind: IpAddr,
     /// TCP port to listen on; 0 picks a free port.
-    #[arg(long, value_name = "PORT", env = "BACKEND_PORT", default_value_t = 8001)]
+    #[arg(
+        long,
+        value_name = "PORT",
+        env = "BACKEND_PORT",
+        default_value_t = 8001
+    )]
     pub port: u16,
     /// Allow binding to an address other than loopback.
     #[arg(long, env = "ARGUS_ALLOW_REMOTE")]
@@ -79,8 +89,13 @@ pub enum ServeError {
          (or set ARGUS_ALLOW_REMOTE=true) to accept alerts from other hosts"
     )]
     RemoteBind(IpAddr),
-    #[error("cannot listen on {addr}: {source}; choose another --port or stop the program using it")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(
+        "cannot listen on {addr}: {source}; choose another --port or stop the program using it"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot read evidence {path}: {reason}")]
     Evidence { path: PathBuf, reason: String },
     #[error("the listener failed: {0}")]
@@ -109,16 +124,26 @@ impl Server {
         let store = SqliteStore::open(paths::database_path(&data_dir))?;
         let requeued = store.requeue_running().await?;
         if requeued > 0 {
-            info!(requeued, "re-queued investigations interrupted by the last stop");
+            info!(
+                requeued,
+                "re-queued investigations interrupted by the last stop"
+            );
         }
         let (hook_token, token_created) =
             secrets::load_or_create(&data_dir, HOOK_TOKEN_FILE, args.rotate_token)?;
-        let webhook_secret = match std::env::var("WEBHOOK_SECRET").ok().filter(|s| !s.is_empty()) {
+        let webhook_secret = match std::env::var("WEBHOOK_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
             Some(secret) => secret,
             None => secrets::load_or_create(&data_dir, WEBHOOK_SECRET_FILE, false)?.0,
         };
         let (api_token, _) = secrets::load_or_create(&data_dir, API_TOKEN_FILE, false)?;
-        let secrets = Secrets { hook_token: hook_token.clone(), webhook_secret, api_token };
+        let secrets = Secrets {
+            hook_token: hook_token.clone(),
+            webhook_secret,
+            api_token,
+        };
 
         let (stop, shutdown) = watch::channel(false);
         let wake = Arc::new(Notify::new());
@@ -148,7 +173,10 @@ impl Server {
         let requested = SocketAddr::new(args.bind, args.port);
         let tcp = tokio::net::TcpListener::bind(requested)
             .await
-            .map_err(|source| ServeError::Bind { addr: requested, source })?;
+            .map_err(|source| ServeError::Bind {
+                addr: requested,
+                source,
+            })?;
         let address = tcp.local_addr().map_err(ServeError::Serve)?;
         if !address.ip().is_loopback() {
             warn!(%address, "listening beyond loopback: other hosts can reach the listener");
@@ -166,7 +194,7 @@ impl Server {
         })
     }
 
-    /// The bound address.
+    /// Returns the bound address.
     pub fn address(&self) -> SocketAddr {
         self.address
     }
@@ -180,21 +208,37 @@ impl Server {
             IpAddr::V4(ip) => ip.to_string(),
         };
         let base = format!("http://{host}:{}", self.address.port());
-        let token_note = if self.token_created { " (new token)" } else { "" };
+        let token_note = if self.token_created {
+            " (new token)"
+        } else {
+            ""
+        };
         vec![
             format!("listening on {base}"),
-            format!("splunk webhook URL{token_note}: {base}/hooks/splunk/{}", self.hook_token),
+            format!(
+                "splunk webhook URL{token_note}: {base}/hooks/splunk/{}",
+                self.hook_token
+            ),
             format!(
                 "bearer secret for POST /api/agent/investigate: in {} (or WEBHOOK_SECRET)",
                 self.data_dir.join(WEBHOOK_SECRET_FILE).display()
             ),
-            format!("API token: in {}", self.data_dir.join(API_TOKEN_FILE).display()),
+            format!(
+                "API token: in {}",
+                self.data_dir.join(API_TOKEN_FILE).display()
+            ),
         ]
     }
 
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
     pub async fn run_until_shutdown(self) -> Result<(), ServeError> {
-        let Server { listener, app, stop, workers, .. } = self;
+        let Server {
+            listener,
+            app,
+            stop,
+            workers,
+            ..
+        } = self;
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -211,7 +255,10 @@ impl Server {
 
 fn agent_config() -> Result<AgentConfig, ServeError> {
     let settings = Settings::from_env()?;
-    Ok(AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() })
+    Ok(AgentConfig {
+        max_iterations: settings.max_agent_iterations,
+        ..AgentConfig::default()
+    })
 }
 
 /// Ingests the evidence path, or the bundled demo evidence when none is given.
@@ -225,7 +272,10 @@ fn open_backend(evidence: Option<&PathBuf>) -> Result<LocalBackend, ServeError> 
             })?;
             (summary, path.display().to_string())
         }
-        None => (crate::demo::ingest(&mut store), "bundled demo evidence".to_string()),
+        None => (
+            crate::demo::ingest(&mut store),
+            "bundled demo evidence".to_string(),
+        ),
     };
     for skipped in &summary.skipped {
         warn!(path = %skipped.path.display(), reason = %skipped.reason, "evidence file skipped");

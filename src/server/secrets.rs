@@ -23,9 +23,15 @@ const MIN_HEX_DIGITS: usize = 32;
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("cannot read secret file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write secret file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "secret file {path} does not hold at least {MIN_HEX_DIGITS} hex digits; \
          delete it and restart to generate a new one"
@@ -61,7 +67,9 @@ pub fn load_or_create(dir: &Path, name: &str, rotate: bool) -> Result<(String, b
 fn check(path: &Path, text: &str) -> Result<String, SecretError> {
     let valid = text.len() >= MIN_HEX_DIGITS && text.bytes().all(|b| b.is_ascii_hexdigit());
     if !valid {
-        return Err(SecretError::Invalid { path: path.to_path_buf() });
+        return Err(SecretError::Invalid {
+            path: path.to_path_buf(),
+        });
     }
     warn_if_readable_by_others(path);
     Ok(text.to_string())
@@ -135,7 +143,10 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         load_or_create(dir.path(), API_TOKEN_FILE, false).unwrap();
-        let mode = fs::metadata(dir.path().join(API_TOKEN_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(API_TOKEN_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 

@@ -4,9 +4,10 @@
 //! `running`), runs the agent on it in its own task, and stores the report
 //! and the `complete` state in one transaction, or `failed` with the reason.
 //! The queue lives in the store, so a backlog of any size costs no memory
-//! and survives restarts. On shutdown, workers stop claiming; a running
-//! investigation gets the grace period to finish and is then put back in
-//! the queue, to run again from the start on the next run.
+//! and survives restarts. On shutdown, workers stop claiming. A running
+//! investigation gets the grace period to finish; after it, the
+//! investigation goes back in the queue and runs again from the start on
+//! the next run.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +27,7 @@ use crate::store::{ClaimedInvestigation, SqliteStore};
 /// no wake-up arrives (a safety net: queueing an alert wakes a worker).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
-/// What every worker needs.
+/// Shared state of the workers.
 #[derive(Clone)]
 pub struct WorkerContext {
     pub store: SqliteStore,
@@ -50,13 +51,18 @@ struct BroadcastSink {
 impl EventSink for BroadcastSink {
     fn emit(&self, event: &StepEvent) {
         // No subscriber is the normal case; the event is simply dropped.
-        let _ = self.events.send(LiveEvent { investigation: self.investigation.clone(), event: event.clone() });
+        let _ = self.events.send(LiveEvent {
+            investigation: self.investigation.clone(),
+            event: event.clone(),
+        });
     }
 }
 
 /// Starts `count` workers.
 pub fn spawn_workers(context: WorkerContext, count: usize) -> Vec<JoinHandle<()>> {
-    (0..count).map(|index| tokio::spawn(work(context.clone(), index))).collect()
+    (0..count)
+        .map(|index| tokio::spawn(work(context.clone(), index)))
+        .collect()
 }
 
 async fn work(mut context: WorkerContext, index: usize) {
@@ -84,7 +90,10 @@ async fn work(mut context: WorkerContext, index: usize) {
 
 async fn run_one(context: &WorkerContext, claimed: ClaimedInvestigation) {
     let id = claimed.id.clone();
-    let sink = BroadcastSink { investigation: id.clone(), events: context.events.clone() };
+    let sink = BroadcastSink {
+        investigation: id.clone(),
+        events: context.events.clone(),
+    };
     let agent = Agent::new(
         context.backend.clone(),
         context.planner.clone(),
@@ -121,7 +130,10 @@ async fn run_one(context: &WorkerContext, claimed: ClaimedInvestigation) {
 async fn store_outcome(
     context: &WorkerContext,
     id: &str,
-    outcome: Result<Result<crate::report::Report, crate::agent::AgentError>, tokio::task::JoinError>,
+    outcome: Result<
+        Result<crate::report::Report, crate::agent::AgentError>,
+        tokio::task::JoinError,
+    >,
 ) {
     let result = match outcome {
         Ok(Ok(mut report)) => {
@@ -130,16 +142,29 @@ async fn store_outcome(
         }
         Ok(Err(e)) => {
             warn!(investigation = %id, error = %e, "investigation failed");
-            context.store.fail(id, &e.to_string()).await.map(|_| "failed")
+            context
+                .store
+                .fail(id, &e.to_string())
+                .await
+                .map(|_| "failed")
         }
         Err(e) => {
             error!(investigation = %id, error = %e, "investigation task panicked");
-            context.store.fail(id, "the investigation stopped unexpectedly; see the server log").await.map(|_| "failed")
+            context
+                .store
+                .fail(
+                    id,
+                    "the investigation stopped unexpectedly; see the server log",
+                )
+                .await
+                .map(|_| "failed")
         }
     };
     match result {
         Ok(state) => info!(investigation = %id, state, "investigation stored"),
         // Left `running`: the next start queues it again.
-        Err(e) => error!(investigation = %id, error = %e, "cannot store the investigation's outcome"),
+        Err(e) => {
+            error!(investigation = %id, error = %e, "cannot store the investigation's outcome")
+        }
     }
 }

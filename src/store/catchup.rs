@@ -62,10 +62,16 @@ pub async fn catch_up(
 ) -> Result<CatchUpSummary, CatchUpError> {
     let since = store.cursor(CURSOR)?.max(store.latest_fired_at()?);
     let alerts = source.fired_since(since).await?;
-    let mut summary = CatchUpSummary { since, fetched: alerts.len(), ..CatchUpSummary::default() };
+    let mut summary = CatchUpSummary {
+        since,
+        fetched: alerts.len(),
+        ..CatchUpSummary::default()
+    };
     let mut latest = since;
     for alert in alerts {
-        let fired = alert.field("_time").and_then(|t| t.trim().parse::<f64>().ok());
+        let fired = alert
+            .field("_time")
+            .and_then(|t| t.trim().parse::<f64>().ok());
         latest = latest.max(fired.map(|t| t as i64));
         match store.insert_alert(alert, AlertSource::CatchUp).await? {
             Ingest::Queued { .. } => summary.queued += 1,
@@ -100,17 +106,27 @@ mod tests {
         async fn fired_since(&self, since: Option<i64>) -> Result<Vec<Alert>, CatchUpError> {
             self.asked.lock().unwrap().push(since);
             let fired = |a: &Alert| a.field("_time").unwrap().parse::<i64>().unwrap();
-            Ok(self.alerts.iter().filter(|a| since.is_none_or(|s| fired(a) >= s)).cloned().collect())
+            Ok(self
+                .alerts
+                .iter()
+                .filter(|a| since.is_none_or(|s| fired(a) >= s))
+                .cloned()
+                .collect())
         }
     }
 
     fn alert(sid: &str, time: i64) -> Alert {
-        let json = format!(r#"{{"sid":"{sid}","search_name":"SSH Brute Force","result":{{"_time":"{time}"}}}}"#);
+        let json = format!(
+            r#"{{"sid":"{sid}","search_name":"SSH Brute Force","result":{{"_time":"{time}"}}}}"#
+        );
         Alert::from_json(&json).unwrap()
     }
 
     fn source(alerts: Vec<Alert>) -> FakeSource {
-        FakeSource { alerts, asked: Mutex::new(Vec::new()) }
+        FakeSource {
+            alerts,
+            asked: Mutex::new(Vec::new()),
+        }
     }
 
     fn open() -> (tempfile::TempDir, SqliteStore) {
@@ -122,7 +138,10 @@ mod tests {
     #[tokio::test]
     async fn catch_up_queues_missing_alerts() {
         let (_dir, store) = open();
-        store.insert_alert(alert("a", 100), AlertSource::Webhook).await.unwrap();
+        store
+            .insert_alert(alert("a", 100), AlertSource::Webhook)
+            .await
+            .unwrap();
         let fake = source(vec![alert("a", 100), alert("b", 200), alert("c", 300)]);
         let summary = catch_up(&store, &fake).await.unwrap();
         assert_eq!(summary.since, Some(100));

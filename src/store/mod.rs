@@ -49,7 +49,11 @@ pub enum StoreError {
     #[error("the incident store's writer has stopped; restart argus")]
     WriterStopped,
     #[error("stored {what} {id} is corrupt: {reason}")]
-    Corrupt { what: &'static str, id: String, reason: String },
+    Corrupt {
+        what: &'static str,
+        id: String,
+        reason: String,
+    },
     #[error(
         "the incident store has schema version {found}, newer than this argus \
          (version {supported}); upgrade argus"

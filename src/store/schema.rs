@@ -81,7 +81,10 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
     for (index, script) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
@@ -100,15 +103,25 @@ mod tests {
         let mut stmt = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             .unwrap();
-        stmt.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 
     #[test]
     fn migrate_creates_every_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        let expected =
-            ["alerts", "cursors", "evidence", "investigations", "model_calls", "reports", "steps"];
+        let expected = [
+            "alerts",
+            "cursors",
+            "evidence",
+            "investigations",
+            "model_calls",
+            "reports",
+            "steps",
+        ];
         assert_eq!(tables(&conn), expected);
     }
 
@@ -116,7 +129,9 @@ mod tests {
     fn migrate_sets_user_version() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(version, 1);
     }
 
@@ -133,6 +148,9 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
         let err = migrate(&mut conn).unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
     }
 }

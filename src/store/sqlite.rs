@@ -55,7 +55,11 @@ pub fn dedup_key(alert: &Alert) -> String {
     hasher.update(alert.sid.as_deref().unwrap_or("").as_bytes());
     hasher.update([0u8]);
     hasher.update(serde_json::to_vec(&sorted).expect("result rows serialise"));
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn now() -> String {
@@ -64,7 +68,12 @@ fn now() -> String {
 
 /// The result row's `_time` (epoch seconds, possibly fractional), if any.
 fn fired_at(alert: &Alert) -> Option<i64> {
-    alert.field("_time")?.trim().parse::<f64>().ok().map(|t| t as i64)
+    alert
+        .field("_time")?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|t| t as i64)
 }
 
 fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
@@ -73,7 +82,8 @@ fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, StoreErr
         reason: e.to_string(),
     };
     let conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
-    conn.busy_timeout(Duration::from_secs(10)).map_err(open_error)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(open_error)?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .map_err(open_error)?;
     Ok(conn)
@@ -104,8 +114,15 @@ impl SqliteStore {
             .map(|_| open_connection(&path, read_flags).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         let writer = Writer::spawn(conn)?;
-        let inner = Inner { path, writer, readers, next_reader: AtomicUsize::new(0) };
-        Ok(SqliteStore { inner: Arc::new(inner) })
+        let inner = Inner {
+            path,
+            writer,
+            readers,
+            next_reader: AtomicUsize::new(0),
+        };
+        Ok(SqliteStore {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The database file.
@@ -113,16 +130,28 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let index = self.inner.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
-        let conn = self.inner.readers[index].lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self.inner.readers[index]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         work(&conn)
     }
 
     /// Stores an alert and queues its investigation in one transaction, or
     /// returns the stored alert's ID when it is a duplicate.
-    pub async fn insert_alert(&self, alert: Alert, source: AlertSource) -> Result<Ingest, StoreError> {
-        self.inner.writer.write(move |conn| insert_alert(conn, &alert, source)).await
+    pub async fn insert_alert(
+        &self,
+        alert: Alert,
+        source: AlertSource,
+    ) -> Result<Ingest, StoreError> {
+        self.inner
+            .writer
+            .write(move |conn| insert_alert(conn, &alert, source))
+            .await
     }
 
     /// Claims the oldest queued investigation and marks it `running`.
@@ -135,7 +164,10 @@ impl SqliteStore {
     /// when the investigation is no longer `running` (its alert was deleted).
     pub async fn complete(&self, investigation: &str, report: Report) -> Result<bool, StoreError> {
         let id = investigation.to_string();
-        self.inner.writer.write(move |conn| complete(conn, &id, &report)).await
+        self.inner
+            .writer
+            .write(move |conn| complete(conn, &id, &report))
+            .await
     }
 
     /// Marks a running investigation `failed` with the reason.
@@ -192,7 +224,9 @@ impl SqliteStore {
             .writer
             .write(move |conn| {
                 let exists: Option<i64> = conn
-                    .query_row("SELECT id FROM alerts WHERE id = ?1", [alert_id], |r| r.get(0))
+                    .query_row("SELECT id FROM alerts WHERE id = ?1", [alert_id], |r| {
+                        r.get(0)
+                    })
                     .optional()?;
                 match exists {
                     Some(_) => queue_investigation(conn, alert_id).map(Some),
@@ -206,7 +240,9 @@ impl SqliteStore {
     pub async fn delete_alert(&self, alert_id: i64) -> Result<bool, StoreError> {
         self.inner
             .writer
-            .write(move |conn| Ok(conn.execute("DELETE FROM alerts WHERE id = ?1", [alert_id])? == 1))
+            .write(move |conn| {
+                Ok(conn.execute("DELETE FROM alerts WHERE id = ?1", [alert_id])? == 1)
+            })
             .await
     }
 
@@ -230,7 +266,9 @@ impl SqliteStore {
     pub fn cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
         self.read(|conn| {
             Ok(conn
-                .query_row("SELECT value FROM cursors WHERE name = ?1", [name], |r| r.get(0))
+                .query_row("SELECT value FROM cursors WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
                 .optional()?)
         })
     }
@@ -241,13 +279,18 @@ impl SqliteStore {
     }
 
     /// Lists alerts newest first, `limit` at most, with IDs below `before` if given.
-    pub fn list_alerts(&self, limit: usize, before: Option<i64>) -> Result<Vec<StoredAlert>, StoreError> {
+    pub fn list_alerts(
+        &self,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, source, received_at, fired_at, body FROM alerts
                  WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit as i64], alert_row)?;
+            let rows =
+                stmt.query_map(params![before.unwrap_or(i64::MAX), limit as i64], alert_row)?;
             rows.map(|row| row?).collect()
         })
     }
@@ -285,7 +328,9 @@ impl SqliteStore {
     pub fn get_investigation(&self, id: &str) -> Result<Option<InvestigationRecord>, StoreError> {
         self.read(|conn| {
             let sql = format!("{INVESTIGATION_SELECT} WHERE i.id = ?1");
-            conn.query_row(&sql, [id], investigation_row).optional()?.transpose()
+            conn.query_row(&sql, [id], investigation_row)
+                .optional()?
+                .transpose()
         })
     }
 
@@ -296,9 +341,8 @@ impl SqliteStore {
                 alerts: conn.query_row("SELECT count(*) FROM alerts", [], |r| r.get(0))?,
                 ..QueueCounts::default()
             };
-            let mut stmt = conn.prepare_cached(
-                "SELECT state, count(*) FROM investigations GROUP BY state",
-            )?;
+            let mut stmt =
+                conn.prepare_cached("SELECT state, count(*) FROM investigations GROUP BY state")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             for row in rows {
                 let (state, count) = row?;
@@ -329,7 +373,11 @@ fn alert_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredAlert, St
         Ok(alert) => alert,
         Err(e) => {
             let reason = e.to_string();
-            return Ok(Err(StoreError::Corrupt { what: "alert", id: id.to_string(), reason }));
+            return Ok(Err(StoreError::Corrupt {
+                what: "alert",
+                id: id.to_string(),
+                reason,
+            }));
         }
     };
     Ok(Ok(StoredAlert {
@@ -348,7 +396,11 @@ fn investigation_row(
     let state: String = row.get(3)?;
     let Some(state) = InvestigationState::parse(&state) else {
         let reason = format!("unknown state '{state}'");
-        return Ok(Err(StoreError::Corrupt { what: "investigation", id, reason }));
+        return Ok(Err(StoreError::Corrupt {
+            what: "investigation",
+            id,
+            reason,
+        }));
     };
     Ok(Ok(InvestigationRecord {
         id,
@@ -364,7 +416,11 @@ fn investigation_row(
     }))
 }
 
-fn insert_alert(conn: &Connection, alert: &Alert, source: AlertSource) -> Result<Ingest, StoreError> {
+fn insert_alert(
+    conn: &Connection,
+    alert: &Alert,
+    source: AlertSource,
+) -> Result<Ingest, StoreError> {
     let key = dedup_key(alert);
     let body = serde_json::to_string(alert).expect("alerts serialise");
     let inserted: Option<i64> = conn
@@ -374,18 +430,31 @@ fn insert_alert(conn: &Connection, alert: &Alert, source: AlertSource) -> Result
              ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
         )?
         .query_row(
-            params![alert.sid, alert.search_name, key, body, source.as_str(), now(), fired_at(alert)],
+            params![
+                alert.sid,
+                alert.search_name,
+                key,
+                body,
+                source.as_str(),
+                now(),
+                fired_at(alert)
+            ],
             |r| r.get(0),
         )
         .optional()?;
     match inserted {
         Some(alert_id) => {
             let investigation = queue_investigation(conn, alert_id)?;
-            Ok(Ingest::Queued { alert: alert_id, investigation })
+            Ok(Ingest::Queued {
+                alert: alert_id,
+                investigation,
+            })
         }
         None => {
             let existing =
-                conn.query_row("SELECT id FROM alerts WHERE dedup_key = ?1", [key], |r| r.get(0))?;
+                conn.query_row("SELECT id FROM alerts WHERE dedup_key = ?1", [key], |r| {
+                    r.get(0)
+                })?;
             Ok(Ingest::Duplicate { alert: existing })
         }
     }
@@ -414,10 +483,17 @@ fn claim_next(conn: &Connection) -> Result<Option<ClaimedInvestigation>, StoreEr
              WHERE i.state = 'queued' ORDER BY i.seq LIMIT 1",
         )?
         .query_row([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
         })
         .optional()?;
-    let Some((seq, id, alert_id, body)) = next else { return Ok(None) };
+    let Some((seq, id, alert_id, body)) = next else {
+        return Ok(None);
+    };
     conn.prepare_cached(
         "UPDATE investigations SET state = 'running', attempts = attempts + 1, started_at = ?2
          WHERE seq = ?1",
@@ -428,12 +504,20 @@ fn claim_next(conn: &Connection) -> Result<Option<ClaimedInvestigation>, StoreEr
         id: alert_id.to_string(),
         reason: e.to_string(),
     })?;
-    Ok(Some(ClaimedInvestigation { id, alert_id, alert }))
+    Ok(Some(ClaimedInvestigation {
+        id,
+        alert_id,
+        alert,
+    }))
 }
 
 fn complete(conn: &Connection, id: &str, report: &Report) -> Result<bool, StoreError> {
     let running: Option<String> = conn
-        .query_row("SELECT state FROM investigations WHERE id = ?1", [id], |r| r.get(0))
+        .query_row(
+            "SELECT state FROM investigations WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
         .optional()?;
     if running.as_deref() != Some("running") {
         return Ok(false);
@@ -458,7 +542,12 @@ fn complete(conn: &Connection, id: &str, report: &Report) -> Result<bool, StoreE
     conn.execute(
         "INSERT OR REPLACE INTO reports (investigation_id, severity, generated_at, body)
          VALUES (?1, ?2, ?3, ?4)",
-        params![id, report.severity.level.as_str(), report.generated_at, body],
+        params![
+            id,
+            report.severity.level.as_str(),
+            report.generated_at,
+            body
+        ],
     )?;
     conn.execute(
         "UPDATE investigations SET state = 'complete', finished_at = ?2, error = NULL WHERE id = ?1",
@@ -470,7 +559,9 @@ fn complete(conn: &Connection, id: &str, report: &Report) -> Result<bool, StoreE
 impl IncidentStore for SqliteStore {
     fn save_alert(&self, alert: &Alert, source: AlertSource) -> Result<Ingest, StoreError> {
         let alert = alert.clone();
-        self.inner.writer.write_blocking(move |conn| insert_alert(conn, &alert, source))
+        self.inner
+            .writer
+            .write_blocking(move |conn| insert_alert(conn, &alert, source))
     }
 
     fn load_report(&self, investigation: &str) -> Result<Option<Report>, StoreError> {

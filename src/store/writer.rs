@@ -45,7 +45,11 @@ where
             return;
         }
         let result = work(conn);
-        let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        let end = if result.is_ok() {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
         self.result = match conn.execute_batch(end) {
             Ok(()) => Some(result),
             Err(e) => Some(Err(e.into())),
@@ -76,7 +80,10 @@ impl Writer {
         std::thread::Builder::new()
             .name("argus-store-writer".into())
             .spawn(move || run(conn, queue))
-            .map_err(|e| StoreError::Open { path: "writer thread".into(), reason: e.to_string() })?;
+            .map_err(|e| StoreError::Open {
+                path: "writer thread".into(),
+                reason: e.to_string(),
+            })?;
         Ok(Writer { jobs })
     }
 
@@ -87,8 +94,14 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Typed { work: Some(work), result: None, reply };
-        self.jobs.send(Box::new(job)).map_err(|_| StoreError::WriterStopped)?;
+        let job = Typed {
+            work: Some(work),
+            result: None,
+            reply,
+        };
+        self.jobs
+            .send(Box::new(job))
+            .map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
@@ -99,9 +112,17 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Typed { work: Some(work), result: None, reply };
-        self.jobs.send(Box::new(job)).map_err(|_| StoreError::WriterStopped)?;
-        answer.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+        let job = Typed {
+            work: Some(work),
+            result: None,
+            reply,
+        };
+        self.jobs
+            .send(Box::new(job))
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)?
     }
 }
 
@@ -125,7 +146,8 @@ fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
 }
 
 fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
     for job in batch.iter_mut() {
         job.apply(conn);
     }

@@ -30,7 +30,15 @@ impl ServerProcess {
     /// Starts `argus serve` on a free loopback port and reads its banner.
     pub fn spawn(binary: &str, data_dir: &Path, evidence: &Path, workers: u16) -> ServerProcess {
         let mut child = Command::new(binary)
-            .args(["serve", "--port", "0", "--workers", &workers.to_string(), "--shutdown-grace", "2"])
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--workers",
+                &workers.to_string(),
+                "--shutdown-grace",
+                "2",
+            ])
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--evidence")
@@ -44,12 +52,24 @@ impl ServerProcess {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut next = || lines.next().expect("banner line").expect("readable banner");
         let base = next().trim_start_matches("listening on ").to_string();
-        let hook_url = next().split(": ").nth(1).expect("webhook URL in banner").to_string();
+        let hook_url = next()
+            .split(": ")
+            .nth(1)
+            .expect("webhook URL in banner")
+            .to_string();
         // Read the whole banner, so the server never writes to a closed pipe.
         next();
         next();
-        let api_token = std::fs::read_to_string(data_dir.join("api_token")).unwrap().trim().to_string();
-        ServerProcess { child, base, hook_url, api_token }
+        let api_token = std::fs::read_to_string(data_dir.join("api_token"))
+            .unwrap()
+            .trim()
+            .to_string();
+        ServerProcess {
+            child,
+            base,
+            hook_url,
+            api_token,
+        }
     }
 
     /// Sends SIGKILL: no chance to flush or clean up.
@@ -77,7 +97,7 @@ impl Drop for ServerProcess {
     }
 }
 
-/// An SSH brute-force alert with its own `sid` and source address.
+/// Returns an SSH brute-force alert with its own `sid` and source address.
 pub fn alert_body(sid: &str, n: usize) -> String {
     let ip = format!("5.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255);
     format!(
@@ -101,16 +121,26 @@ pub struct LoadOutcome {
 
 /// Posts one alert per `sid` from `clients` concurrent clients.
 pub async fn post_alerts(url: &str, sids: Vec<(String, usize)>, clients: usize) -> LoadOutcome {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let queue = Arc::new(Mutex::new(sids));
     let outcome = Arc::new(Mutex::new(LoadOutcome::default()));
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let (client, queue, outcome, url) = (client.clone(), queue.clone(), outcome.clone(), url.to_string());
+            let (client, queue, outcome, url) = (
+                client.clone(),
+                queue.clone(),
+                outcome.clone(),
+                url.to_string(),
+            );
             tokio::spawn(async move {
                 loop {
-                    let Some((sid, n)) = queue.lock().await.pop() else { break };
+                    let Some((sid, n)) = queue.lock().await.pop() else {
+                        break;
+                    };
                     let sent = Instant::now();
                     let result = client.post(&url).body(alert_body(&sid, n)).send().await;
                     let mut outcome = outcome.lock().await;
@@ -144,7 +174,7 @@ pub fn quantile_ms(values: &mut [Duration], q: f64) -> f64 {
     values[index].as_secs_f64() * 1000.0
 }
 
-/// A small random number from the OS, for kill timing.
+/// Returns a random number below `bound` from the OS, for kill timing.
 pub fn random_below(bound: u64) -> u64 {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).unwrap();
@@ -155,13 +185,18 @@ pub fn random_below(bound: u64) -> u64 {
 pub fn check_store(db_path: &Path, accepted: &[String]) -> Vec<String> {
     let db = rusqlite::Connection::open(db_path).unwrap();
     let mut problems = Vec::new();
-    let mut stmt = db.prepare("SELECT sid, count(*) FROM alerts GROUP BY sid").unwrap();
+    let mut stmt = db
+        .prepare("SELECT sid, count(*) FROM alerts GROUP BY sid")
+        .unwrap();
     let stored: std::collections::HashMap<String, i64> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let lost = accepted.iter().filter(|sid| !stored.contains_key(*sid)).count();
+    let lost = accepted
+        .iter()
+        .filter(|sid| !stored.contains_key(*sid))
+        .count();
     if lost > 0 {
         problems.push(format!("{lost} accepted alerts are missing from the store"));
     }
@@ -172,30 +207,44 @@ pub fn check_store(db_path: &Path, accepted: &[String]) -> Vec<String> {
     let q = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     let duplicated = q("SELECT count(*) FROM (SELECT alert_id FROM investigations GROUP BY alert_id HAVING count(*) > 1)");
     if duplicated > 0 {
-        problems.push(format!("{duplicated} alerts have more than one investigation"));
+        problems.push(format!(
+            "{duplicated} alerts have more than one investigation"
+        ));
     }
     let orphans = q("SELECT count(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM investigations i WHERE i.alert_id = a.id)");
     if orphans > 0 {
         problems.push(format!("{orphans} alerts have no investigation"));
     }
-    let complete_without_report = q("SELECT count(*) FROM investigations i WHERE i.state = 'complete'
-        AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.investigation_id = i.id)");
+    let complete_without_report = q(
+        "SELECT count(*) FROM investigations i WHERE i.state = 'complete'
+        AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.investigation_id = i.id)",
+    );
     if complete_without_report > 0 {
-        problems.push(format!("{complete_without_report} complete investigations have no report"));
+        problems.push(format!(
+            "{complete_without_report} complete investigations have no report"
+        ));
     }
-    let report_not_complete = q("SELECT count(*) FROM reports r JOIN investigations i ON i.id = r.investigation_id
-        WHERE i.state != 'complete'");
+    let report_not_complete = q(
+        "SELECT count(*) FROM reports r JOIN investigations i ON i.id = r.investigation_id
+        WHERE i.state != 'complete'",
+    );
     if report_not_complete > 0 {
-        problems.push(format!("{report_not_complete} reports belong to investigations not complete"));
+        problems.push(format!(
+            "{report_not_complete} reports belong to investigations not complete"
+        ));
     }
     let mut bodies = db.prepare("SELECT r.body, (SELECT count(*) FROM steps s WHERE s.investigation_id = r.investigation_id) FROM reports r").unwrap();
-    let rows = bodies.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).unwrap();
+    let rows = bodies
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap();
     for row in rows {
         let (body, steps) = row.unwrap();
         match serde_json::from_str::<argus::report::Report>(&body) {
-            Ok(report) if report.steps.len() as i64 != steps => {
-                problems.push(format!("report {} has {} steps but {steps} are stored", report.id, report.steps.len()))
-            }
+            Ok(report) if report.steps.len() as i64 != steps => problems.push(format!(
+                "report {} has {} steps but {steps} are stored",
+                report.id,
+                report.steps.len()
+            )),
             Ok(_) => {}
             Err(e) => problems.push(format!("a stored report does not parse: {e}")),
         }
@@ -206,6 +255,11 @@ pub fn check_store(db_path: &Path, accepted: &[String]) -> Vec<String> {
 /// Counts investigations by state.
 pub fn states(db_path: &Path) -> std::collections::BTreeMap<String, i64> {
     let db = rusqlite::Connection::open(db_path).unwrap();
-    let mut stmt = db.prepare("SELECT state, count(*) FROM investigations GROUP BY state").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    let mut stmt = db
+        .prepare("SELECT state, count(*) FROM investigations GROUP BY state")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }

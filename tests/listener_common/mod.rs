@@ -52,12 +52,21 @@ impl TestApp {
         let db = self.db();
         ["alerts", "investigations", "steps", "evidence", "reports"]
             .iter()
-            .map(|t| db.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get::<_, i64>(0)).unwrap())
+            .map(|t| {
+                db.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap()
+            })
             .sum()
     }
 }
 
 pub fn demo_alert(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/demo/alerts/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/demo/alerts/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 pub mod load;
