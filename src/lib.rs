@@ -17,7 +17,9 @@
 //! - [`agent`]: the investigation loop, planners, tools and step events.
 //! - [`analysis`]: ATT&CK mapping, indicators and intel, severity, remediation.
 //! - [`report`]: the report model and its JSON, Markdown and PDF renderings.
-//! - [`store`]: the incident store seam.
+//! - [`store`]: the SQLite incident store: alerts, the investigation queue, reports.
+//! - [`listener`]: the webhook listener and the JSON API of server mode.
+//! - [`server`]: `argus serve`: the listener, the workers and shutdown.
 //! - [`config`]: settings read from the environment.
 //! - [`demo`]: the bundled demo evidence and alerts.
 
@@ -31,7 +33,9 @@ pub mod demo;
 pub mod event;
 pub mod evidence;
 pub mod index;
+pub mod listener;
 pub mod report;
 pub mod search;
+pub mod server;
 pub mod spl;
 pub mod store;

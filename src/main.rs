@@ -1,6 +1,6 @@
 //! The `argus` command: investigate an alert from the command line.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -106,6 +106,17 @@ Without --evidence the bundled demo evidence is searched.")]
         #[command(subcommand)]
         command: SplCommand,
     },
+    /// Run the webhook listener, the investigation queue and the agent as a server.
+    #[command(after_help = "\
+Examples:
+  argus serve
+  argus serve --evidence /var/log/ --workers 4
+  ARGUS_DATA_DIR=/srv/argus BACKEND_PORT=9001 argus serve
+  argus serve --rotate-token
+
+Prints the Splunk webhook URL (with its secret token) on start. Alerts, reports
+and secrets are kept in the data folder.")]
+    Serve(argus::server::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +154,7 @@ fn main() -> ExitCode {
         }
         Command::Search { evidence, index, query, backend } => search(evidence, index, &query, backend),
         Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -367,4 +379,20 @@ fn spl_check(input: &str) -> Result<(), String> {
         return Err(format!("the read-only guard refused {refused} of the queries"));
     }
     Ok(())
+}
+
+fn serve(args: argus::server::ServeArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let result = runtime.block_on(async {
+        let server = argus::server::Server::start(args).await.map_err(|e| e.to_string())?;
+        // A closed standard output must not stop the server, so write errors are ignored.
+        let mut stdout = std::io::stdout();
+        for line in server.banner() {
+            let _ = writeln!(stdout, "{line}");
+        }
+        server.run_until_shutdown().await.map_err(|e| e.to_string())
+    });
+    // Investigations past the grace period were re-queued; do not wait for their threads.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
