@@ -52,6 +52,8 @@ async fn poll_health(
     token: String,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Duration> {
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let mut times = Vec::new();
     while !*stop.borrow() {

@@ -287,7 +287,11 @@ fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalB
             plural(summary.lines_skipped as u64, "line")
         ));
     }
-    Ok((LocalBackend::new(store, description), notices))
+    let mut backend = LocalBackend::new(store, description);
+    if let Some(dir) = evidence.filter(|p| p.is_dir()) {
+        backend = backend.with_lookup_dir(dir);
+    }
+    Ok((backend, notices))
 }
 
 /// Ingests the evidence path into the persistent index in `dir`.

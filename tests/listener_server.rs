@@ -40,6 +40,8 @@ async fn serve(app: &TestApp) -> (String, tokio::sync::watch::Sender<bool>) {
 async fn posted_alert_streams_steps_and_report() {
     let app = TestApp::new();
     let (base, _stop) = serve(&app).await;
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let mut events = client
         .get(format!("{base}/api/events"))

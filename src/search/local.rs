@@ -7,6 +7,7 @@
 //! the candidate events are parsed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -24,6 +25,8 @@ const TOP_FIELDS: usize = 25;
 pub struct LocalBackend {
     evidence: Arc<Evidence>,
     description: String,
+    /// Folder whose CSV files `| lookup` reads.
+    lookup_dir: Option<PathBuf>,
 }
 
 /// Where the events live.
@@ -36,26 +39,36 @@ impl LocalBackend {
     /// Wraps an evidence store; `description` names it in reports (such as its path).
     pub fn new(store: EvidenceStore, description: impl Into<String>) -> Self {
         let evidence = Arc::new(Evidence::Store(store));
-        LocalBackend { evidence, description: description.into() }
+        LocalBackend { evidence, description: description.into(), lookup_dir: None }
+    }
+
+    /// Lets `| lookup NAME` read `NAME` (or `NAME.csv`) from `dir`, such as
+    /// the evidence folder. Searches over an index do not read lookups yet.
+    pub fn with_lookup_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.lookup_dir = Some(dir.into());
+        self
     }
 
     /// Wraps a persistent evidence index; `description` names it in reports.
     pub fn with_index(index: EvidenceIndex, description: impl Into<String>) -> Self {
         let evidence = Arc::new(Evidence::Index(index));
-        LocalBackend { evidence, description: description.into() }
+        LocalBackend { evidence, description: description.into(), lookup_dir: None }
     }
 
     /// Runs one query synchronously.
     pub fn search_blocking(&self, query: &str) -> Result<SearchResults, SearchError> {
-        run_query(&self.evidence, query)
+        run_query(&self.evidence, query, self.lookup_dir.clone())
     }
 }
 
-fn run_query(evidence: &Evidence, query: &str) -> Result<SearchResults, SearchError> {
+fn run_query(evidence: &Evidence, query: &str, lookup_dir: Option<PathBuf>) -> Result<SearchResults, SearchError> {
     let pipeline = spl::parse(query)?;
     let now = chrono::Utc::now().timestamp_micros();
     let rows = match evidence {
-        Evidence::Store(store) => spl::run(&pipeline, store.events(), now)?,
+        Evidence::Store(store) => {
+            let context = spl::RunContext { now, lookup_dir };
+            spl::run_with(&pipeline, store.events(), &context)?
+        }
         Evidence::Index(index) => index.search(&pipeline, now)?,
     };
     Ok(SearchResults { rows, messages: Vec::new() })
@@ -71,7 +84,8 @@ impl SearchBackend for LocalBackend {
         spl::guard::check(spl).map_err(SearchError::Refused)?;
         let evidence = Arc::clone(&self.evidence);
         let query = spl.to_string();
-        tokio::task::spawn_blocking(move || run_query(&evidence, &query))
+        let lookup_dir = self.lookup_dir.clone();
+        tokio::task::spawn_blocking(move || run_query(&evidence, &query, lookup_dir))
             .await
             .map_err(|e| SearchError::Unavailable(format!("search task failed: {e}")))?
     }

@@ -121,6 +121,8 @@ pub struct LoadOutcome {
 
 /// Posts one alert per `sid` from `clients` concurrent clients.
 pub async fn post_alerts(url: &str, sids: Vec<(String, usize)>, clients: usize) -> LoadOutcome {
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
