@@ -34,6 +34,7 @@ pub mod event;
 pub mod evidence;
 pub mod index;
 pub mod listener;
+pub mod llm;
 pub mod report;
 pub mod search;
 pub mod server;

@@ -1,0 +1,95 @@
+//! Language-model providers behind one chat seam.
+//!
+//! [`ChatModel`] sends one chat request and returns the model's text with
+//! its token counts. Providers speak their own wire protocols (OpenAI and
+//! OpenAI-compatible servers, Anthropic, Gemini); the planner built on top
+//! sees only this trait, so a scripted model can stand in for tests and
+//! replays.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+/// A request for one model answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// Instructions kept apart from the conversation (system prompt).
+    pub system: String,
+    pub messages: Vec<ChatMessage>,
+    /// Maximum tokens of the answer.
+    pub max_tokens: u32,
+    pub temperature: f32,
+    /// Asks the provider for a JSON object answer where it supports that.
+    pub json: bool,
+}
+
+/// A model's answer with its usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    pub text: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// The provider's own model name from the answer, when it gives one.
+    pub model: Option<String>,
+    pub duration: Duration,
+}
+
+/// The provider and model behind a [`ChatModel`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// `openai`, `openai-compatible`, `anthropic`, `gemini` or `scripted`.
+    pub provider: String,
+    pub model: String,
+    /// Whether the model runs outside this machine (cloud), which turns
+    /// masking on by default.
+    pub remote: bool,
+}
+
+/// How a failed model call should be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LlmFailure {
+    /// Rejected credentials: do not retry.
+    Auth,
+    /// Rate limit or overload: retry after the given pause.
+    Retryable,
+    /// The request is wrong (bad model name, too long): do not retry.
+    BadRequest,
+    /// Unreachable, timed out, or an answer that is not the protocol.
+    Unavailable,
+}
+
+/// A model call that returned no usable answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{provider} model call failed: {message}")]
+pub struct LlmError {
+    pub provider: String,
+    pub failure: LlmFailure,
+    pub message: String,
+    /// Pause the provider asked for (`Retry-After`), if any.
+    pub retry_after: Option<Duration>,
+}
+
+/// Sends chat requests to one model.
+#[async_trait]
+pub trait ChatModel: Send + Sync {
+    fn info(&self) -> ModelInfo;
+
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
+}
