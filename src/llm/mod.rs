@@ -6,6 +6,12 @@
 //! sees only this trait, so a scripted model can stand in for tests and
 //! replays.
 
+pub mod anthropic;
+pub mod config;
+pub mod gemini;
+mod http;
+pub mod openai;
+
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -1,0 +1,252 @@
+//! HTTP transport shared by the model providers.
+//!
+//! Each provider builds its own request body and reads its own answer; this
+//! module sends the JSON, applies the per-call timeout, classifies failures
+//! into [`LlmFailure`] and retries rate limits and server errors with
+//! backoff, honouring `Retry-After`. The API key is removed from every error
+//! message, because some providers quote the rejected key back.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::config::CallSettings;
+use super::{LlmError, LlmFailure};
+
+/// Longest error body quoted in a message when it has no `error.message`.
+const MAX_QUOTED_BODY: usize = 300;
+
+/// A reqwest client bound to one provider and its call settings.
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    provider: String,
+    secret: Option<String>,
+    settings: CallSettings,
+}
+
+impl Transport {
+    /// Builds the client for `provider`; `secret` is redacted from errors.
+    pub(crate) fn new(
+        provider: &str,
+        secret: Option<String>,
+        settings: CallSettings,
+    ) -> Result<Transport, LlmError> {
+        // Several crates may race to install rustls's process-wide provider;
+        // any installed provider serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("argus/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| LlmError {
+                provider: provider.to_string(),
+                failure: LlmFailure::Unavailable,
+                message: format!("cannot build the HTTP client: {e}"),
+                retry_after: None,
+            })?;
+        Ok(Transport { client, provider: provider.to_string(), secret, settings })
+    }
+
+    /// Builds an error of this provider, with the key redacted.
+    pub(crate) fn error(&self, failure: LlmFailure, message: impl Into<String>) -> LlmError {
+        let mut message = message.into();
+        if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
+            message = message.replace(secret, "[redacted]");
+        }
+        LlmError { provider: self.provider.clone(), failure, message, retry_after: None }
+    }
+
+    /// Posts `body` to `url` and returns the parsed JSON answer and the time
+    /// spent, retries included. Only [`LlmFailure::Retryable`] failures are
+    /// retried, at most `max_attempts` calls in all.
+    pub(crate) async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &Value,
+    ) -> Result<(Value, Duration), LlmError> {
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            match self.post_once(url, headers, body).await {
+                Err(error)
+                    if error.failure == LlmFailure::Retryable
+                        && attempt < self.settings.max_attempts.get() =>
+                {
+                    let pause = self.pause_before_retry(&error, attempt);
+                    tracing::warn!(
+                        provider = %self.provider,
+                        attempt,
+                        pause_ms = pause.as_millis() as u64,
+                        error = %error.message,
+                        "model call failed, retrying"
+                    );
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+                Ok(answer) => return Ok((answer, started.elapsed())),
+            }
+        }
+    }
+
+    /// Picks the pause before retry number `attempt`: the server's
+    /// `Retry-After` when it sent one, else exponential backoff, both capped.
+    fn pause_before_retry(&self, error: &LlmError, attempt: u32) -> Duration {
+        let backoff = self.settings.initial_backoff.saturating_mul(1 << (attempt - 1).min(16));
+        error.retry_after.unwrap_or(backoff).min(self.settings.max_retry_wait)
+    }
+
+    async fn post_once(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &Value,
+    ) -> Result<Value, LlmError> {
+        let mut request = self.client.post(url).timeout(self.settings.timeout).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(|e| self.network_error(url, e))?;
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        let text = response.text().await.map_err(|e| self.network_error(url, e))?;
+        if status.is_success() {
+            return serde_json::from_str(&text).map_err(|e| {
+                self.error(LlmFailure::Unavailable, format!("response from {url} is not JSON: {e}"))
+            });
+        }
+        let mut error = self.error(classify(status), status_message(status, &text));
+        error.retry_after = retry_after;
+        Err(error)
+    }
+
+    fn network_error(&self, url: &str, error: reqwest::Error) -> LlmError {
+        let message = if error.is_timeout() {
+            format!("request to {url} timed out after {:?}", self.settings.timeout)
+        } else {
+            format!("request to {url} failed: {error}")
+        };
+        self.error(LlmFailure::Unavailable, message)
+    }
+}
+
+/// Maps an HTTP error status to how the caller should treat it.
+pub(crate) fn classify(status: StatusCode) -> LlmFailure {
+    match status.as_u16() {
+        401 | 403 => LlmFailure::Auth,
+        // 529 is Anthropic's "overloaded"; other 5xx are transient server faults.
+        429 | 500..=599 => LlmFailure::Retryable,
+        400..=499 => LlmFailure::BadRequest,
+        _ => LlmFailure::Unavailable,
+    }
+}
+
+/// Reads `Retry-After` as whole or fractional seconds.
+// NOTE: the HTTP-date form of Retry-After is not parsed; such answers fall
+// back to exponential backoff.
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let seconds: f64 = value.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// Builds the message for an error answer from the provider's
+/// `error.message` (OpenAI, Anthropic and Gemini all use that field), or the
+/// start of the body when it has none.
+fn status_message(status: StatusCode, body: &str) -> String {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let detail = parsed
+        .as_ref()
+        .and_then(|v| v.pointer("/error/message"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| body.chars().take(MAX_QUOTED_BODY).collect());
+    format!("HTTP {status}: {detail}")
+}
+
+/// Returns the value at JSON `pointer`, or an `Unavailable` error naming it.
+pub(crate) fn require<'a>(
+    transport: &Transport,
+    answer: &'a Value,
+    pointer: &str,
+) -> Result<&'a Value, LlmError> {
+    answer.pointer(pointer).filter(|v| !v.is_null()).ok_or_else(|| {
+        transport.error(LlmFailure::Unavailable, format!("response has no `{pointer}` field"))
+    })
+}
+
+/// Returns the unsigned integer at JSON `pointer`, or an error naming it.
+pub(crate) fn require_count(
+    transport: &Transport,
+    answer: &Value,
+    pointer: &str,
+) -> Result<u64, LlmError> {
+    require(transport, answer, pointer)?.as_u64().ok_or_else(|| {
+        let message = format!("response field `{pointer}` is not a token count");
+        transport.error(LlmFailure::Unavailable, message)
+    })
+}
+
+/// Whether `base_url` names this machine (a loopback address or
+/// `localhost`), so calls to it never leave the host.
+pub(crate) fn is_loopback(base_url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base_url) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// Joins a base URL and a path with exactly one slash between them.
+pub(crate) fn join_url(base: &str, path: &str) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_statuses() {
+        assert_eq!(classify(StatusCode::UNAUTHORIZED), LlmFailure::Auth);
+        assert_eq!(classify(StatusCode::FORBIDDEN), LlmFailure::Auth);
+        assert_eq!(classify(StatusCode::TOO_MANY_REQUESTS), LlmFailure::Retryable);
+        assert_eq!(classify(StatusCode::from_u16(529).unwrap()), LlmFailure::Retryable);
+        assert_eq!(classify(StatusCode::SERVICE_UNAVAILABLE), LlmFailure::Retryable);
+        assert_eq!(classify(StatusCode::BAD_REQUEST), LlmFailure::BadRequest);
+        assert_eq!(classify(StatusCode::NOT_FOUND), LlmFailure::BadRequest);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("http://127.0.0.1:11434/v1"));
+        assert!(is_loopback("http://localhost:8080"));
+        assert!(is_loopback("http://[::1]:8000/v1"));
+        assert!(!is_loopback("https://api.openai.com/v1"));
+        assert!(!is_loopback("not a url"));
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), None);
+    }
+
+    #[test]
+    fn join_url_single_slash() {
+        assert_eq!(join_url("http://h/v1/", "/chat/completions"), "http://h/v1/chat/completions");
+        assert_eq!(join_url("http://h", "v1/messages"), "http://h/v1/messages");
+    }
+}
