@@ -1,0 +1,429 @@
+//! Provider clients against scripted loopback servers speaking each wire
+//! format: answers, headers and body shape, and every failure class
+//! (rejected key, rate limit with Retry-After, server error, bad request,
+//! malformed JSON, missing fields, timeout, unreachable server).
+
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use argus::llm::anthropic::AnthropicChat;
+use argus::llm::config::{CallSettings, EndpointSettings};
+use argus::llm::gemini::GeminiChat;
+use argus::llm::openai::OpenAiChat;
+use argus::llm::{ChatMessage, ChatModel, ChatRequest, LlmFailure, Role};
+use llm_server::{LlmServer, Reply};
+use serde_json::{json, Value};
+
+const KEY: &str = "test-key-5f1c9a";
+
+/// How one provider is reached and how its scripted server answers.
+#[derive(Clone, Copy)]
+struct Protocol {
+    build: fn(EndpointSettings) -> Box<dyn ChatModel>,
+    /// Appended to the server address to form the base URL.
+    base_suffix: &'static str,
+    path: &'static str,
+    ok: fn(&str, u64, u64) -> Reply,
+    error: fn(u16, &str, &str) -> Reply,
+    /// Name of the usage object, which the missing-field case removes.
+    usage_key: &'static str,
+    /// Model name the `ok` answer reports.
+    answer_model: &'static str,
+}
+
+const OPENAI: Protocol = Protocol {
+    build: |endpoint| Box::new(OpenAiChat::new(endpoint).unwrap()),
+    base_suffix: "/v1",
+    path: "/v1/chat/completions",
+    ok: llm_server::openai_ok,
+    error: llm_server::openai_error,
+    usage_key: "usage",
+    answer_model: "gpt-test-0001",
+};
+
+const ANTHROPIC: Protocol = Protocol {
+    build: |endpoint| Box::new(AnthropicChat::new(endpoint).unwrap()),
+    base_suffix: "",
+    path: "/v1/messages",
+    ok: llm_server::anthropic_ok,
+    error: llm_server::anthropic_error,
+    usage_key: "usage",
+    answer_model: "claude-test-0001",
+};
+
+const GEMINI: Protocol = Protocol {
+    build: |endpoint| Box::new(GeminiChat::new(endpoint).unwrap()),
+    base_suffix: "",
+    path: "/v1beta/models/test-model:generateContent",
+    ok: llm_server::gemini_ok,
+    error: llm_server::gemini_error,
+    usage_key: "usageMetadata",
+    answer_model: "gemini-test-0001",
+};
+
+fn call_settings(max_attempts: u32, timeout: Duration) -> CallSettings {
+    CallSettings {
+        timeout,
+        max_attempts: NonZeroU32::new(max_attempts).unwrap(),
+        initial_backoff: Duration::from_millis(10),
+        max_retry_wait: Duration::from_secs(2),
+    }
+}
+
+fn endpoint(server: &LlmServer, suffix: &str, call: CallSettings) -> EndpointSettings {
+    EndpointSettings {
+        base_url: format!("{}{suffix}", server.base_url()),
+        api_key: Some(KEY.to_string()),
+        model: "test-model".to_string(),
+        call,
+    }
+}
+
+fn model(protocol: Protocol, server: &LlmServer, call: CallSettings) -> Box<dyn ChatModel> {
+    (protocol.build)(endpoint(server, protocol.base_suffix, call))
+}
+
+fn request() -> ChatRequest {
+    let message = |role, content: &str| ChatMessage { role, content: content.to_string() };
+    ChatRequest {
+        system: "You triage alerts.".to_string(),
+        messages: vec![
+            message(Role::User, "first question"),
+            message(Role::Assistant, "first answer"),
+            message(Role::User, "second question"),
+        ],
+        max_tokens: 256,
+        temperature: 0.5,
+        json: true,
+    }
+}
+
+async fn check_answer_parsed(protocol: Protocol) {
+    let server = LlmServer::start(vec![(protocol.ok)("{\"action\":\"stop\"}", 120, 7)]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let response = chat.complete(&request()).await.unwrap();
+    assert_eq!(response.text, "{\"action\":\"stop\"}");
+    assert_eq!(response.input_tokens, 120);
+    assert_eq!(response.output_tokens, 7);
+    assert_eq!(response.model.as_deref(), Some(protocol.answer_model));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, protocol.path);
+    assert_eq!(requests[0].query, None);
+    assert!(!chat.info().remote, "a loopback base URL is local");
+}
+
+async fn check_auth_rejected(protocol: Protocol) {
+    let message = format!("Incorrect API key provided: {KEY}");
+    let server = LlmServer::start(vec![(protocol.error)(401, "authentication_error", &message)]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Auth);
+    assert!(error.message.contains("401"), "{}", error.message);
+    assert!(error.message.contains("Incorrect API key"), "{}", error.message);
+    assert!(!error.message.contains(KEY), "key echoed: {}", error.message);
+    assert!(!error.to_string().contains(KEY));
+    assert_eq!(server.requests().len(), 1, "a rejected key is not retried");
+}
+
+async fn check_retry_after_honoured(protocol: Protocol) {
+    let limited = (protocol.error)(429, "rate_limit_error", "slow down").header("retry-after", "1");
+    let server = LlmServer::start(vec![limited, (protocol.ok)("done", 3, 2)]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let started = Instant::now();
+    let response = chat.complete(&request()).await.unwrap();
+    assert_eq!(response.text, "done");
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert!(response.duration >= Duration::from_secs(1), "duration counts the pause");
+    assert_eq!(server.requests().len(), 2);
+}
+
+async fn check_rate_limit_reported(protocol: Protocol) {
+    let limited = (protocol.error)(429, "rate_limit_error", "quota exceeded").header("retry-after", "7");
+    let server = LlmServer::start(vec![limited]).await;
+    let chat = model(protocol, &server, call_settings(1, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Retryable);
+    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+    assert!(error.message.contains("quota exceeded"), "{}", error.message);
+    assert_eq!(server.requests().len(), 1);
+}
+
+async fn check_server_error_retried(protocol: Protocol) {
+    let failing = |_| (protocol.error)(500, "api_error", "internal failure");
+    let server = LlmServer::start((0..4).map(failing).collect()).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Retryable);
+    assert_eq!(server.requests().len(), 3, "three attempts in all");
+}
+
+async fn check_overload_then_success(protocol: Protocol) {
+    let overloaded = (protocol.error)(529, "overloaded_error", "Overloaded");
+    let unavailable = (protocol.error)(503, "UNAVAILABLE", "try later");
+    let replies = vec![overloaded, unavailable, (protocol.ok)("third time", 1, 1)];
+    let server = LlmServer::start(replies).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let response = chat.complete(&request()).await.unwrap();
+    assert_eq!(response.text, "third time");
+    assert_eq!(server.requests().len(), 3);
+}
+
+async fn check_bad_request(protocol: Protocol) {
+    let reply = (protocol.error)(404, "not_found_error", "model: test-model not found");
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::BadRequest);
+    assert!(error.message.contains("model: test-model not found"), "{}", error.message);
+    assert_eq!(server.requests().len(), 1, "a bad request is not retried");
+}
+
+async fn check_malformed_json(protocol: Protocol) {
+    let server = LlmServer::start(vec![Reply::raw(200, "{\"choices\": [")]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Unavailable);
+    assert!(error.message.contains("not JSON"), "{}", error.message);
+}
+
+async fn check_missing_usage(protocol: Protocol) {
+    let mut body: Value = serde_json::from_str(&(protocol.ok)("text", 1, 1).body).unwrap();
+    body.as_object_mut().unwrap().remove(protocol.usage_key);
+    let server = LlmServer::start(vec![Reply::json(200, body)]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Unavailable);
+    assert!(error.message.contains(protocol.usage_key), "{}", error.message);
+}
+
+async fn check_missing_text(protocol: Protocol) {
+    let server = LlmServer::start(vec![Reply::json(200, json!({"id": "x"}))]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Unavailable);
+    assert!(error.message.contains("response has no"), "{}", error.message);
+}
+
+async fn check_timeout(protocol: Protocol) {
+    let slow = (protocol.ok)("late", 1, 1).delayed(Duration::from_secs(3));
+    let server = LlmServer::start(vec![slow]).await;
+    let chat = model(protocol, &server, call_settings(3, Duration::from_millis(300)));
+    let started = Instant::now();
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Unavailable);
+    assert!(error.message.contains("timed out"), "{}", error.message);
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(server.requests().len(), 1, "a timeout is not retried");
+}
+
+async fn check_unreachable(protocol: Protocol) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}{}", listener.local_addr().unwrap(), protocol.base_suffix);
+    drop(listener);
+    let endpoint = EndpointSettings {
+        base_url,
+        api_key: Some(KEY.to_string()),
+        model: "test-model".to_string(),
+        call: call_settings(3, Duration::from_secs(5)),
+    };
+    let error = (protocol.build)(endpoint).complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Unavailable);
+    assert!(error.message.contains("failed"), "{}", error.message);
+}
+
+macro_rules! protocol_tests {
+    ($module:ident, $protocol:expr) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test]
+            async fn answer_parsed() {
+                check_answer_parsed($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn auth_rejected() {
+                check_auth_rejected($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn retry_after_honoured() {
+                check_retry_after_honoured($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn rate_limit_reported() {
+                check_rate_limit_reported($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn server_error_retried() {
+                check_server_error_retried($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn overload_then_success() {
+                check_overload_then_success($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn bad_request() {
+                check_bad_request($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn malformed_json() {
+                check_malformed_json($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn missing_usage() {
+                check_missing_usage($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn missing_text() {
+                check_missing_text($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn timeout() {
+                check_timeout($protocol).await;
+            }
+
+            #[tokio::test]
+            async fn unreachable() {
+                check_unreachable($protocol).await;
+            }
+        }
+    };
+}
+
+protocol_tests!(openai, OPENAI);
+protocol_tests!(anthropic, ANTHROPIC);
+protocol_tests!(gemini, GEMINI);
+
+#[tokio::test]
+async fn openai_request_shape() {
+    let server = LlmServer::start(vec![llm_server::openai_ok("ok", 1, 1)]).await;
+    let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
+    chat.complete(&request()).await.unwrap();
+    let sent = &server.requests()[0];
+    assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    let body = sent.json();
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["messages"][0], json!({"role": "system", "content": "You triage alerts."}));
+    assert_eq!(body["messages"][1], json!({"role": "user", "content": "first question"}));
+    assert_eq!(body["messages"][2], json!({"role": "assistant", "content": "first answer"}));
+    assert_eq!(body["messages"][3], json!({"role": "user", "content": "second question"}));
+    assert_eq!(body["messages"].as_array().unwrap().len(), 4);
+    assert_eq!(body["max_completion_tokens"], 256);
+    assert_eq!(body["temperature"], 0.5);
+    assert_eq!(body["response_format"], json!({"type": "json_object"}));
+}
+
+#[tokio::test]
+async fn openai_compatible_without_key() {
+    let mut body: Value = serde_json::from_str(&llm_server::openai_ok("local", 1, 1).body).unwrap();
+    body.as_object_mut().unwrap().remove("usage");
+    let server = LlmServer::start(vec![Reply::json(200, body)]).await;
+    let mut settings = endpoint(&server, "/v1", call_settings(1, Duration::from_secs(5)));
+    settings.api_key = None;
+    let chat = OpenAiChat::compatible(settings).unwrap();
+    let response = chat.complete(&request()).await.unwrap();
+    assert_eq!(response.text, "local");
+    assert_eq!(response.input_tokens, 0, "local servers may omit usage");
+    assert_eq!(chat.info().provider, "openai-compatible");
+    let sent = &server.requests()[0];
+    assert_eq!(sent.header("authorization"), None);
+    assert_eq!(sent.json()["max_tokens"], 256);
+    assert!(sent.json().get("max_completion_tokens").is_none());
+}
+
+#[tokio::test]
+async fn openai_refusal_is_bad_request() {
+    let body = json!({
+        "model": "gpt-test",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": null,
+            "refusal": "I cannot help with that."}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    });
+    let server = LlmServer::start(vec![Reply::json(200, body)]).await;
+    let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::BadRequest);
+    assert!(error.message.contains("I cannot help with that."), "{}", error.message);
+}
+
+#[tokio::test]
+async fn anthropic_request_shape() {
+    let server = LlmServer::start(vec![llm_server::anthropic_ok("ok", 1, 1)]).await;
+    let chat = model(ANTHROPIC, &server, call_settings(1, Duration::from_secs(5)));
+    chat.complete(&request()).await.unwrap();
+    let sent = &server.requests()[0];
+    assert_eq!(sent.header("x-api-key"), Some(KEY));
+    assert_eq!(sent.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(sent.header("authorization"), None);
+    let body = sent.json();
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["system"], "You triage alerts.");
+    assert_eq!(body["messages"][0], json!({"role": "user", "content": "first question"}));
+    assert_eq!(body["messages"][1], json!({"role": "assistant", "content": "first answer"}));
+    assert_eq!(body["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(body["max_tokens"], 256);
+    assert_eq!(body["temperature"], 0.5);
+}
+
+#[tokio::test]
+async fn anthropic_joins_text_blocks() {
+    let body = json!({
+        "model": "claude-test",
+        "content": [
+            {"type": "text", "text": "part one, "},
+            {"type": "tool_use", "id": "t1", "name": "x", "input": {}},
+            {"type": "text", "text": "part two"}
+        ],
+        "usage": {"input_tokens": 4, "output_tokens": 5}
+    });
+    let server = LlmServer::start(vec![Reply::json(200, body)]).await;
+    let chat = model(ANTHROPIC, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&request()).await.unwrap();
+    assert_eq!(response.text, "part one, part two");
+}
+
+#[tokio::test]
+async fn gemini_request_shape() {
+    let server = LlmServer::start(vec![llm_server::gemini_ok("ok", 1, 1)]).await;
+    let chat = model(GEMINI, &server, call_settings(1, Duration::from_secs(5)));
+    chat.complete(&request()).await.unwrap();
+    let sent = &server.requests()[0];
+    assert_eq!(sent.header("x-goog-api-key"), Some(KEY));
+    assert_eq!(sent.query, None, "the key is never put in the URL");
+    let body = sent.json();
+    assert_eq!(body["systemInstruction"], json!({"parts": [{"text": "You triage alerts."}]}));
+    let first = json!({"role": "user", "parts": [{"text": "first question"}]});
+    assert_eq!(body["contents"][0], first);
+    let second = json!({"role": "model", "parts": [{"text": "first answer"}]});
+    assert_eq!(body["contents"][1], second);
+    assert_eq!(body["contents"].as_array().unwrap().len(), 3);
+    assert_eq!(body["generationConfig"]["maxOutputTokens"], 256);
+    assert_eq!(body["generationConfig"]["temperature"], 0.5);
+    assert_eq!(body["generationConfig"]["responseMimeType"], "application/json");
+}
+
+#[tokio::test]
+async fn gemini_blocked_prompt() {
+    let body = json!({
+        "promptFeedback": {"blockReason": "SAFETY"},
+        "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}
+    });
+    let server = LlmServer::start(vec![Reply::json(200, body)]).await;
+    let chat = model(GEMINI, &server, call_settings(1, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::BadRequest);
+    assert!(error.message.contains("SAFETY"), "{}", error.message);
+}
