@@ -87,7 +87,10 @@ fn model(protocol: Protocol, server: &LlmServer, call: CallSettings) -> Box<dyn 
 }
 
 fn request() -> ChatRequest {
-    let message = |role, content: &str| ChatMessage { role, content: content.to_string() };
+    let message = |role, content: &str| ChatMessage {
+        role,
+        content: content.to_string(),
+    };
     ChatRequest {
         system: "You triage alerts.".to_string(),
         messages: vec![
@@ -118,13 +121,26 @@ async fn check_answer_parsed(protocol: Protocol) {
 
 async fn check_auth_rejected(protocol: Protocol) {
     let message = format!("Incorrect API key provided: {KEY}");
-    let server = LlmServer::start(vec![(protocol.error)(401, "authentication_error", &message)]).await;
+    let server = LlmServer::start(vec![(protocol.error)(
+        401,
+        "authentication_error",
+        &message,
+    )])
+    .await;
     let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::Auth);
     assert!(error.message.contains("401"), "{}", error.message);
-    assert!(error.message.contains("Incorrect API key"), "{}", error.message);
-    assert!(!error.message.contains(KEY), "key echoed: {}", error.message);
+    assert!(
+        error.message.contains("Incorrect API key"),
+        "{}",
+        error.message
+    );
+    assert!(
+        !error.message.contains(KEY),
+        "key echoed: {}",
+        error.message
+    );
     assert!(!error.to_string().contains(KEY));
     assert_eq!(server.requests().len(), 1, "a rejected key is not retried");
 }
@@ -136,19 +152,31 @@ async fn check_retry_after_honoured(protocol: Protocol) {
     let started = Instant::now();
     let response = chat.complete(&request()).await.unwrap();
     assert_eq!(response.text, "done");
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
-    assert!(response.duration >= Duration::from_secs(1), "duration counts the pause");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert!(
+        response.duration >= Duration::from_secs(1),
+        "duration counts the pause"
+    );
     assert_eq!(server.requests().len(), 2);
 }
 
 async fn check_rate_limit_reported(protocol: Protocol) {
-    let limited = (protocol.error)(429, "rate_limit_error", "quota exceeded").header("retry-after", "7");
+    let limited =
+        (protocol.error)(429, "rate_limit_error", "quota exceeded").header("retry-after", "7");
     let server = LlmServer::start(vec![limited]).await;
     let chat = model(protocol, &server, call_settings(1, Duration::from_secs(5)));
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::Retryable);
     assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
-    assert!(error.message.contains("quota exceeded"), "{}", error.message);
+    assert!(
+        error.message.contains("quota exceeded"),
+        "{}",
+        error.message
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -178,7 +206,11 @@ async fn check_bad_request(protocol: Protocol) {
     let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::BadRequest);
-    assert!(error.message.contains("model: test-model not found"), "{}", error.message);
+    assert!(
+        error.message.contains("model: test-model not found"),
+        "{}",
+        error.message
+    );
     assert_eq!(server.requests().len(), 1, "a bad request is not retried");
 }
 
@@ -197,7 +229,11 @@ async fn check_missing_usage(protocol: Protocol) {
     let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::Unavailable);
-    assert!(error.message.contains(protocol.usage_key), "{}", error.message);
+    assert!(
+        error.message.contains(protocol.usage_key),
+        "{}",
+        error.message
+    );
 }
 
 async fn check_missing_text(protocol: Protocol) {
@@ -205,24 +241,40 @@ async fn check_missing_text(protocol: Protocol) {
     let chat = model(protocol, &server, call_settings(3, Duration::from_secs(5)));
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::Unavailable);
-    assert!(error.message.contains("response has no"), "{}", error.message);
+    assert!(
+        error.message.contains("response has no"),
+        "{}",
+        error.message
+    );
 }
 
 async fn check_timeout(protocol: Protocol) {
     let slow = (protocol.ok)("late", 1, 1).delayed(Duration::from_secs(3));
     let server = LlmServer::start(vec![slow]).await;
-    let chat = model(protocol, &server, call_settings(3, Duration::from_millis(300)));
+    let chat = model(
+        protocol,
+        &server,
+        call_settings(3, Duration::from_millis(300)),
+    );
     let started = Instant::now();
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::Unavailable);
     assert!(error.message.contains("timed out"), "{}", error.message);
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(server.requests().len(), 1, "a timeout is not retried");
 }
 
 async fn check_unreachable(protocol: Protocol) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base_url = format!("http://{}{}", listener.local_addr().unwrap(), protocol.base_suffix);
+    let base_url = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        protocol.base_suffix
+    );
     drop(listener);
     let endpoint = EndpointSettings {
         base_url,
@@ -230,7 +282,10 @@ async fn check_unreachable(protocol: Protocol) {
         model: "test-model".to_string(),
         call: call_settings(3, Duration::from_secs(5)),
     };
-    let error = (protocol.build)(endpoint).complete(&request()).await.unwrap_err();
+    let error = (protocol.build)(endpoint)
+        .complete(&request())
+        .await
+        .unwrap_err();
     assert_eq!(error.failure, LlmFailure::Unavailable);
     assert!(error.message.contains("failed"), "{}", error.message);
 }
@@ -313,13 +368,28 @@ async fn openai_request_shape() {
     let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
     chat.complete(&request()).await.unwrap();
     let sent = &server.requests()[0];
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
     let body = sent.json();
     assert_eq!(body["model"], "test-model");
-    assert_eq!(body["messages"][0], json!({"role": "system", "content": "You triage alerts."}));
-    assert_eq!(body["messages"][1], json!({"role": "user", "content": "first question"}));
-    assert_eq!(body["messages"][2], json!({"role": "assistant", "content": "first answer"}));
-    assert_eq!(body["messages"][3], json!({"role": "user", "content": "second question"}));
+    assert_eq!(
+        body["messages"][0],
+        json!({"role": "system", "content": "You triage alerts."})
+    );
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "user", "content": "first question"})
+    );
+    assert_eq!(
+        body["messages"][2],
+        json!({"role": "assistant", "content": "first answer"})
+    );
+    assert_eq!(
+        body["messages"][3],
+        json!({"role": "user", "content": "second question"})
+    );
     assert_eq!(body["messages"].as_array().unwrap().len(), 4);
     assert_eq!(body["max_completion_tokens"], 256);
     assert_eq!(body["temperature"], 0.5);
@@ -356,7 +426,11 @@ async fn openai_refusal_is_bad_request() {
     let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::BadRequest);
-    assert!(error.message.contains("I cannot help with that."), "{}", error.message);
+    assert!(
+        error.message.contains("I cannot help with that."),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]
@@ -371,8 +445,14 @@ async fn anthropic_request_shape() {
     let body = sent.json();
     assert_eq!(body["model"], "test-model");
     assert_eq!(body["system"], "You triage alerts.");
-    assert_eq!(body["messages"][0], json!({"role": "user", "content": "first question"}));
-    assert_eq!(body["messages"][1], json!({"role": "assistant", "content": "first answer"}));
+    assert_eq!(
+        body["messages"][0],
+        json!({"role": "user", "content": "first question"})
+    );
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "assistant", "content": "first answer"})
+    );
     assert_eq!(body["messages"].as_array().unwrap().len(), 3);
     assert_eq!(body["max_tokens"], 256);
     assert_eq!(body["temperature"], 0.5);
@@ -404,7 +484,10 @@ async fn gemini_request_shape() {
     assert_eq!(sent.header("x-goog-api-key"), Some(KEY));
     assert_eq!(sent.query, None, "the key is never put in the URL");
     let body = sent.json();
-    assert_eq!(body["systemInstruction"], json!({"parts": [{"text": "You triage alerts."}]}));
+    assert_eq!(
+        body["systemInstruction"],
+        json!({"parts": [{"text": "You triage alerts."}]})
+    );
     let first = json!({"role": "user", "parts": [{"text": "first question"}]});
     assert_eq!(body["contents"][0], first);
     let second = json!({"role": "model", "parts": [{"text": "first answer"}]});
@@ -412,7 +495,10 @@ async fn gemini_request_shape() {
     assert_eq!(body["contents"].as_array().unwrap().len(), 3);
     assert_eq!(body["generationConfig"]["maxOutputTokens"], 256);
     assert_eq!(body["generationConfig"]["temperature"], 0.5);
-    assert_eq!(body["generationConfig"]["responseMimeType"], "application/json");
+    assert_eq!(
+        body["generationConfig"]["responseMimeType"],
+        "application/json"
+    );
 }
 
 #[tokio::test]

@@ -27,7 +27,10 @@ pub struct AnthropicChat {
 impl AnthropicChat {
     pub fn new(endpoint: EndpointSettings) -> Result<AnthropicChat, LlmError> {
         let transport = Transport::new("anthropic", endpoint.api_key.clone(), endpoint.call)?;
-        Ok(AnthropicChat { endpoint, transport })
+        Ok(AnthropicChat {
+            endpoint,
+            transport,
+        })
     }
 
     fn body(&self, request: &ChatRequest) -> Value {
@@ -52,9 +55,14 @@ impl AnthropicChat {
     }
 
     fn parse(&self, answer: &Value) -> Result<(String, u64, u64), LlmError> {
-        let blocks = require(&self.transport, answer, "/content")?.as_array().ok_or_else(|| {
-            self.transport.error(LlmFailure::Unavailable, "response field `/content` is not a list")
-        })?;
+        let blocks = require(&self.transport, answer, "/content")?
+            .as_array()
+            .ok_or_else(|| {
+                self.transport.error(
+                    LlmFailure::Unavailable,
+                    "response field `/content` is not a list",
+                )
+            })?;
         let texts: Vec<&str> = blocks
             .iter()
             .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))
@@ -86,9 +94,21 @@ impl ChatModel for AnthropicChat {
         if let Some(key) = &self.endpoint.api_key {
             headers.push(("x-api-key", key.clone()));
         }
-        let (answer, duration) = self.transport.post_json(&url, &headers, &self.body(request)).await?;
+        let (answer, duration) = self
+            .transport
+            .post_json(&url, &headers, &self.body(request))
+            .await?;
         let (text, input_tokens, output_tokens) = self.parse(&answer)?;
-        let model = answer.get("model").and_then(Value::as_str).map(str::to_string);
-        Ok(ChatResponse { text, input_tokens, output_tokens, model, duration })
+        let model = answer
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(ChatResponse {
+            text,
+            input_tokens,
+            output_tokens,
+            model,
+            duration,
+        })
     }
 }

@@ -37,9 +37,16 @@ pub enum LlmConfigError {
     )]
     UnknownProvider(String),
     #[error("LLM_PROVIDER={provider} needs {variable}; set it in the environment")]
-    Missing { provider: &'static str, variable: &'static str },
+    Missing {
+        provider: &'static str,
+        variable: &'static str,
+    },
     #[error("invalid {variable} '{value}'; expected {expected}")]
-    Invalid { variable: &'static str, value: String, expected: &'static str },
+    Invalid {
+        variable: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error("cannot set up the model client: {0}")]
     Client(#[from] LlmError),
 }
@@ -149,7 +156,11 @@ impl LlmSettings {
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<LlmSettings, LlmConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let provider = ProviderKind::parse(&get("LLM_PROVIDER").unwrap_or_default())?;
         let call = call_settings(&get)?;
         let endpoint = match provider {
@@ -228,11 +239,13 @@ fn positive_number(
     variable: &'static str,
     expected: &'static str,
 ) -> Result<NonZeroU32, LlmConfigError> {
-    value.parse::<NonZeroU32>().map_err(|_| LlmConfigError::Invalid {
-        variable,
-        value: value.to_string(),
-        expected,
-    })
+    value
+        .parse::<NonZeroU32>()
+        .map_err(|_| LlmConfigError::Invalid {
+            variable,
+            value: value.to_string(),
+            expected,
+        })
 }
 
 /// Reads a cloud provider's `[key, model, base URL]` variables; the key is
@@ -245,8 +258,10 @@ fn cloud_endpoint(
     default_base: &str,
     call: CallSettings,
 ) -> Result<EndpointSettings, LlmConfigError> {
-    let api_key = get(key_var)
-        .ok_or(LlmConfigError::Missing { provider: provider.name(), variable: key_var })?;
+    let api_key = get(key_var).ok_or(LlmConfigError::Missing {
+        provider: provider.name(),
+        variable: key_var,
+    })?;
     let base_url = get(base_var).unwrap_or_else(|| default_base.to_string());
     check_url(&base_url, base_var)?;
     Ok(EndpointSettings {
@@ -264,12 +279,21 @@ fn compatible_endpoint(
     call: CallSettings,
 ) -> Result<EndpointSettings, LlmConfigError> {
     let provider = ProviderKind::OpenAiCompatible.name();
-    let base_url = get("OPENAI_BASE_URL")
-        .ok_or(LlmConfigError::Missing { provider, variable: "OPENAI_BASE_URL" })?;
+    let base_url = get("OPENAI_BASE_URL").ok_or(LlmConfigError::Missing {
+        provider,
+        variable: "OPENAI_BASE_URL",
+    })?;
     check_url(&base_url, "OPENAI_BASE_URL")?;
-    let model =
-        get("OPENAI_MODEL").ok_or(LlmConfigError::Missing { provider, variable: "OPENAI_MODEL" })?;
-    Ok(EndpointSettings { base_url, api_key: get("OPENAI_API_KEY"), model, call })
+    let model = get("OPENAI_MODEL").ok_or(LlmConfigError::Missing {
+        provider,
+        variable: "OPENAI_MODEL",
+    })?;
+    Ok(EndpointSettings {
+        base_url,
+        api_key: get("OPENAI_API_KEY"),
+        model,
+        call,
+    })
 }
 
 fn check_url(value: &str, variable: &'static str) -> Result<(), LlmConfigError> {
@@ -288,10 +312,15 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<LlmSettings, LlmConfigError> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         LlmSettings::from_lookup(move |name| {
-            pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         })
     }
 
@@ -324,7 +353,8 @@ mod tests {
 
     #[test]
     fn cloud_defaults_apply() {
-        let parsed = settings(&[("LLM_PROVIDER", "Anthropic"), ("ANTHROPIC_API_KEY", "k")]).unwrap();
+        let parsed =
+            settings(&[("LLM_PROVIDER", "Anthropic"), ("ANTHROPIC_API_KEY", "k")]).unwrap();
         let endpoint = parsed.endpoint.unwrap();
         assert_eq!(endpoint.model, DEFAULT_ANTHROPIC_MODEL);
         assert_eq!(endpoint.base_url, DEFAULT_ANTHROPIC_BASE_URL);
@@ -375,8 +405,11 @@ mod tests {
 
     #[test]
     fn debug_redacts_key() {
-        let parsed =
-            settings(&[("LLM_PROVIDER", "openai"), ("OPENAI_API_KEY", "sk-secret-123")]).unwrap();
+        let parsed = settings(&[
+            ("LLM_PROVIDER", "openai"),
+            ("OPENAI_API_KEY", "sk-secret-123"),
+        ])
+        .unwrap();
         let shown = format!("{parsed:?}");
         assert!(!shown.contains("sk-secret-123"));
         assert!(shown.contains("[redacted]"));

@@ -22,7 +22,10 @@ pub struct GeminiChat {
 impl GeminiChat {
     pub fn new(endpoint: EndpointSettings) -> Result<GeminiChat, LlmError> {
         let transport = Transport::new("gemini", endpoint.api_key.clone(), endpoint.call)?;
-        Ok(GeminiChat { endpoint, transport })
+        Ok(GeminiChat {
+            endpoint,
+            transport,
+        })
     }
 
     fn body(&self, request: &ChatRequest) -> Value {
@@ -52,7 +55,9 @@ impl GeminiChat {
     }
 
     fn parse(&self, answer: &Value) -> Result<(String, u64, u64), LlmError> {
-        if let Some(reason) = answer.pointer("/promptFeedback/blockReason").and_then(Value::as_str)
+        if let Some(reason) = answer
+            .pointer("/promptFeedback/blockReason")
+            .and_then(Value::as_str)
         {
             let message = format!("prompt blocked by the provider: {reason}");
             return Err(self.transport.error(LlmFailure::BadRequest, message));
@@ -60,14 +65,23 @@ impl GeminiChat {
         let parts = require(&self.transport, answer, "/candidates/0/content/parts")?;
         let texts: Vec<&str> = parts
             .as_array()
-            .map(|parts| parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect())
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter_map(|p| p.get("text").and_then(Value::as_str))
+                    .collect()
+            })
             .unwrap_or_default();
         if texts.is_empty() {
             let message = "response has no `text` in `/candidates/0/content/parts`";
             return Err(self.transport.error(LlmFailure::Unavailable, message));
         }
         let input = require_count(&self.transport, answer, "/usageMetadata/promptTokenCount")?;
-        let output = require_count(&self.transport, answer, "/usageMetadata/candidatesTokenCount")?;
+        let output = require_count(
+            &self.transport,
+            answer,
+            "/usageMetadata/candidatesTokenCount",
+        )?;
         Ok((texts.concat(), input, output))
     }
 }
@@ -89,9 +103,21 @@ impl ChatModel for GeminiChat {
         if let Some(key) = &self.endpoint.api_key {
             headers.push(("x-goog-api-key", key.clone()));
         }
-        let (answer, duration) = self.transport.post_json(&url, &headers, &self.body(request)).await?;
+        let (answer, duration) = self
+            .transport
+            .post_json(&url, &headers, &self.body(request))
+            .await?;
         let (text, input_tokens, output_tokens) = self.parse(&answer)?;
-        let model = answer.get("modelVersion").and_then(Value::as_str).map(str::to_string);
-        Ok(ChatResponse { text, input_tokens, output_tokens, model, duration })
+        let model = answer
+            .get("modelVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(ChatResponse {
+            text,
+            input_tokens,
+            output_tokens,
+            model,
+            duration,
+        })
     }
 }

@@ -46,7 +46,12 @@ impl Transport {
                 message: format!("cannot build the HTTP client: {e}"),
                 retry_after: None,
             })?;
-        Ok(Transport { client, provider: provider.to_string(), secret, settings })
+        Ok(Transport {
+            client,
+            provider: provider.to_string(),
+            secret,
+            settings,
+        })
     }
 
     /// Builds an error of this provider, with the key redacted.
@@ -55,7 +60,12 @@ impl Transport {
         if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
             message = message.replace(secret, "[redacted]");
         }
-        LlmError { provider: self.provider.clone(), failure, message, retry_after: None }
+        LlmError {
+            provider: self.provider.clone(),
+            failure,
+            message,
+            retry_after: None,
+        }
     }
 
     /// Posts `body` to `url` and returns the parsed JSON answer and the time
@@ -95,8 +105,14 @@ impl Transport {
     /// Picks the pause before retry number `attempt`: the server's
     /// `Retry-After` when it sent one, else exponential backoff, both capped.
     fn pause_before_retry(&self, error: &LlmError, attempt: u32) -> Duration {
-        let backoff = self.settings.initial_backoff.saturating_mul(1 << (attempt - 1).min(16));
-        error.retry_after.unwrap_or(backoff).min(self.settings.max_retry_wait)
+        let backoff = self
+            .settings
+            .initial_backoff
+            .saturating_mul(1 << (attempt - 1).min(16));
+        error
+            .retry_after
+            .unwrap_or(backoff)
+            .min(self.settings.max_retry_wait)
     }
 
     async fn post_once(
@@ -105,17 +121,30 @@ impl Transport {
         headers: &[(&str, String)],
         body: &Value,
     ) -> Result<Value, LlmError> {
-        let mut request = self.client.post(url).timeout(self.settings.timeout).json(body);
+        let mut request = self
+            .client
+            .post(url)
+            .timeout(self.settings.timeout)
+            .json(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let response = request.send().await.map_err(|e| self.network_error(url, e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.network_error(url, e))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
-        let text = response.text().await.map_err(|e| self.network_error(url, e))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| self.network_error(url, e))?;
         if status.is_success() {
             return serde_json::from_str(&text).map_err(|e| {
-                self.error(LlmFailure::Unavailable, format!("response from {url} is not JSON: {e}"))
+                self.error(
+                    LlmFailure::Unavailable,
+                    format!("response from {url} is not JSON: {e}"),
+                )
             });
         }
         let mut error = self.error(classify(status), status_message(status, &text));
@@ -125,7 +154,10 @@ impl Transport {
 
     fn network_error(&self, url: &str, error: reqwest::Error) -> LlmError {
         let message = if error.is_timeout() {
-            format!("request to {url} timed out after {:?}", self.settings.timeout)
+            format!(
+                "request to {url} timed out after {:?}",
+                self.settings.timeout
+            )
         } else {
             format!("request to {url} failed: {error}")
         };
@@ -173,9 +205,15 @@ pub(crate) fn require<'a>(
     answer: &'a Value,
     pointer: &str,
 ) -> Result<&'a Value, LlmError> {
-    answer.pointer(pointer).filter(|v| !v.is_null()).ok_or_else(|| {
-        transport.error(LlmFailure::Unavailable, format!("response has no `{pointer}` field"))
-    })
+    answer
+        .pointer(pointer)
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| {
+            transport.error(
+                LlmFailure::Unavailable,
+                format!("response has no `{pointer}` field"),
+            )
+        })
 }
 
 /// Returns the unsigned integer at JSON `pointer`, or an error naming it.
@@ -184,10 +222,12 @@ pub(crate) fn require_count(
     answer: &Value,
     pointer: &str,
 ) -> Result<u64, LlmError> {
-    require(transport, answer, pointer)?.as_u64().ok_or_else(|| {
-        let message = format!("response field `{pointer}` is not a token count");
-        transport.error(LlmFailure::Unavailable, message)
-    })
+    require(transport, answer, pointer)?
+        .as_u64()
+        .ok_or_else(|| {
+            let message = format!("response field `{pointer}` is not a token count");
+            transport.error(LlmFailure::Unavailable, message)
+        })
 }
 
 /// Whether `base_url` names this machine (a loopback address or
@@ -208,7 +248,11 @@ pub(crate) fn is_loopback(base_url: &str) -> bool {
 
 /// Joins a base URL and a path with exactly one slash between them.
 pub(crate) fn join_url(base: &str, path: &str) -> String {
-    format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -219,9 +263,18 @@ mod tests {
     fn classify_statuses() {
         assert_eq!(classify(StatusCode::UNAUTHORIZED), LlmFailure::Auth);
         assert_eq!(classify(StatusCode::FORBIDDEN), LlmFailure::Auth);
-        assert_eq!(classify(StatusCode::TOO_MANY_REQUESTS), LlmFailure::Retryable);
-        assert_eq!(classify(StatusCode::from_u16(529).unwrap()), LlmFailure::Retryable);
-        assert_eq!(classify(StatusCode::SERVICE_UNAVAILABLE), LlmFailure::Retryable);
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS),
+            LlmFailure::Retryable
+        );
+        assert_eq!(
+            classify(StatusCode::from_u16(529).unwrap()),
+            LlmFailure::Retryable
+        );
+        assert_eq!(
+            classify(StatusCode::SERVICE_UNAVAILABLE),
+            LlmFailure::Retryable
+        );
         assert_eq!(classify(StatusCode::BAD_REQUEST), LlmFailure::BadRequest);
         assert_eq!(classify(StatusCode::NOT_FOUND), LlmFailure::BadRequest);
     }
@@ -240,13 +293,19 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, "2".parse().unwrap());
         assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(2)));
-        headers.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        headers.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(parse_retry_after(&headers), None);
     }
 
     #[test]
     fn join_url_single_slash() {
-        assert_eq!(join_url("http://h/v1/", "/chat/completions"), "http://h/v1/chat/completions");
+        assert_eq!(
+            join_url("http://h/v1/", "/chat/completions"),
+            "http://h/v1/chat/completions"
+        );
         assert_eq!(join_url("http://h", "v1/messages"), "http://h/v1/messages");
     }
 }

@@ -34,7 +34,11 @@ impl OpenAiChat {
 
     fn with_kind(endpoint: EndpointSettings, kind: ProviderKind) -> Result<OpenAiChat, LlmError> {
         let transport = Transport::new(kind.name(), endpoint.api_key.clone(), endpoint.call)?;
-        Ok(OpenAiChat { endpoint, kind, transport })
+        Ok(OpenAiChat {
+            endpoint,
+            kind,
+            transport,
+        })
     }
 
     fn body(&self, request: &ChatRequest) -> Value {
@@ -99,9 +103,21 @@ impl ChatModel for OpenAiChat {
         if let Some(key) = &self.endpoint.api_key {
             headers.push(("authorization", format!("Bearer {key}")));
         }
-        let (answer, duration) = self.transport.post_json(&url, &headers, &self.body(request)).await?;
+        let (answer, duration) = self
+            .transport
+            .post_json(&url, &headers, &self.body(request))
+            .await?;
         let (text, input_tokens, output_tokens) = self.parse(&answer)?;
-        let model = answer.get("model").and_then(Value::as_str).map(str::to_string);
-        Ok(ChatResponse { text, input_tokens, output_tokens, model, duration })
+        let model = answer
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(ChatResponse {
+            text,
+            input_tokens,
+            output_tokens,
+            model,
+            duration,
+        })
     }
 }

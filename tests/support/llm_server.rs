@@ -35,7 +35,12 @@ impl Reply {
 
     pub fn raw(status: u16, body: &str) -> Reply {
         let headers = vec![("content-type".to_string(), "application/json".to_string())];
-        Reply { status, headers, body: body.to_string(), delay: Duration::ZERO }
+        Reply {
+            status,
+            headers,
+            body: body.to_string(),
+            delay: Duration::ZERO,
+        }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Reply {
@@ -144,7 +149,9 @@ async fn answer(
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap();
     for (name, value) in reply.headers {
         let name = HeaderName::try_from(name).unwrap();
-        response.headers_mut().insert(name, HeaderValue::try_from(value).unwrap());
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::try_from(value).unwrap());
     }
     response
 }
