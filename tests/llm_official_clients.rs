@@ -1,6 +1,6 @@
 //! Keeps the scripted model servers honest: each provider's official Python
 //! client (`openai`, `anthropic`, `google-genai`) must parse the scripted
-//! answer, and must send its request to the same path as the Rust clients.
+//! response, and must send its request to the same path as the Rust clients.
 
 #[path = "support/llm_server.rs"]
 mod llm_server;
@@ -15,7 +15,8 @@ const SCRIPT: &str = concat!(
 const KEY: &str = "official-client-key";
 const TEXT: &str = "{\"action\": \"search\"}";
 
-/// Whether python3 can import `module`; prints the skip reason when not.
+/// Returns whether python3 can import `module`, printing the skip reason
+/// when it cannot.
 fn python_module_available(module: &str, package: &str) -> bool {
     let probe = std::process::Command::new("python3")
         .args(["-c", &format!("import {module}")])

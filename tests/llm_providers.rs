@@ -1,5 +1,5 @@
 //! Provider clients against scripted loopback servers speaking each wire
-//! format: answers, headers and body shape, and every failure class
+//! format: responses, headers and body shape, and every failure class
 //! (rejected key, rate limit with Retry-After, server error, bad request,
 //! malformed JSON, missing fields, timeout, unreachable server).
 
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 const KEY: &str = "test-key-5f1c9a";
 
-/// How one provider is reached and how its scripted server answers.
+/// Endpoint layout and scripted responses of one provider.
 #[derive(Clone, Copy)]
 struct Protocol {
     build: fn(EndpointSettings) -> Box<dyn ChatModel>,
@@ -30,8 +30,10 @@ struct Protocol {
     error: fn(u16, &str, &str) -> Reply,
     /// Name of the usage object, which the missing-field case removes.
     usage_key: &'static str,
-    /// Model name the `ok` answer reports.
+    /// Model name that the `ok` response reports.
     answer_model: &'static str,
+    /// Setting that holds the key, named when the key is rejected.
+    key_variable: &'static str,
 }
 
 const OPENAI: Protocol = Protocol {
@@ -42,6 +44,7 @@ const OPENAI: Protocol = Protocol {
     error: llm_server::openai_error,
     usage_key: "usage",
     answer_model: "gpt-test-0001",
+    key_variable: "OPENAI_API_KEY",
 };
 
 const ANTHROPIC: Protocol = Protocol {
@@ -52,6 +55,7 @@ const ANTHROPIC: Protocol = Protocol {
     error: llm_server::anthropic_error,
     usage_key: "usage",
     answer_model: "claude-test-0001",
+    key_variable: "ANTHROPIC_API_KEY",
 };
 
 const GEMINI: Protocol = Protocol {
@@ -62,6 +66,7 @@ const GEMINI: Protocol = Protocol {
     error: llm_server::gemini_error,
     usage_key: "usageMetadata",
     answer_model: "gemini-test-0001",
+    key_variable: "GEMINI_API_KEY",
 };
 
 fn call_settings(max_attempts: u32, timeout: Duration) -> CallSettings {
@@ -142,6 +147,11 @@ async fn check_auth_rejected(protocol: Protocol) {
         error.message
     );
     assert!(!error.to_string().contains(KEY));
+    assert!(
+        error.message.contains(protocol.key_variable),
+        "{}",
+        error.message
+    );
     assert_eq!(server.requests().len(), 1, "a rejected key is not retried");
 }
 
@@ -512,4 +522,81 @@ async fn gemini_blocked_prompt() {
     let error = chat.complete(&request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::BadRequest);
     assert!(error.message.contains("SAFETY"), "{}", error.message);
+}
+
+#[tokio::test]
+async fn retry_after_capped() {
+    let limited =
+        llm_server::openai_error(429, "rate_limit_error", "slow down").header("retry-after", "120");
+    let server = LlmServer::start(vec![limited, llm_server::openai_ok("done", 1, 1)]).await;
+    let mut call = call_settings(3, Duration::from_secs(5));
+    call.max_retry_wait = Duration::from_millis(200);
+    let chat = model(OPENAI, &server, call);
+    let started = Instant::now();
+    let response = chat.complete(&request()).await.unwrap();
+    assert_eq!(response.text, "done");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn gemini_retry_delay_in_body() {
+    let body = json!({"error": {
+        "code": 429,
+        "message": "Resource has been exhausted",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "13s"}]
+    }});
+    let server = LlmServer::start(vec![Reply::json(429, body)]).await;
+    let chat = model(GEMINI, &server, call_settings(1, Duration::from_secs(5)));
+    let error = chat.complete(&request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::Retryable);
+    assert_eq!(error.retry_after, Some(Duration::from_secs(13)));
+}
+
+#[tokio::test]
+async fn settings_reach_each_server() {
+    let cases = [
+        (
+            "openai",
+            "OPENAI",
+            "/v1",
+            llm_server::openai_ok("via openai", 2, 3),
+        ),
+        (
+            "anthropic",
+            "ANTHROPIC",
+            "",
+            llm_server::anthropic_ok("via anthropic", 2, 3),
+        ),
+        (
+            "gemini",
+            "GEMINI",
+            "",
+            llm_server::gemini_ok("via gemini", 2, 3),
+        ),
+    ];
+    for (provider, prefix, suffix, reply) in cases {
+        let server = LlmServer::start(vec![reply]).await;
+        let base_url = format!("{}{suffix}", server.base_url());
+        let chat = argus::llm::config::from_lookup(|name| match name {
+            "LLM_PROVIDER" => Some(provider.to_string()),
+            "LLM_TIMEOUT_SECS" => Some("5".to_string()),
+            _ if name == format!("{prefix}_API_KEY") => Some(KEY.to_string()),
+            _ if name == format!("{prefix}_BASE_URL") => Some(base_url.clone()),
+            _ if name == format!("{prefix}_MODEL") => Some("test-model".to_string()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(chat.info().provider, provider);
+        assert_eq!(chat.info().model, "test-model");
+        let response = chat.complete(&request()).await.unwrap();
+        assert_eq!(response.text, format!("via {provider}"));
+        assert_eq!(server.requests().len(), 1, "{provider}");
+    }
 }

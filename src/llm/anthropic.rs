@@ -26,7 +26,8 @@ pub struct AnthropicChat {
 
 impl AnthropicChat {
     pub fn new(endpoint: EndpointSettings) -> Result<AnthropicChat, LlmError> {
-        let transport = Transport::new("anthropic", endpoint.api_key.clone(), endpoint.call)?;
+        let key = endpoint.api_key.clone();
+        let transport = Transport::new("anthropic", key, "ANTHROPIC_API_KEY", endpoint.call)?;
         Ok(AnthropicChat {
             endpoint,
             transport,

@@ -19,9 +19,10 @@ use super::{ChatModel, LlmError};
 /// Default Gemini model. Provider model names change often, so this default
 /// may need updating; `GEMINI_MODEL` overrides it.
 pub const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
-/// Default OpenAI model; may need updating, `OPENAI_MODEL` overrides it.
+/// Default OpenAI model, which may need updating. `OPENAI_MODEL` overrides it.
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4.1-mini";
-/// Default Anthropic model; may need updating, `ANTHROPIC_MODEL` overrides it.
+/// Default Anthropic model, which may need updating. `ANTHROPIC_MODEL` overrides
+/// it.
 pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -76,7 +77,7 @@ impl ProviderKind {
         }
     }
 
-    /// The provider name used in [`super::ModelInfo`] and messages.
+    /// Returns the provider name used in [`super::ModelInfo`] and messages.
     pub fn name(self) -> &'static str {
         match self {
             ProviderKind::None => "none",
@@ -115,7 +116,7 @@ impl Default for CallSettings {
     }
 }
 
-/// Where and how one provider is called.
+/// Endpoint, credentials and call policy of one provider.
 #[derive(Clone)]
 pub struct EndpointSettings {
     /// Base URL without the endpoint path, for example
@@ -248,7 +249,7 @@ fn positive_number(
         })
 }
 
-/// Reads a cloud provider's `[key, model, base URL]` variables; the key is
+/// Reads a cloud provider's `[key, model, base URL]` variables. The key is
 /// required.
 fn cloud_endpoint(
     provider: ProviderKind,
@@ -410,9 +411,9 @@ mod tests {
             ("OPENAI_API_KEY", "sk-secret-123"),
         ])
         .unwrap();
-        let shown = format!("{parsed:?}");
-        assert!(!shown.contains("sk-secret-123"));
-        assert!(shown.contains("[redacted]"));
+        let debug_text = format!("{parsed:?}");
+        assert!(!debug_text.contains("sk-secret-123"));
+        assert!(debug_text.contains("[redacted]"));
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub struct GeminiChat {
 
 impl GeminiChat {
     pub fn new(endpoint: EndpointSettings) -> Result<GeminiChat, LlmError> {
-        let transport = Transport::new("gemini", endpoint.api_key.clone(), endpoint.call)?;
+        let key = endpoint.api_key.clone();
+        let transport = Transport::new("gemini", key, "GEMINI_API_KEY", endpoint.call)?;
         Ok(GeminiChat {
             endpoint,
             transport,

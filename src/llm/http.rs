@@ -1,6 +1,6 @@
 //! HTTP transport shared by the model providers.
 //!
-//! Each provider builds its own request body and reads its own answer; this
+//! Each provider builds its own request body and reads its own response. This
 //! module sends the JSON, applies the per-call timeout, classifies failures
 //! into [`LlmFailure`] and retries rate limits and server errors with
 //! backoff, honouring `Retry-After`. The API key is removed from every error
@@ -23,14 +23,18 @@ pub(crate) struct Transport {
     client: reqwest::Client,
     provider: String,
     secret: Option<String>,
+    /// Environment variable that holds the key, named in `Auth` errors.
+    key_variable: &'static str,
     settings: CallSettings,
 }
 
 impl Transport {
-    /// Builds the client for `provider`; `secret` is redacted from errors.
+    /// Builds the client for `provider`. The `secret` is redacted from errors,
+    /// and `key_variable` is the setting named when the key is rejected.
     pub(crate) fn new(
         provider: &str,
         secret: Option<String>,
+        key_variable: &'static str,
         settings: CallSettings,
     ) -> Result<Transport, LlmError> {
         // Several crates may race to install rustls's process-wide provider;
@@ -43,13 +47,14 @@ impl Transport {
             .map_err(|e| LlmError {
                 provider: provider.to_string(),
                 failure: LlmFailure::Unavailable,
-                message: format!("cannot build the HTTP client: {e}"),
+                message: format!("failed to build the HTTP client: {e}"),
                 retry_after: None,
             })?;
         Ok(Transport {
             client,
             provider: provider.to_string(),
             secret,
+            key_variable,
             settings,
         })
     }
@@ -68,7 +73,7 @@ impl Transport {
         }
     }
 
-    /// Posts `body` to `url` and returns the parsed JSON answer and the time
+    /// Posts `body` to `url` and returns the parsed JSON response and the time
     /// spent, retries included. Only [`LlmFailure::Retryable`] failures are
     /// retried, at most `max_attempts` calls in all.
     pub(crate) async fn post_json(
@@ -134,7 +139,7 @@ impl Transport {
             .await
             .map_err(|e| self.network_error(url, e))?;
         let status = response.status();
-        let retry_after = parse_retry_after(response.headers());
+        let header_pause = parse_retry_after(response.headers());
         let text = response
             .text()
             .await
@@ -147,8 +152,13 @@ impl Transport {
                 )
             });
         }
-        let mut error = self.error(classify(status), status_message(status, &text));
-        error.retry_after = retry_after;
+        let failure = classify(status);
+        let mut message = status_message(status, &text);
+        if failure == LlmFailure::Auth {
+            message.push_str(&format!("; check {}", self.key_variable));
+        }
+        let mut error = self.error(failure, message);
+        error.retry_after = header_pause.or_else(|| parse_retry_delay(&text));
         Err(error)
     }
 
@@ -177,15 +187,26 @@ pub(crate) fn classify(status: StatusCode) -> LlmFailure {
 }
 
 /// Reads `Retry-After` as whole or fractional seconds.
-// NOTE: the HTTP-date form of Retry-After is not parsed; such answers fall
-// back to exponential backoff.
+// NOTE: the HTTP-date form of Retry-After is not parsed, so such responses
+// fall back to exponential backoff.
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let seconds: f64 = value.parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
-/// Builds the message for an error answer from the provider's
+/// Reads Google's `RetryInfo.retryDelay` (for example `"37s"`) from the
+/// `error.details` of an error body, which Gemini sends in place of a
+/// `Retry-After` header.
+fn parse_retry_delay(body: &str) -> Option<Duration> {
+    let parsed: Value = serde_json::from_str(body).ok()?;
+    let details = parsed.pointer("/error/details")?.as_array()?;
+    let delay = details.iter().find_map(|d| d.get("retryDelay")?.as_str())?;
+    let seconds: f64 = delay.strip_suffix('s')?.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// Builds the message for an error response from the provider's
 /// `error.message` (OpenAI, Anthropic and Gemini all use that field), or the
 /// start of the body when it has none.
 fn status_message(status: StatusCode, body: &str) -> String {
@@ -230,7 +251,7 @@ pub(crate) fn require_count(
         })
 }
 
-/// Whether `base_url` names this machine (a loopback address or
+/// Returns whether `base_url` names this machine (a loopback address or
 /// `localhost`), so calls to it never leave the host.
 pub(crate) fn is_loopback(base_url: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(base_url) else {
@@ -298,6 +319,16 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
         assert_eq!(parse_retry_after(&headers), None);
+    }
+
+    #[test]
+    fn retry_delay_from_body() {
+        let body = r#"{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}]}}"#;
+        assert_eq!(parse_retry_delay(body), Some(Duration::from_secs(37)));
+        assert_eq!(parse_retry_delay(r#"{"error": {"message": "x"}}"#), None);
+        assert_eq!(parse_retry_delay("not json"), None);
     }
 
     #[test]

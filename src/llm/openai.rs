@@ -33,7 +33,8 @@ impl OpenAiChat {
     }
 
     fn with_kind(endpoint: EndpointSettings, kind: ProviderKind) -> Result<OpenAiChat, LlmError> {
-        let transport = Transport::new(kind.name(), endpoint.api_key.clone(), endpoint.call)?;
+        let key = endpoint.api_key.clone();
+        let transport = Transport::new(kind.name(), key, "OPENAI_API_KEY", endpoint.call)?;
         Ok(OpenAiChat {
             endpoint,
             kind,

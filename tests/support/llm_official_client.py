@@ -2,7 +2,7 @@
 
 Usage: llm_official_client.py PROVIDER BASE_URL API_KEY
 PROVIDER is openai, anthropic or gemini. Prints one JSON object with the
-text and token counts the client parsed from the answer.
+text and token counts the client parsed from the response.
 """
 import json
 import sys

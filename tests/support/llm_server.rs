@@ -1,10 +1,10 @@
 //! Scripted loopback server for the model provider tests.
 //!
-//! The server answers every POST with the next queued [`Reply`] (status,
-//! headers, body, optional delay) and records each request it received, so
+//! The server sends the next queued [`Reply`] (status, headers, body,
+//! optional delay) for every POST and records each request it received, so
 //! tests can check the path, the headers and the JSON body a client sent.
-//! The `*_ok` and `*_error` helpers build answers in each provider's wire
-//! format; an exhausted queue answers 500.
+//! The `*_ok` and `*_error` helpers build responses in each provider's wire
+//! format. An exhausted queue returns 500.
 
 #![allow(dead_code)]
 
@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-/// One scripted answer.
+/// One scripted response.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
