@@ -1,6 +1,7 @@
 //! Keeps the scripted model servers honest: each provider's official Python
 //! client (`openai`, `anthropic`, `google-genai`) must parse the scripted
-//! response, and must send its request to the same path as the Rust clients.
+//! response and the scripted error body, and must send its request to the
+//! same path as the Rust clients.
 
 #[path = "support/llm_server.rs"]
 mod llm_server;
@@ -28,14 +29,18 @@ fn python_module_available(module: &str, package: &str) -> bool {
     available
 }
 
-/// Runs the official client for `provider` against a server scripted with
-/// `reply`, returns its parsed output and the one request it sent.
-async fn run_client(provider: &'static str, reply: Reply) -> (Value, llm_server::Recorded) {
-    let server = LlmServer::start(vec![reply]).await;
+/// Runs the official client for `provider` once per scripted reply, and
+/// returns what it parsed from each with the requests it sent.
+async fn run_client(
+    provider: &'static str,
+    replies: Vec<Reply>,
+) -> (Vec<Value>, Vec<llm_server::Recorded>) {
+    let calls = replies.len().to_string();
+    let server = LlmServer::start(replies).await;
     let base_url = server.base_url();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("python3")
-            .args([SCRIPT, provider, &base_url, KEY])
+            .args([SCRIPT, provider, &base_url, KEY, &calls])
             .output()
     })
     .await
@@ -46,63 +51,82 @@ async fn run_client(provider: &'static str, reply: Reply) -> (Value, llm_server:
         output.status.success(),
         "{provider} client failed: {stderr}"
     );
-    let parsed = serde_json::from_slice(&output.stdout).expect("client prints JSON");
-    let requests = server.requests();
-    assert_eq!(requests.len(), 1, "{provider} client sent one request");
-    (parsed, requests[0].clone())
+    let parsed = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("client prints JSON lines"))
+        .collect();
+    (parsed, server.requests())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openai_client_parses_answer() {
+async fn openai_client_parses_replies() {
     if !python_module_available("openai", "openai==3.60.0") {
         return;
     }
-    let (parsed, sent) = run_client("openai", llm_server::openai_ok(TEXT, 31, 9)).await;
-    assert_eq!(parsed["text"], TEXT);
-    assert_eq!(parsed["input"], 31);
-    assert_eq!(parsed["output"], 9);
-    assert_eq!(sent.path, "/v1/chat/completions");
-    assert_eq!(
-        sent.header("authorization"),
-        Some(format!("Bearer {KEY}").as_str())
-    );
+    let error = llm_server::openai_error(401, "invalid_request_error", "Incorrect API key");
+    let replies = vec![llm_server::openai_ok(TEXT, 31, 9), error];
+    let (parsed, sent) = run_client("openai", replies).await;
+    assert_eq!(parsed.len(), 2);
+    assert_eq!(sent.len(), 2, "the client does not retry a 401");
+    assert_eq!(parsed[0]["text"], TEXT);
+    assert_eq!(parsed[0]["input"], 31);
+    assert_eq!(parsed[0]["output"], 9);
+    assert_eq!(sent[0].path, "/v1/chat/completions");
+    let bearer = format!("Bearer {KEY}");
+    assert_eq!(sent[0].header("authorization"), Some(bearer.as_str()));
+    assert_eq!(parsed[1]["error"], "AuthenticationError");
+    assert_eq!(parsed[1]["status"], 401);
+    let message = parsed[1]["message"].as_str().unwrap();
+    assert!(message.contains("Incorrect API key"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn anthropic_client_parses_answer() {
+async fn anthropic_client_parses_replies() {
     if !python_module_available("anthropic", "anthropic==2.17.0") {
         return;
     }
-    let (parsed, sent) = run_client("anthropic", llm_server::anthropic_ok(TEXT, 44, 12)).await;
-    assert_eq!(parsed["text"], TEXT);
-    assert_eq!(parsed["input"], 44);
-    assert_eq!(parsed["output"], 12);
-    assert_eq!(sent.path, "/v1/messages");
+    let error = llm_server::anthropic_error(429, "rate_limit_error", "Number of requests exceeded");
+    let replies = vec![llm_server::anthropic_ok(TEXT, 44, 12), error];
+    let (parsed, sent) = run_client("anthropic", replies).await;
+    assert_eq!(parsed.len(), 2);
+    assert_eq!(sent.len(), 2, "the client runs with retries off");
+    assert_eq!(parsed[0]["text"], TEXT);
+    assert_eq!(parsed[0]["input"], 44);
+    assert_eq!(parsed[0]["output"], 12);
+    assert_eq!(sent[0].path, "/v1/messages");
+    assert_eq!(sent[0].json()["system"], "You triage alerts.");
     // The official client may send the key as a bearer token and a newer
     // `anthropic-version` than the Rust client; the server accepts both.
     let bearer = format!("Bearer {KEY}");
-    let key_sent = sent.header("x-api-key") == Some(KEY)
-        || sent.header("authorization") == Some(bearer.as_str());
-    assert!(
-        key_sent,
-        "key missing from x-api-key and authorization: {:?}",
-        sent.headers
-    );
-    assert!(sent.header("anthropic-version").is_some());
-    assert_eq!(sent.json()["system"], "You triage alerts.");
+    let key_sent = sent[0].header("x-api-key") == Some(KEY)
+        || sent[0].header("authorization") == Some(bearer.as_str());
+    assert!(key_sent, "key missing: {:?}", sent[0].headers);
+    assert!(sent[0].header("anthropic-version").is_some());
+    assert_eq!(parsed[1]["error"], "RateLimitError");
+    assert_eq!(parsed[1]["status"], 429);
+    let message = parsed[1]["message"].as_str().unwrap();
+    assert!(message.contains("Number of requests exceeded"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gemini_client_parses_answer() {
+async fn gemini_client_parses_replies() {
     if !python_module_available("google.genai", "google-genai==3.6.1") {
         return;
     }
-    let (parsed, sent) = run_client("gemini", llm_server::gemini_ok(TEXT, 57, 15)).await;
-    assert_eq!(parsed["text"], TEXT);
-    assert_eq!(parsed["input"], 57);
-    assert_eq!(parsed["output"], 15);
-    assert_eq!(sent.path, "/v1beta/models/test-model:generateContent");
-    assert_eq!(sent.header("x-goog-api-key"), Some(KEY));
-    let system = &sent.json()["systemInstruction"]["parts"][0]["text"];
+    let error = llm_server::gemini_error(400, "INVALID_ARGUMENT", "Invalid model name");
+    let replies = vec![llm_server::gemini_ok(TEXT, 57, 15), error];
+    let (parsed, sent) = run_client("gemini", replies).await;
+    assert_eq!(parsed.len(), 2);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(parsed[0]["text"], TEXT);
+    assert_eq!(parsed[0]["input"], 57);
+    assert_eq!(parsed[0]["output"], 15);
+    assert_eq!(sent[0].path, "/v1beta/models/test-model:generateContent");
+    assert_eq!(sent[0].header("x-goog-api-key"), Some(KEY));
+    let system = &sent[0].json()["systemInstruction"]["parts"][0]["text"];
     assert_eq!(system, "You triage alerts.");
+    assert_eq!(parsed[1]["error"], "ClientError");
+    assert_eq!(parsed[1]["status"], 400);
+    let message = parsed[1]["message"].as_str().unwrap();
+    assert!(message.contains("Invalid model name"), "{message}");
 }

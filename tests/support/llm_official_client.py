@@ -1,8 +1,10 @@
 """Call a scripted test server with a provider's official Python client.
 
-Usage: llm_official_client.py PROVIDER BASE_URL API_KEY
-PROVIDER is openai, anthropic or gemini. Prints one JSON object with the
-text and token counts the client parsed from the response.
+Usage: llm_official_client.py PROVIDER BASE_URL API_KEY CALLS
+PROVIDER is openai, anthropic or gemini, and CALLS the number of calls to
+make. Prints one JSON line per call: the text and token counts the client
+parsed from the response or, when the client raises an API error, the
+error class, HTTP status and message it parsed from the error body.
 """
 import json
 import sys
@@ -58,7 +60,17 @@ def call_gemini(base_url, key):
 
 CALLS = {"openai": call_openai, "anthropic": call_anthropic, "gemini": call_gemini}
 
+def report(call, base_url, key):
+    try:
+        text, input_tokens, output_tokens = call(base_url, key)
+    except Exception as error:  # noqa: BLE001 - every client has its own error base class
+        status = getattr(error, "status_code", None) or getattr(error, "code", None)
+        message = getattr(error, "message", None) or str(error)
+        return {"error": type(error).__name__, "status": status, "message": message}
+    return {"text": text, "input": input_tokens, "output": output_tokens}
+
+
 if __name__ == "__main__":
-    provider, base_url, key = sys.argv[1:4]
-    text, input_tokens, output_tokens = CALLS[provider](base_url, key)
-    print(json.dumps({"text": text, "input": input_tokens, "output": output_tokens}))
+    provider, base_url, key, count = sys.argv[1:5]
+    for _ in range(int(count)):
+        print(json.dumps(report(CALLS[provider], base_url, key)))
