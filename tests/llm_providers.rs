@@ -32,7 +32,7 @@ struct Protocol {
     usage_key: &'static str,
     /// Model name that the `ok` response reports.
     answer_model: &'static str,
-    /// Setting that holds the key, named when the key is rejected.
+    /// Setting that contains the key, named when the key is rejected.
     key_variable: &'static str,
 }
 

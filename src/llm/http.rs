@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::config::CallSettings;
 use super::{LlmError, LlmFailure};
 
-/// Longest error body quoted in a message when it has no `error.message`.
+/// Maximum characters of an error body quoted in a message when it has no `error.message`.
 const MAX_QUOTED_BODY: usize = 300;
 
 /// A reqwest client bound to one provider and its call settings.
@@ -23,7 +23,7 @@ pub(crate) struct Transport {
     client: reqwest::Client,
     provider: String,
     secret: Option<String>,
-    /// Environment variable that holds the key, named in `Auth` errors.
+    /// Environment variable that contains the key, named in `Auth` errors.
     key_variable: &'static str,
     settings: CallSettings,
 }
@@ -134,6 +134,7 @@ impl Transport {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
+
         let response = request
             .send()
             .await
@@ -144,6 +145,7 @@ impl Transport {
             .text()
             .await
             .map_err(|e| self.network_error(url, e))?;
+
         if status.is_success() {
             return serde_json::from_str(&text).map_err(|e| {
                 self.error(
@@ -152,6 +154,7 @@ impl Transport {
                 )
             });
         }
+
         let failure = classify(status);
         let mut message = status_message(status, &text);
         if failure == LlmFailure::Auth {
