@@ -1,6 +1,8 @@
 //! Catch-up from Splunk's fired alerts against the REST test server: the
 //! alerts the store lacks are queued, the ones it has are not, the cursor
-//! limits what is read, and rejected credentials are reported.
+//! limits what is read, and rejected credentials are reported. The last
+//! test starts `argus serve --backend splunk` and finds the fired alerts
+//! queued before the listener's banner appears.
 
 #[path = "support/splunk_server.rs"]
 mod splunk_server;
@@ -188,4 +190,50 @@ async fn catch_up_logs_in_with_password() {
     let session = format!("Splunk {}", splunk_server::SESSION_KEY);
     let last = server.requests().pop().unwrap();
     assert_eq!(last.authorization.as_deref(), Some(session.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_catches_up_before_listening() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let server = start().await;
+    server.fire(DEMO.iter().map(|(name, _)| fired(name)));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_argus"))
+        .args(["serve", "--backend", "splunk", "--port", "0", "--workers", "1"])
+        .args(["--shutdown-grace", "1", "--splunk-web-url", WEB_URL])
+        .arg("--data-dir")
+        .arg(&data)
+        .envs(server.env())
+        .env_remove("SPLUNK_USERNAME")
+        .env_remove("SPLUNK_PASSWORD")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // The first banner line is printed once the listener is bound, after catch-up.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = sender.send(lines.next().and_then(Result::ok));
+        // Drain the rest of the banner, so the server never writes to a closed pipe.
+        for _ in lines {}
+    });
+    let first = receiver.recv_timeout(std::time::Duration::from_secs(30));
+    let store = SqliteStore::open(data.join("argus.db")).unwrap();
+    let stored = store.list_alerts(10, None).unwrap();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+
+    let first = first.expect("banner within 30 s").expect("banner line");
+    assert!(first.starts_with("listening on "), "{first}");
+    assert_eq!(stored.len(), 5);
+    assert!(stored.iter().all(|s| s.source == AlertSource::CatchUp));
+    let web = demo_alert("web_attack");
+    let found = stored.iter().find(|s| s.alert.sid == web.sid).expect("web_attack stored");
+    assert_eq!(found.alert, web);
 }
