@@ -45,13 +45,18 @@ fn settings(server: &TestServer, token: Option<&str>) -> SplunkSettings {
         env.push(("SPLUNK_TOKEN".into(), token.into()));
     }
     SplunkSettings::from_lookup(|name| {
-        env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        env.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     })
     .unwrap()
 }
 
 fn source(server: &TestServer) -> SplunkFiredAlerts {
-    SplunkFiredAlerts::new(settings(server, None)).unwrap().with_web_url(WEB_URL)
+    SplunkFiredAlerts::new(settings(server, None))
+        .unwrap()
+        .with_web_url(WEB_URL)
 }
 
 fn open_store() -> (tempfile::TempDir, SqliteStore) {
@@ -93,7 +98,10 @@ async fn catch_up_queues_webhook_alerts() {
     let stored = store.list_alerts(10, None).unwrap();
     for (name, _) in DEMO {
         let expected = demo_alert(name);
-        let found = stored.iter().find(|s| s.alert.sid == expected.sid).expect(name);
+        let found = stored
+            .iter()
+            .find(|s| s.alert.sid == expected.sid)
+            .expect(name);
         assert_eq!(found.alert, expected, "{name}");
         assert_eq!(found.source, AlertSource::CatchUp, "{name}");
     }
@@ -112,7 +120,10 @@ async fn catch_up_sends_form_and_token() {
     assert_eq!(requests[0].form["output_mode"], "json");
     assert_eq!(requests[0].form["count"], "0");
     let sid = demo_alert("cryptomining").sid.unwrap();
-    assert_eq!(requests[1].path, format!("/services/search/jobs/{sid}/results"));
+    assert_eq!(
+        requests[1].path,
+        format!("/services/search/jobs/{sid}/results")
+    );
     assert_eq!(requests[1].form["count"], "1");
     let bearer = format!("Bearer {}", splunk_server::TOKEN);
     assert_eq!(requests[1].authorization.as_deref(), Some(bearer.as_str()));
@@ -124,7 +135,10 @@ async fn catch_up_skips_delivered_alert() {
     server.fire(DEMO.iter().map(|(name, _)| fired(name)));
     let (_dir, store) = open_store();
     // The earliest alert reached the webhook before Argus stopped.
-    store.insert_alert(demo_alert("ssh_brute_force"), AlertSource::Webhook).await.unwrap();
+    store
+        .insert_alert(demo_alert("ssh_brute_force"), AlertSource::Webhook)
+        .await
+        .unwrap();
 
     let summary = catch_up(&store, &source(&server)).await.unwrap();
     assert_eq!(summary.fetched, 5);
@@ -153,7 +167,10 @@ async fn catch_up_reads_from_cursor() {
     assert_eq!(second.duplicates, 1);
     assert_eq!(store.counts().unwrap().alerts, 4);
     let requested = results_requested(&server);
-    assert!(!requested.iter().any(|p| p.contains(old_sid)), "{requested:?}");
+    assert!(
+        !requested.iter().any(|p| p.contains(old_sid)),
+        "{requested:?}"
+    );
 }
 
 #[tokio::test]
@@ -185,7 +202,9 @@ async fn catch_up_logs_in_with_password() {
     })
     .unwrap();
 
-    let summary = catch_up(&store, &SplunkFiredAlerts::new(settings).unwrap()).await.unwrap();
+    let summary = catch_up(&store, &SplunkFiredAlerts::new(settings).unwrap())
+        .await
+        .unwrap();
     assert_eq!(summary.queued, 1);
     let session = format!("Splunk {}", splunk_server::SESSION_KEY);
     let last = server.requests().pop().unwrap();
@@ -202,7 +221,15 @@ async fn serve_catches_up_before_listening() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut child = Command::new(env!("CARGO_BIN_EXE_argus"))
-        .args(["serve", "--backend", "splunk", "--port", "0", "--workers", "1"])
+        .args([
+            "serve",
+            "--backend",
+            "splunk",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+        ])
         .args(["--shutdown-grace", "1", "--splunk-web-url", WEB_URL])
         .arg("--data-dir")
         .arg(&data)
@@ -226,7 +253,9 @@ async fn serve_catches_up_before_listening() {
     let first = receiver.recv_timeout(std::time::Duration::from_secs(30));
     let store = SqliteStore::open(data.join("argus.db")).unwrap();
     let stored = store.list_alerts(10, None).unwrap();
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
 
     let first = first.expect("banner within 30 s").expect("banner line");
@@ -234,6 +263,9 @@ async fn serve_catches_up_before_listening() {
     assert_eq!(stored.len(), 5);
     assert!(stored.iter().all(|s| s.source == AlertSource::CatchUp));
     let web = demo_alert("web_attack");
-    let found = stored.iter().find(|s| s.alert.sid == web.sid).expect("web_attack stored");
+    let found = stored
+        .iter()
+        .find(|s| s.alert.sid == web.sid)
+        .expect("web_attack stored");
     assert_eq!(found.alert, web);
 }

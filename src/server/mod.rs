@@ -15,7 +15,7 @@
 //! alerts of Argus's saved searches that fired since the last one stored are
 //! read from Splunk's fired-alert history and queued
 //! ([`crate::store::catchup`]). A failed catch-up is logged as an error and
-//! the server starts anyway, so the webhook keeps working; the missed alerts
+//! the server starts anyway, so the webhook keeps working. The missed alerts
 //! stay in Splunk's history for the next start, until Splunk expires them.
 
 pub mod secrets;

@@ -8,10 +8,16 @@
 //! de-duplicates a caught-up alert against the same alert delivered by the
 //! webhook.
 //!
-//! Splunk keeps a fired alert only until its `alert.expires` time (24 hours by
-//! default) and a job's results only while the job lives, so alerts older than
-//! that cannot be caught up. A fired alert whose job has expired is skipped
-//! with a warning.
+//! Splunk keeps a fired alert only until its `alert.expires` time
+//! (savedsearches.conf, 24h by default) and a job's results only while the job
+//! lives, so older alerts cannot be caught up. A fired alert whose job has
+//! expired is skipped with a warning.
+//!
+//! NOTE: the entry fields read here (`content.sid`, `content.savedsearch_name`,
+//! `content.trigger_time`, `acl.app`, `acl.owner`) follow Splunk's REST API
+//! reference and are tested against the REST test server only, not a live
+//! Splunk. Results are read from the v1 jobs endpoint, which Splunk 9 still
+//! serves but marks deprecated.
 
 use async_trait::async_trait;
 use serde_json::{json, Value as Json};
@@ -64,7 +70,10 @@ impl SplunkFiredAlerts {
         Ok(SplunkFiredAlerts {
             settings,
             http,
-            saved_searches: DEFAULT_SAVED_SEARCHES.iter().map(|s| s.to_string()).collect(),
+            saved_searches: DEFAULT_SAVED_SEARCHES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             web_url: None,
         })
     }
@@ -131,7 +140,10 @@ impl SplunkFiredAlerts {
             "result": result,
         });
         serde_json::from_value(payload).map_err(|e| {
-            SearchError::Protocol(format!("the result row of job {} is not usable: {e}", fired.sid))
+            SearchError::Protocol(format!(
+                "invalid first result row in job {}: {e}",
+                fired.sid
+            ))
         })
     }
 
@@ -146,7 +158,12 @@ impl SplunkFiredAlerts {
                     "fired alert skipped: its search job has expired"),
             }
         }
-        info!(listed = listed.len(), read = alerts.len(), ?since, "read Splunk's fired alerts");
+        info!(
+            listed = listed.len(),
+            read = alerts.len(),
+            ?since,
+            "read Splunk's fired alerts"
+        );
         Ok(alerts)
     }
 
@@ -172,7 +189,9 @@ impl SplunkFiredAlerts {
             .map_err(|_| SearchError::Unavailable(format!("invalid Splunk URL {base}")))?
             .pop_if_empty()
             .extend(segments);
-        url.query_pairs_mut().append_pair("output_mode", "json").append_pair("count", count);
+        url.query_pairs_mut()
+            .append_pair("output_mode", "json")
+            .append_pair("count", count);
         Ok(url)
     }
 
@@ -203,10 +222,12 @@ impl FiredAlertSource for SplunkFiredAlerts {
     }
 
     async fn fired_since(&self, since: Option<i64>) -> Result<Vec<Alert>, CatchUpError> {
-        self.fetch(since).await.map_err(|error| CatchUpError::Source {
-            source_name: self.name(),
-            reason: error.to_string(),
-        })
+        self.fetch(since)
+            .await
+            .map_err(|error| CatchUpError::Source {
+                source_name: self.name(),
+                reason: error.to_string(),
+            })
     }
 }
 
