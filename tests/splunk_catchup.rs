@@ -32,7 +32,7 @@ fn demo_alert(name: &str) -> Alert {
     Alert::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The demo alert `name` as a fired alert in Splunk's history, under its own sid.
+/// Returns the demo alert `name` as a fired alert in Splunk's history, under its own sid.
 fn fired(name: &str) -> ScriptedFired {
     let time = DEMO.iter().find(|(n, _)| *n == name).unwrap().1;
     let sid = demo_alert(name).sid.unwrap();
@@ -209,6 +209,22 @@ async fn catch_up_logs_in_with_password() {
     let session = format!("Splunk {}", splunk_server::SESSION_KEY);
     let last = server.requests().pop().unwrap();
     assert_eq!(last.authorization.as_deref(), Some(session.as_str()));
+}
+
+#[tokio::test]
+async fn catch_up_skips_expired_job() {
+    let server = start().await;
+    let mut expired = fired("ssh_brute_force");
+    expired.job_expired = true;
+    server.fire([expired, fired("web_attack")]);
+    let (_dir, store) = open_store();
+
+    let summary = catch_up(&store, &source(&server)).await.unwrap();
+    assert_eq!(summary.fetched, 1);
+    assert_eq!(summary.queued, 1);
+    let stored = store.list_alerts(10, None).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].alert.sid, demo_alert("web_attack").sid);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

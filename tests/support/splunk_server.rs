@@ -70,10 +70,12 @@ pub struct ScriptedFired {
     pub app: String,
     pub owner: String,
     pub result: serde_json::Value,
+    /// Makes the job-results route return 404, as Splunk does once the job expired.
+    pub job_expired: bool,
 }
 
 impl ScriptedFired {
-    /// A fired alert carrying the demo alert `name`'s (`demo/alerts/{name}.json`)
+    /// Builds a fired alert carrying the demo alert `name`'s (`demo/alerts/{name}.json`)
     /// saved search, app, owner and result row, under a new `sid`.
     pub fn demo(name: &str, sid: &str, trigger_time: i64) -> ScriptedFired {
         let path = format!("{}/demo/alerts/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -87,6 +89,7 @@ impl ScriptedFired {
             app: text_of("app"),
             owner: text_of("owner"),
             result: alert["result"].clone(),
+            job_expired: false,
         }
     }
 }
@@ -216,7 +219,7 @@ fn unauthorized() -> Response {
     (StatusCode::UNAUTHORIZED, body).into_response()
 }
 
-/// The fired-alerts listing in Splunk's JSON entry format, one entry per alert.
+/// Serves the fired-alerts listing in Splunk's JSON entry format, one entry per alert.
 async fn fired_alerts(
     State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
@@ -252,8 +255,8 @@ async fn fired_alerts(
     ([("content-type", "application/json")], body.to_string()).into_response()
 }
 
-/// A job's results: the scripted result row of the fired alert with this
-/// `sid`, or 404 when no such job exists.
+/// Serves a job's results: the scripted result row of the fired alert with
+/// this `sid`, or 404 when no such job exists or it expired.
 async fn job_results(
     State(state): State<Arc<ServerState>>,
     Path(sid): Path<String>,
@@ -265,7 +268,13 @@ async fn job_results(
     if !is_authorized(&headers) {
         return unauthorized();
     }
-    let result = state.fired.lock().unwrap().iter().find(|f| f.sid == sid).map(|f| f.result.clone());
+    let result = state
+        .fired
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|f| f.sid == sid && !f.job_expired)
+        .map(|f| f.result.clone());
     match result {
         Some(row) => {
             let body = serde_json::json!({"preview": false, "init_offset": 0, "messages": [],
