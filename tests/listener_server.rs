@@ -27,6 +27,7 @@ async fn serve(app: &TestApp) -> (String, tokio::sync::watch::Sender<bool>) {
         events: app.state.events.clone(),
         shutdown,
         grace: Duration::from_secs(1),
+        search_budget: None,
     };
     spawn_workers(context, 1);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -9,8 +9,14 @@
 //! finish within the grace period, and re-queues any that do not.
 //!
 //! Searches run on the local backend over `--evidence` (the bundled demo
-//! evidence by default). Catch-up from Splunk's fired alerts
-//! ([`crate::store::catchup`]) is not run: it needs the Splunk backend.
+//! evidence by default), or with `--backend splunk` on Splunk, each
+//! investigation within the Splunk settings' search budget. With Splunk,
+//! [`Server::start`] also catches up once, before binding the listener: the
+//! alerts of Argus's saved searches that fired since the last one stored are
+//! read from Splunk's fired-alert history and queued
+//! ([`crate::store::catchup`]). A failed catch-up is logged as an error and
+//! the server starts anyway, so the webhook keeps working. The missed alerts
+//! stay in Splunk's history for the next start, until Splunk expires them.
 
 pub mod secrets;
 pub mod worker;
@@ -22,7 +28,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::agent::playbook::PlaybookPlanner;
 use crate::agent::AgentConfig;
@@ -31,6 +37,10 @@ use crate::evidence::EvidenceStore;
 use crate::listener::connections::LimitedListener;
 use crate::listener::{router, AppState, ListenerConfig, Secrets};
 use crate::search::local::LocalBackend;
+use crate::search::splunk::fired::SplunkFiredAlerts;
+use crate::search::splunk::{SplunkBackend, SplunkSettings};
+use crate::search::SearchBackend;
+use crate::store::catchup::{catch_up, FiredAlertSource};
 use crate::store::{paths, SqliteStore, StoreError};
 use secrets::{SecretError, API_TOKEN_FILE, HOOK_TOKEN_FILE, WEBHOOK_SECRET_FILE};
 use worker::{spawn_workers, WorkerContext};
@@ -70,9 +80,29 @@ pub struct ServeArgs {
     /// Evidence file or folder searched by investigations [default: the bundled demo evidence].
     #[arg(long, value_name = "PATH")]
     pub evidence: Option<PathBuf>,
+    /// Where investigations search: the local evidence, or Splunk (settings from
+    /// SPLUNK_* variables), which also catches up on alerts fired while Argus was stopped.
+    #[arg(long, value_enum, default_value_t = ServeBackend::Local)]
+    pub backend: ServeBackend,
+    /// Saved search whose fired alerts catch-up reads; repeat for several
+    /// [default: the five in splunk/savedsearches.conf].
+    #[arg(long = "saved-search", value_name = "NAME")]
+    pub saved_searches: Vec<String>,
+    /// Splunk Web's base URL, used for the `results_link` of caught-up alerts.
+    #[arg(long, value_name = "URL", env = "SPLUNK_WEB_URL")]
+    pub splunk_web_url: Option<String>,
     /// Replace the webhook token with a new one (the old Splunk webhook URL stops working).
     #[arg(long)]
     pub rotate_token: bool,
+}
+
+/// Where `argus serve` runs investigations' searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServeBackend {
+    /// The ingested `--evidence`.
+    Local,
+    /// A Splunk server, from the SPLUNK_* variables.
+    Splunk,
 }
 
 /// Errors starting or running the server.
@@ -98,6 +128,8 @@ pub enum ServeError {
     },
     #[error("cannot read evidence {path}: {reason}")]
     Evidence { path: PathBuf, reason: String },
+    #[error("cannot set up the Splunk backend: {0}")]
+    Splunk(crate::search::SearchError),
     #[error("the listener failed: {0}")]
     Serve(std::io::Error),
 }
@@ -148,15 +180,17 @@ impl Server {
         let (stop, shutdown) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let (events, _) = broadcast::channel(1024);
+        let search = open_search(&args, &store).await?;
         let context = WorkerContext {
             store: store.clone(),
-            backend: Arc::new(open_backend(args.evidence.as_ref())?),
+            backend: search.backend,
             planner: Arc::new(PlaybookPlanner),
             agent_config: agent_config()?,
             wake: wake.clone(),
             events: events.clone(),
             shutdown,
             grace: Duration::from_secs(args.shutdown_grace),
+            search_budget: search.budget,
         };
         let workers = spawn_workers(context, usize::from(args.workers));
 
@@ -259,6 +293,51 @@ fn agent_config() -> Result<AgentConfig, ServeError> {
         max_iterations: settings.max_agent_iterations,
         ..AgentConfig::default()
     })
+}
+
+/// The search backend of the workers and its per-investigation time budget.
+struct Search {
+    backend: Arc<dyn SearchBackend>,
+    budget: Option<Duration>,
+}
+
+/// Opens the backend `--backend` names; with Splunk, catches up on fired alerts first.
+async fn open_search(args: &ServeArgs, store: &SqliteStore) -> Result<Search, ServeError> {
+    if args.backend == ServeBackend::Local {
+        let local = open_backend(args.evidence.as_ref())?;
+        return Ok(Search { backend: Arc::new(local), budget: None });
+    }
+    let settings = SplunkSettings::from_env()?;
+    let budget = Some(settings.investigation_timeout);
+    let mut source = SplunkFiredAlerts::new(settings.clone()).map_err(ServeError::Splunk)?;
+    if !args.saved_searches.is_empty() {
+        source = source.with_saved_searches(args.saved_searches.clone());
+    }
+    if let Some(url) = &args.splunk_web_url {
+        source = source.with_web_url(url.clone());
+    }
+    run_catch_up(store, &source).await;
+    let splunk = SplunkBackend::new(settings).map_err(ServeError::Splunk)?;
+    info!(backend = %splunk.info().description, "searching Splunk");
+    Ok(Search { backend: Arc::new(splunk), budget })
+}
+
+/// Queues the alerts `source` holds and the store lacks, logging the outcome.
+/// Workers pick the queued alerts up on their next look at the queue.
+async fn run_catch_up(store: &SqliteStore, source: &dyn FiredAlertSource) {
+    match catch_up(store, source).await {
+        Ok(summary) => info!(
+            fetched = summary.fetched,
+            queued = summary.queued,
+            duplicates = summary.duplicates,
+            since = ?summary.since,
+            "catch-up finished"
+        ),
+        Err(e) => error!(
+            error = %e,
+            "catch-up failed; alerts fired while Argus was stopped are not queued until the next start"
+        ),
+    }
 }
 
 /// Ingests the evidence path, or the bundled demo evidence when none is given.

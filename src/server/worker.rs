@@ -20,6 +20,7 @@ use crate::agent::planner::Planner;
 use crate::agent::sink::{EventSink, StepEvent};
 use crate::agent::{Agent, AgentConfig};
 use crate::listener::LiveEvent;
+use crate::search::deadline::DeadlineBackend;
 use crate::search::SearchBackend;
 use crate::store::{ClaimedInvestigation, SqliteStore};
 
@@ -40,6 +41,8 @@ pub struct WorkerContext {
     pub shutdown: watch::Receiver<bool>,
     /// Time a running investigation may take to finish after shutdown starts.
     pub grace: Duration,
+    /// Time all searches of one investigation may take together; `None` sets no limit.
+    pub search_budget: Option<Duration>,
 }
 
 /// Forwards an investigation's step events to the live stream under its store ID.
@@ -94,8 +97,12 @@ async fn run_one(context: &WorkerContext, claimed: ClaimedInvestigation) {
         investigation: id.clone(),
         events: context.events.clone(),
     };
+    let backend: Arc<dyn SearchBackend> = match context.search_budget {
+        Some(budget) => Arc::new(DeadlineBackend::new(context.backend.clone(), budget)),
+        None => context.backend.clone(),
+    };
     let agent = Agent::new(
-        context.backend.clone(),
+        backend,
         context.planner.clone(),
         Arc::new(sink),
         context.agent_config.clone(),

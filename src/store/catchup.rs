@@ -8,11 +8,9 @@
 //! fired in the cursor's own second: the source is asked from that second
 //! on, inclusive, because several alerts can fire within one second.
 //!
-//! NOTE: no Splunk-backed source exists yet. The source meant for this
-//! reads `/services/alerts/fired_alerts` for Argus's saved searches and each
-//! alert's first result through its job `sid`; until it is written,
-//! `argus serve` runs no catch-up and alerts sent while it was down are lost
-//! unless Splunk's own alert history is replayed by hand.
+//! The Splunk source is [`crate::search::splunk::fired::SplunkFiredAlerts`],
+//! which `argus serve --backend splunk` runs once on start. With the local
+//! backend no catch-up runs, because no fired-alert history exists.
 
 use async_trait::async_trait;
 use tracing::info;

@@ -6,6 +6,11 @@
 //! [`Fault`] (none by default), so tests can script 401s, a missing v2
 //! endpoint, quota errors, slow or truncated streams, FATAL messages and
 //! empty bodies. Every request is recorded for assertions.
+//!
+//! It also serves Splunk's fired-alert history: the listing at
+//! `/services/alerts/fired_alerts/-` and each job's results at
+//! `/services/search/jobs/{sid}/results`, both read from the scripted
+//! [`ScriptedFired`] list (see [`TestServer::fire`]).
 
 #![allow(dead_code)]
 
@@ -17,7 +22,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -56,6 +61,39 @@ pub enum Fault {
     EmptyBody,
 }
 
+/// A fired alert in Splunk's history, with the first row of its job's results.
+#[derive(Debug, Clone)]
+pub struct ScriptedFired {
+    pub sid: String,
+    pub savedsearch_name: String,
+    pub trigger_time: i64,
+    pub app: String,
+    pub owner: String,
+    pub result: serde_json::Value,
+    /// Makes the job-results route return 404, as Splunk does once the job expired.
+    pub job_expired: bool,
+}
+
+impl ScriptedFired {
+    /// Builds a fired alert carrying the demo alert `name`'s (`demo/alerts/{name}.json`)
+    /// saved search, app, owner and result row, under a new `sid`.
+    pub fn demo(name: &str, sid: &str, trigger_time: i64) -> ScriptedFired {
+        let path = format!("{}/demo/alerts/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("demo alert exists");
+        let alert: serde_json::Value = serde_json::from_str(&text).expect("demo alert is JSON");
+        let text_of = |field: &str| alert[field].as_str().expect("demo alert field").to_string();
+        ScriptedFired {
+            sid: sid.to_string(),
+            savedsearch_name: text_of("search_name"),
+            trigger_time,
+            app: text_of("app"),
+            owner: text_of("owner"),
+            result: alert["result"].clone(),
+            job_expired: false,
+        }
+    }
+}
+
 /// One request the server received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -70,6 +108,8 @@ pub struct ServerState {
     pub no_v2: std::sync::atomic::AtomicBool,
     pub faults: Mutex<VecDeque<Fault>>,
     pub requests: Mutex<Vec<Recorded>>,
+    /// Splunk's fired-alert history, served by the fired-alerts routes.
+    pub fired: Mutex<Vec<ScriptedFired>>,
     in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
 }
@@ -88,6 +128,7 @@ impl TestServer {
             no_v2: false.into(),
             faults: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),
+            fired: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
         });
@@ -96,6 +137,8 @@ impl TestServer {
             .route("/services/search/jobs/export", post(export_v1))
             .route("/services/auth/login", post(login))
             .route("/services/server/info", get(server_info))
+            .route("/services/alerts/fired_alerts/-", get(fired_alerts))
+            .route("/services/search/jobs/{sid}/results", get(job_results))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
@@ -108,6 +151,11 @@ impl TestServer {
     /// Queues faults for the next export requests, in order.
     pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Adds fired alerts to Splunk's history.
+    pub fn fire(&self, fired: impl IntoIterator<Item = ScriptedFired>) {
+        self.state.fired.lock().unwrap().extend(fired);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -160,11 +208,89 @@ fn record(state: &ServerState, path: &str, headers: &HeaderMap, form: &HashMap<S
     state.requests.lock().unwrap().push(entry);
 }
 
+fn is_authorized(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v == format!("Bearer {TOKEN}") || v == format!("Splunk {SESSION_KEY}")
+    })
+}
+
+fn unauthorized() -> Response {
+    let body = xml_messages("WARN", "call not properly authenticated");
+    (StatusCode::UNAUTHORIZED, body).into_response()
+}
+
+/// Serves the fired-alerts listing in Splunk's JSON entry format, one entry per alert.
+async fn fired_alerts(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let form = parse_form(query.unwrap_or_default().as_bytes());
+    record(&state, "/services/alerts/fired_alerts/-", &headers, &form);
+    if !is_authorized(&headers) {
+        return unauthorized();
+    }
+    let entries: Vec<serde_json::Value> = state
+        .fired
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|fired| {
+            serde_json::json!({
+                "name": fired.sid,
+                "acl": {"app": fired.app, "owner": fired.owner, "sharing": "app"},
+                "content": {
+                    "sid": fired.sid,
+                    "savedsearch_name": fired.savedsearch_name,
+                    "trigger_time": fired.trigger_time,
+                    "severity": 3,
+                    "triggered_alerts": 1,
+                    "alert_type": "number of events",
+                    "digest_mode": true,
+                },
+            })
+        })
+        .collect();
+    let body = serde_json::json!({"entry": entries, "paging": {"total": entries.len()}});
+    ([("content-type", "application/json")], body.to_string()).into_response()
+}
+
+/// Serves a job's results: the scripted result row of the fired alert with
+/// this `sid`, or 404 when no such job exists or it expired.
+async fn job_results(
+    State(state): State<Arc<ServerState>>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let form = parse_form(query.unwrap_or_default().as_bytes());
+    record(&state, &format!("/services/search/jobs/{sid}/results"), &headers, &form);
+    if !is_authorized(&headers) {
+        return unauthorized();
+    }
+    let result = state
+        .fired
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|f| f.sid == sid && !f.job_expired)
+        .map(|f| f.result.clone());
+    match result {
+        Some(row) => {
+            let body = serde_json::json!({"preview": false, "init_offset": 0, "messages": [],
+                                          "results": [row]});
+            ([("content-type", "application/json")], body.to_string()).into_response()
+        }
+        None => {
+            let text = format!("Unknown sid {sid}");
+            (StatusCode::NOT_FOUND, xml_messages("FATAL", &text)).into_response()
+        }
+    }
+}
+
 async fn export(state: Arc<ServerState>, headers: HeaderMap, form: HashMap<String, String>) -> Response {
     let fault = state.faults.lock().unwrap().pop_front();
-    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v == format!("Bearer {TOKEN}") || v == format!("Splunk {SESSION_KEY}")
-    });
+    let authorized = is_authorized(&headers);
     if !authorized || fault == Some(Fault::Unauthorized) {
         let body = xml_messages("WARN", "call not properly authenticated");
         return (StatusCode::UNAUTHORIZED, body).into_response();

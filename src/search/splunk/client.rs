@@ -152,7 +152,8 @@ fn server_message(body: &str) -> String {
     }
 }
 
-fn network_error(error: reqwest::Error) -> SearchError {
+/// Maps a failed request to a network failure, naming a timeout as such.
+pub fn network_error(error: reqwest::Error) -> SearchError {
     if error.is_timeout() {
         SearchError::Network(format!("request timed out: {}", error_chain(&error)))
     } else {

@@ -14,10 +14,12 @@
 //! - [`tls`]: the HTTP client with a CA file, a pinned certificate, or no checks.
 //! - [`client`]: login, the export request and HTTP error mapping.
 //! - [`export`]: the export stream reader.
+//! - [`fired`]: Splunk's fired alerts as a catch-up source.
 
 pub mod client;
 pub mod config;
 pub mod export;
+pub mod fired;
 pub mod tls;
 
 use std::sync::Arc;
