@@ -6,6 +6,10 @@
 //! sees only this trait, so a scripted model can stand in for tests and
 //! replays.
 
+pub mod masking;
+pub mod prompt;
+pub mod scripted;
+
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -75,6 +75,9 @@ pub(crate) fn report() -> Report {
         notices: strings(&[
             "MITRE ATT&CK® Enterprise v18.1, © The MITRE Corporation, used under its terms of use.",
         ]),
+        verdict: None,
+        llm: None,
+        model_calls: Vec::new(),
     }
 }
 
