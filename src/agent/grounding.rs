@@ -225,14 +225,17 @@ pub fn mark_unverified(text: &str, report: &Report) -> (String, Vec<String>) {
 fn replace_whole(text: &str, value: &str, with: &str) -> String {
     let pattern = format!(r"(^|[^\w.-]){}($|[^\w-]|\.(?:\W|$))", regex::escape(value));
     let re = Regex::new(&pattern).expect("escaped value is a valid regex");
-    let mut out = text.to_string();
-    // A loop because adjacent matches share their separator characters.
-    while let Some(caps) = re.captures(&out) {
-        let whole = caps.get(0).expect("match");
-        let (lead, tail) = (&caps[1], &caps[2]);
-        let replacement = format!("{lead}{with}{tail}");
-        out.replace_range(whole.range(), &replacement);
+    let mut out = String::new();
+    let mut rest = text;
+    // One match at a time, because adjacent matches share their separator characters.
+    while let Some(caps) = re.captures(rest) {
+        let lead = caps.get(1).expect("lead group");
+        let tail = caps.get(2).expect("tail group");
+        out.push_str(&rest[..lead.end()]);
+        out.push_str(with);
+        rest = &rest[tail.start()..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -280,5 +283,11 @@ mod tests {
         let text = "from 1.2.3.4 and 1.2.3.45";
         let out = replace_whole(text, "1.2.3.4", "[x]");
         assert_eq!(out, "from [x] and 1.2.3.45");
+    }
+
+    #[test]
+    fn replace_whole_wraps_value_once() {
+        let out = replace_whole("1.2.3.4, 1.2.3.4.", "1.2.3.4", "[u: 1.2.3.4]");
+        assert_eq!(out, "[u: 1.2.3.4], [u: 1.2.3.4].");
     }
 }

@@ -98,12 +98,21 @@ impl Masker {
         for (value, kind) in self.names.clone() {
             let pattern = format!(r"(^|[^\w.-]){}($|[^\w-]|\.(?:\W|$))", regex::escape(&value));
             let re = Regex::new(&pattern).expect("escaped name is a valid regex");
-            while let Some(caps) = re.captures(&out) {
-                let placeholder = self.placeholder_for(&value, kind);
-                let whole = caps.get(0).expect("match").range();
-                let replacement = format!("{}{placeholder}{}", &caps[1], &caps[2]);
-                out.replace_range(whole, &replacement);
+            if !re.is_match(&out) {
+                continue;
             }
+            let placeholder = self.placeholder_for(&value, kind);
+            let mut masked = String::new();
+            let mut rest = out.as_str();
+            while let Some(caps) = re.captures(rest) {
+                let lead = caps.get(1).expect("lead group");
+                let tail = caps.get(2).expect("tail group");
+                masked.push_str(&rest[..lead.end()]);
+                masked.push_str(&placeholder);
+                rest = &rest[tail.start()..];
+            }
+            masked.push_str(rest);
+            out = masked;
         }
         out
     }
