@@ -205,3 +205,16 @@ fn replay_is_deterministic() {
 fn no_summary() -> argus::agent::llm_planner::LlmPlannerSettings {
     argus::agent::llm_planner::LlmPlannerSettings { write_summary: false, ..Default::default() }
 }
+
+#[test]
+fn masked_replay_follows_same_path() {
+    let info = ModelInfo { provider: "cloud".into(), model: "m".into(), remote: true };
+    let script = vec![answer("correlate_ioc", r#"{"indicator": "IP_1"}"#, "check IP_1"), done("enough")];
+    let (first, _) = investigate(ScriptedModel::new(script).with_info(info), no_summary(), SSH_ALERT);
+    let planner = argus::agent::llm_planner::LlmPlanner::replay(&first, no_summary());
+    assert!(planner.masking());
+    let second = llm_support::run_planner(std::sync::Arc::new(planner), SSH_ALERT);
+    let steps = |r: &Report| r.steps.iter().map(|s| (s.name.clone(), s.reason.clone())).collect::<Vec<_>>();
+    assert_eq!(steps(&first), steps(&second));
+    assert_eq!(second.planner.kind, "cloud");
+}

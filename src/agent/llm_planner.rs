@@ -27,7 +27,8 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::llm::masking::{MaskKind, Masker};
-use crate::llm::{prompt, ChatMessage, ChatModel, ChatRequest, Role};
+use crate::llm::scripted::ScriptedModel;
+use crate::llm::{prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
 use crate::report::{LlmRecord, ModelCall, ModelDecision, PlannerInfo, Report};
 
 use super::action::Action;
@@ -123,6 +124,20 @@ impl LlmPlanner {
     pub fn new(model: Arc<dyn ChatModel>, settings: LlmPlannerSettings) -> Self {
         let masking = settings.masking.unwrap_or_else(|| model.info().remote);
         LlmPlanner { model, settings, masking, state: Mutex::new(State::default()) }
+    }
+
+    /// Builds a planner that replays the model calls recorded in `report`,
+    /// with the same provider and model names and the same masking, so the
+    /// investigation takes the same path again.
+    pub fn replay(report: &Report, settings: LlmPlannerSettings) -> Self {
+        let mut model = ScriptedModel::from_calls(&report.model_calls);
+        let mut settings = settings;
+        if let Some(llm) = &report.llm {
+            let remote = llm.masking;
+            model = model.with_info(ModelInfo { provider: llm.provider.clone(), model: llm.model.clone(), remote });
+            settings.masking = Some(llm.masking);
+        }
+        LlmPlanner::new(Arc::new(model), settings)
     }
 
     /// Whether prompts are masked before they are sent.

@@ -68,6 +68,11 @@ pub fn investigate_in(
     (report, model.requests())
 }
 
+/// Investigates the alert on the demo evidence with any planner.
+pub fn run_planner(planner: Arc<dyn Planner>, alert_json: &str) -> Report {
+    run(demo_store(&[]), planner, alert_json)
+}
+
 pub fn playbook_report(alert_json: &str) -> Report {
     run(demo_store(&[]), Arc::new(PlaybookPlanner), alert_json)
 }
