@@ -15,8 +15,16 @@ const HOST: &str = "gacrux.i-0920036c8ca91e501";
 /// The model's own path for the SSH alert: the C2 address first, then processes.
 fn model_path() -> Vec<String> {
     vec![
-        answer("correlate_ioc", &format!(r#"{{"indicator": "{C2}"}}"#), "is the login source known-bad?"),
-        answer("check_process_execution", &format!(r#"{{"host": "{HOST}"}}"#), "what ran on the target?"),
+        answer(
+            "correlate_ioc",
+            &format!(r#"{{"indicator": "{C2}"}}"#),
+            "is the login source known-bad?",
+        ),
+        answer(
+            "check_process_execution",
+            &format!(r#"{{"host": "{HOST}"}}"#),
+            "what ran on the target?",
+        ),
         done("the login source and the commands tell the story"),
     ]
 }
@@ -31,7 +39,11 @@ fn summary(text: &str, verdict: &str, severity: &str) -> String {
 
 fn run_model_path() -> Report {
     let mut script = model_path();
-    script.push(summary("Brute force from 5.101.40.81 then C2 to 91.207.175.249.", "true_positive", "LOW"));
+    script.push(summary(
+        "Brute force from 5.101.40.81 then C2 to 91.207.175.249.",
+        "true_positive",
+        "LOW",
+    ));
     investigate(ScriptedModel::new(script), Default::default(), SSH_ALERT).0
 }
 
@@ -41,7 +53,12 @@ fn model_path_is_followed() {
     let names = step_names(&report);
     assert_eq!(
         names,
-        ["fetch_alert_data", "discover_schema", "correlate_ioc", "check_process_execution"]
+        [
+            "fetch_alert_data",
+            "discover_schema",
+            "correlate_ioc",
+            "check_process_execution"
+        ]
     );
 }
 
@@ -62,11 +79,28 @@ fn step_reasons_are_model_reasons() {
 fn decisions_are_recorded() {
     let report = run_model_path();
     let llm = report.llm.as_ref().expect("llm record");
-    let outcomes: Vec<(usize, &str)> =
-        llm.decisions.iter().map(|d| (d.iteration, d.outcome.as_str())).collect();
-    assert_eq!(outcomes, [(1, "accepted"), (2, "accepted"), (3, "done"), (0, "accepted")]);
-    assert_eq!(llm.decisions[0].actions, [format!(r#"correlate_ioc({{"indicator":"{C2}"}})"#)]);
-    assert_eq!(llm.decisions[2].reason, "the login source and the commands tell the story");
+    let outcomes: Vec<(usize, &str)> = llm
+        .decisions
+        .iter()
+        .map(|d| (d.iteration, d.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (1, "accepted"),
+            (2, "accepted"),
+            (3, "done"),
+            (0, "accepted")
+        ]
+    );
+    assert_eq!(
+        llm.decisions[0].actions,
+        [format!(r#"correlate_ioc({{"indicator":"{C2}"}})"#)]
+    );
+    assert_eq!(
+        llm.decisions[2].reason,
+        "the login source and the commands tell the story"
+    );
 }
 
 #[test]
@@ -79,11 +113,17 @@ fn planner_info_names_model() {
 #[test]
 fn model_calls_are_audited() {
     let report = run_model_path();
-    let purposes: Vec<&str> = report.model_calls.iter().map(|c| c.purpose.as_str()).collect();
+    let purposes: Vec<&str> = report
+        .model_calls
+        .iter()
+        .map(|c| c.purpose.as_str())
+        .collect();
     assert_eq!(purposes, ["plan", "plan", "plan", "summary"]);
     let first = &report.model_calls[0];
     assert!(first.response.contains("correlate_ioc"));
-    assert!(first.request.messages[0].content.contains("SSH Brute Force Detected"));
+    assert!(first.request.messages[0]
+        .content
+        .contains("SSH Brute Force Detected"));
     assert!(first.input_tokens > 0);
 }
 
@@ -97,31 +137,58 @@ fn cost_uses_prices() {
     let (report, _) = investigate(ScriptedModel::new(model_path()), settings, SSH_ALERT);
     let llm = report.llm.as_ref().unwrap();
     let expected = 2.0 * llm.input_tokens as f64 + llm.output_tokens as f64;
-    assert!((llm.cost - expected).abs() < 1e-6, "cost {} expected {expected}", llm.cost);
+    assert!(
+        (llm.cost - expected).abs() < 1e-6,
+        "cost {} expected {expected}",
+        llm.cost
+    );
     assert!(llm.input_tokens > 0);
 }
 
 #[test]
 fn summary_marks_unverified_address() {
     let mut script = model_path();
-    script.push(summary(&format!("C2 to {C2}; staging on 203.0.113.77."), "true_positive", "LOW"));
+    script.push(summary(
+        &format!("C2 to {C2}; staging on 203.0.113.77."),
+        "true_positive",
+        "LOW",
+    ));
     let (report, _) = investigate(ScriptedModel::new(script), Default::default(), SSH_ALERT);
-    assert!(report.summary.contains("[unverified: 203.0.113.77]"), "{}", report.summary);
-    assert!(!report.summary.contains(&format!("[unverified: {C2}]")), "{}", report.summary);
+    assert!(
+        report.summary.contains("[unverified: 203.0.113.77]"),
+        "{}",
+        report.summary
+    );
+    assert!(
+        !report.summary.contains(&format!("[unverified: {C2}]")),
+        "{}",
+        report.summary
+    );
     assert_eq!(report.llm.unwrap().unverified, ["203.0.113.77"]);
 }
 
 #[test]
 fn summary_marks_unverified_time() {
     let mut script = model_path();
-    script.push(summary("Activity at 1999-01-01 00:00 UTC.", "true_positive", "LOW"));
+    script.push(summary(
+        "Activity at 1999-01-01 00:00 UTC.",
+        "true_positive",
+        "LOW",
+    ));
     let (report, _) = investigate(ScriptedModel::new(script), Default::default(), SSH_ALERT);
-    assert!(report.summary.contains("[unverified: 1999-01-01 00:00]"), "{}", report.summary);
+    assert!(
+        report.summary.contains("[unverified: 1999-01-01 00:00]"),
+        "{}",
+        report.summary
+    );
 }
 
 #[test]
 fn severity_floor_holds_against_low() {
-    let floor = investigate(ScriptedModel::new(model_path()), no_summary(), SSH_ALERT).0.severity.level;
+    let floor = investigate(ScriptedModel::new(model_path()), no_summary(), SSH_ALERT)
+        .0
+        .severity
+        .level;
     let report = run_model_path();
     assert_eq!(report.severity.level, floor);
     assert!(floor > SeverityLevel::Low);
@@ -129,14 +196,20 @@ fn severity_floor_holds_against_low() {
 
 #[test]
 fn severity_raise_is_kept_with_reason() {
-    let floor = investigate(ScriptedModel::new(model_path()), no_summary(), SSH_ALERT).0.severity.level;
+    let floor = investigate(ScriptedModel::new(model_path()), no_summary(), SSH_ALERT)
+        .0
+        .severity
+        .level;
     let mut script = model_path();
     script.push(summary("Compromise.", "true_positive", "CRITICAL"));
     let (report, _) = investigate(ScriptedModel::new(script), Default::default(), SSH_ALERT);
     assert_eq!(report.severity.level, SeverityLevel::Critical);
     if floor < SeverityLevel::Critical {
         let last = report.severity.reasons.last().unwrap();
-        assert!(last.contains("raised") && last.contains("model says so"), "{last}");
+        assert!(
+            last.contains("raised") && last.contains("model says so"),
+            "{last}"
+        );
     }
 }
 
@@ -148,7 +221,11 @@ fn false_positive_verdict_rejected() {
     let verdict = report.verdict.unwrap();
     assert_eq!(verdict.verdict, "true_positive");
     assert_eq!(verdict.source, "analysis");
-    assert!(verdict.reasons.iter().any(|r| r.contains("rejected")), "{:?}", verdict.reasons);
+    assert!(
+        verdict.reasons.iter().any(|r| r.contains("rejected")),
+        "{:?}",
+        verdict.reasons
+    );
 }
 
 #[test]
@@ -161,7 +238,11 @@ fn playbook_report_has_verdict() {
 
 #[test]
 fn masking_hides_entities() {
-    let info = ModelInfo { provider: "cloud".into(), model: "m".into(), remote: true };
+    let info = ModelInfo {
+        provider: "cloud".into(),
+        model: "m".into(),
+        remote: true,
+    };
     let script = vec![
         answer("correlate_ioc", r#"{"indicator": "IP_1"}"#, "check IP_1"),
         done("enough"),
@@ -169,7 +250,11 @@ fn masking_hides_entities() {
     let model = ScriptedModel::new(script).with_info(info);
     let (report, requests) = investigate(model, no_summary(), SSH_ALERT);
     for request in &requests {
-        let text = request.messages.iter().map(|m| m.content.as_str()).collect::<String>();
+        let text = request
+            .messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<String>();
         assert!(!text.contains("5.101.40.81"), "address leaked");
         assert!(!text.contains("gacrux"), "host leaked");
     }
@@ -177,7 +262,10 @@ fn masking_hides_entities() {
     assert!(report.llm.as_ref().unwrap().masking);
     assert_eq!(report.steps[2].name, "correlate_ioc");
     assert_eq!(report.steps[2].reason, "check 5.101.40.81");
-    assert!(report.evidence.iter().any(|e| e.action == "correlate_ioc" && e.query.contains("5.101.40.81")));
+    assert!(report
+        .evidence
+        .iter()
+        .any(|e| e.action == "correlate_ioc" && e.query.contains("5.101.40.81")));
 }
 
 #[test]
@@ -192,10 +280,18 @@ fn replay_is_deterministic() {
     let first = run_model_path();
     let replay = ScriptedModel::from_calls(&first.model_calls);
     let (second, _) = investigate(replay, Default::default(), SSH_ALERT);
-    let steps = |r: &Report| r.steps.iter().map(|s| (s.name.clone(), s.reason.clone())).collect::<Vec<_>>();
+    let steps = |r: &Report| {
+        r.steps
+            .iter()
+            .map(|s| (s.name.clone(), s.reason.clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(steps(&first), steps(&second));
     let findings = |r: &Report| {
-        r.findings.iter().map(|f| (f.id.clone(), f.title.clone(), f.count)).collect::<Vec<_>>()
+        r.findings
+            .iter()
+            .map(|f| (f.id.clone(), f.title.clone(), f.count))
+            .collect::<Vec<_>>()
     };
     assert_eq!(findings(&first), findings(&second));
     assert_eq!(first.summary, second.summary);
@@ -203,18 +299,37 @@ fn replay_is_deterministic() {
 }
 
 fn no_summary() -> argus::agent::llm_planner::LlmPlannerSettings {
-    argus::agent::llm_planner::LlmPlannerSettings { write_summary: false, ..Default::default() }
+    argus::agent::llm_planner::LlmPlannerSettings {
+        write_summary: false,
+        ..Default::default()
+    }
 }
 
 #[test]
 fn masked_replay_follows_same_path() {
-    let info = ModelInfo { provider: "cloud".into(), model: "m".into(), remote: true };
-    let script = vec![answer("correlate_ioc", r#"{"indicator": "IP_1"}"#, "check IP_1"), done("enough")];
-    let (first, _) = investigate(ScriptedModel::new(script).with_info(info), no_summary(), SSH_ALERT);
+    let info = ModelInfo {
+        provider: "cloud".into(),
+        model: "m".into(),
+        remote: true,
+    };
+    let script = vec![
+        answer("correlate_ioc", r#"{"indicator": "IP_1"}"#, "check IP_1"),
+        done("enough"),
+    ];
+    let (first, _) = investigate(
+        ScriptedModel::new(script).with_info(info),
+        no_summary(),
+        SSH_ALERT,
+    );
     let planner = argus::agent::llm_planner::LlmPlanner::replay(&first, no_summary());
     assert!(planner.masking());
     let second = llm_support::run_planner(std::sync::Arc::new(planner), SSH_ALERT);
-    let steps = |r: &Report| r.steps.iter().map(|s| (s.name.clone(), s.reason.clone())).collect::<Vec<_>>();
+    let steps = |r: &Report| {
+        r.steps
+            .iter()
+            .map(|s| (s.name.clone(), s.reason.clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(steps(&first), steps(&second));
     assert_eq!(second.planner.kind, "cloud");
 }

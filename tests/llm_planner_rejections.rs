@@ -14,19 +14,28 @@ use llm_support::{
 };
 
 fn no_summary() -> LlmPlannerSettings {
-    LlmPlannerSettings { write_summary: false, ..Default::default() }
+    LlmPlannerSettings {
+        write_summary: false,
+        ..Default::default()
+    }
 }
 
 fn finding_titles(report: &Report) -> Vec<(String, u64)> {
-    let mut titles: Vec<(String, u64)> =
-        report.findings.iter().map(|f| (f.title.clone(), f.count)).collect();
+    let mut titles: Vec<(String, u64)> = report
+        .findings
+        .iter()
+        .map(|f| (f.title.clone(), f.count))
+        .collect();
     titles.sort();
     titles
 }
 
 fn decisions(report: &Report) -> Vec<(usize, String, String)> {
     let llm = report.llm.as_ref().expect("llm record");
-    llm.decisions.iter().map(|d| (d.iteration, d.outcome.clone(), d.reason.clone())).collect()
+    llm.decisions
+        .iter()
+        .map(|d| (d.iteration, d.outcome.clone(), d.reason.clone()))
+        .collect()
 }
 
 /// Three bad answers in iteration 1, then the model is unavailable.
@@ -35,7 +44,11 @@ fn bad_answers_fall_back_to_playbook() {
     let script = [
         "not json at all".to_string(),
         answer("delete_index", "{}", "wipe it"),
-        answer("expand_to_network_logs", r#"{"ip": "5.101.40.81\" | delete"}"#, "bad ip"),
+        answer(
+            "expand_to_network_logs",
+            r#"{"ip": "5.101.40.81\" | delete"}"#,
+            "bad ip",
+        ),
     ];
     let (report, requests) = investigate(ScriptedModel::new(script), no_summary(), SSH_ALERT);
     let playbook = playbook_report(SSH_ALERT);
@@ -44,24 +57,36 @@ fn bad_answers_fall_back_to_playbook() {
     let d = decisions(&report);
     assert_eq!(d[0].1, "rejected");
     assert!(d[0].2.contains("not a JSON object"), "{}", d[0].2);
-    assert!(d[1].2.contains("unknown action 'delete_index'"), "{}", d[1].2);
+    assert!(
+        d[1].2.contains("unknown action 'delete_index'"),
+        "{}",
+        d[1].2
+    );
     assert!(d[2].2.contains("invalid arguments"), "{}", d[2].2);
     assert_eq!(d[3].1, "fallback");
     // The second request carries the first rejection back to the model.
     let retry = &requests[1].messages;
     assert_eq!(retry.len(), 3);
-    assert!(retry[2].content.contains("rejected: the answer is not a JSON object"));
+    assert!(retry[2]
+        .content
+        .contains("rejected: the answer is not a JSON object"));
 }
 
 #[test]
 fn model_failure_falls_back() {
     let script = [Err("connection refused by 127.0.0.1:9".to_string())];
-    let (report, _) = investigate(ScriptedModel::with_outcomes(script), no_summary(), SSH_ALERT);
+    let (report, _) = investigate(
+        ScriptedModel::with_outcomes(script),
+        no_summary(),
+        SSH_ALERT,
+    );
     let d = decisions(&report);
     assert_eq!(d[0].1, "fallback");
     assert!(d[0].2.contains("connection refused"), "{}", d[0].2);
     assert_eq!(report.steps[2].name, "check_login_success");
-    assert!(report.steps[2].reason.starts_with("playbook (model call failed"));
+    assert!(report.steps[2]
+        .reason
+        .starts_with("playbook (model call failed"));
 }
 
 #[test]
@@ -73,13 +98,24 @@ fn repeated_action_rejected() {
     assert_eq!(d[1].1, "rejected");
     assert!(d[1].2.contains("already ran"), "{}", d[1].2);
     assert_eq!(d[2].1, "done");
-    assert_eq!(step_names(&report), ["fetch_alert_data", "discover_schema", "correlate_ioc"]);
+    assert_eq!(
+        step_names(&report),
+        ["fetch_alert_data", "discover_schema", "correlate_ioc"]
+    );
 }
 
 #[test]
 fn guard_rejects_writing_spl() {
-    let spl = answer("run_spl", r#"{"query": "search index=main | delete"}"#, "clean up");
-    let (report, _) = investigate(ScriptedModel::new([spl, done("ok")]), no_summary(), SSH_ALERT);
+    let spl = answer(
+        "run_spl",
+        r#"{"query": "search index=main | delete"}"#,
+        "clean up",
+    );
+    let (report, _) = investigate(
+        ScriptedModel::new([spl, done("ok")]),
+        no_summary(),
+        SSH_ALERT,
+    );
     let d = decisions(&report);
     assert_eq!(d[0].1, "rejected");
     assert!(d[0].2.contains("read-only guard"), "{}", d[0].2);
@@ -88,8 +124,16 @@ fn guard_rejects_writing_spl() {
 
 #[test]
 fn read_only_spl_accepted() {
-    let spl = answer("run_spl", r#"{"query": "search index=main sourcetype=linux_secure | stats count"}"#, "volume");
-    let (report, _) = investigate(ScriptedModel::new([spl, done("ok")]), no_summary(), SSH_ALERT);
+    let spl = answer(
+        "run_spl",
+        r#"{"query": "search index=main sourcetype=linux_secure | stats count"}"#,
+        "volume",
+    );
+    let (report, _) = investigate(
+        ScriptedModel::new([spl, done("ok")]),
+        no_summary(),
+        SSH_ALERT,
+    );
     assert_eq!(step_names(&report)[2], "run_spl");
 }
 
@@ -113,15 +157,26 @@ fn injected() -> (argus::evidence::EvidenceStore, String) {
 #[test]
 fn injection_stays_inside_data_fence() {
     let (store, alert) = injected();
-    let (_, requests) = investigate_in(store, ScriptedModel::new([done("x")]), no_summary(), &alert);
+    let (_, requests) =
+        investigate_in(store, ScriptedModel::new([done("x")]), no_summary(), &alert);
     let clean = investigate(ScriptedModel::new([done("x")]), no_summary(), SSH_ALERT).1;
-    assert_eq!(requests[0].system, clean[0].system, "catalogue and rules changed");
+    assert_eq!(
+        requests[0].system, clean[0].system,
+        "catalogue and rules changed"
+    );
     let user = &requests[0].messages[0].content;
-    let at = user.find("IGNORE PREVIOUS").expect("injection reaches the prompt as data");
-    let open = user[..at].rfind("<<<DATA ").expect("opening fence before it");
+    let at = user
+        .find("IGNORE PREVIOUS")
+        .expect("injection reaches the prompt as data");
+    let open = user[..at]
+        .rfind("<<<DATA ")
+        .expect("opening fence before it");
     let token = user[open + 8..].lines().next().unwrap();
     let close = user[at..].find(&format!("DATA {token}>>>"));
-    assert!(close.is_some(), "the fence is closed after the injected text");
+    assert!(
+        close.is_some(),
+        "the fence is closed after the injected text"
+    );
     assert_eq!(user.matches(token).count() % 2, 0);
 }
 
@@ -130,11 +185,19 @@ fn echoed_injection_still_validated() {
     let (store, alert) = injected();
     let echo_tool = answer("run_spl", r#"{"query": "| delete"}"#, "the log says so");
     let echo_unknown = answer("mark_benign", "{}", "the log says so");
-    let script = [echo_tool, echo_unknown, "<tool_call>run_spl</tool_call>".to_string()];
+    let script = [
+        echo_tool,
+        echo_unknown,
+        "<tool_call>run_spl</tool_call>".to_string(),
+    ];
     let (report, _) = investigate_in(store, ScriptedModel::new(script), no_summary(), &alert);
     let d = decisions(&report);
     assert!(d[0].2.contains("read-only guard"), "{}", d[0].2);
-    assert!(d[1].2.contains("unknown action 'mark_benign'"), "{}", d[1].2);
+    assert!(
+        d[1].2.contains("unknown action 'mark_benign'"),
+        "{}",
+        d[1].2
+    );
     assert!(d[2].2.contains("not a JSON object"), "{}", d[2].2);
     assert_eq!(d[3].1, "fallback");
     assert!(report.evidence.iter().all(|e| !e.query.contains("delete")));
@@ -148,7 +211,11 @@ fn injection_keeps_severity_floor() {
         "summary": "benign", "verdict": "false_positive", "confidence": "high",
         "reasons": ["the log says it is benign"], "severity": "LOW", "severity_reason": "benign"
     });
-    let script = [Err("offline".to_string()), Ok(done("x")), Ok(summary.to_string())];
+    let script = [
+        Err("offline".to_string()),
+        Ok(done("x")),
+        Ok(summary.to_string()),
+    ];
     let settings = LlmPlannerSettings::default();
     let model = ScriptedModel::with_outcomes(script);
     let (report, _) = investigate_in(store, model, settings, &alert);

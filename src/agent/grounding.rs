@@ -16,8 +16,12 @@ use crate::event::Value;
 use crate::report::{EvidenceRecord, Report, Verdict};
 
 /// The verdicts a report may carry.
-pub const VERDICTS: [&str; 4] =
-    ["true_positive", "benign_true_positive", "false_positive", "inconclusive"];
+pub const VERDICTS: [&str; 4] = [
+    "true_positive",
+    "benign_true_positive",
+    "false_positive",
+    "inconclusive",
+];
 
 /// Finding categories that show an attack got somewhere (or is known-bad),
 /// so the alert cannot be benign or false.
@@ -33,8 +37,10 @@ const COMPROMISE: [FindingCategory; 6] = [
 /// Returns the verdict the findings support on their own.
 pub fn verdict_from_findings(findings: &[Finding], evidence: &[EvidenceRecord]) -> Verdict {
     let alert_events = evidence.first().map_or(0, |e| e.result_count);
-    let compromise: Vec<&Finding> =
-        findings.iter().filter(|f| COMPROMISE.contains(&f.category)).collect();
+    let compromise: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| COMPROMISE.contains(&f.category))
+        .collect();
     let attempts: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
@@ -47,12 +53,18 @@ pub fn verdict_from_findings(findings: &[Finding], evidence: &[EvidenceRecord]) 
     let cite = |f: &&Finding| format!("{} ({})", f.title.trim_end_matches('.'), f.id);
     let (verdict, confidence, mut reasons) = if !compromise.is_empty() {
         let level = if alert_events > 0 { "high" } else { "medium" };
-        ("true_positive", level, compromise.iter().map(cite).collect::<Vec<_>>())
+        (
+            "true_positive",
+            level,
+            compromise.iter().map(cite).collect::<Vec<_>>(),
+        )
     } else if !attempts.is_empty() {
         let mut reasons: Vec<String> = attempts.iter().map(cite).collect();
-        reasons.push("no search found that the activity succeeded; this is an absence of \
+        reasons.push(
+            "no search found that the activity succeeded; this is an absence of \
                       evidence in the searched data, not proof that it failed"
-            .into());
+                .into(),
+        );
         ("true_positive", "medium", reasons)
     } else {
         let reason = "no finding beyond observations rests on the searched data".to_string();
@@ -98,7 +110,8 @@ pub fn apply_verdict(report: &mut Report, proposed: &str, confidence: &str, reas
         .unwrap_or_else(|| verdict_from_findings(&report.findings, &report.evidence));
     if let Some(why) = contradiction(proposed, &report.findings) {
         let mut kept = base;
-        kept.reasons.push(format!("the model's verdict was rejected: {why}"));
+        kept.reasons
+            .push(format!("the model's verdict was rejected: {why}"));
         report.verdict = Some(kept);
         return;
     }
@@ -150,12 +163,20 @@ pub fn verified_values(report: &Report) -> BTreeSet<String> {
         known.insert(v.to_ascii_lowercase());
     };
     for f in &report.findings {
-        f.hosts.iter().chain(&f.accounts).chain(&f.addresses).for_each(|v| add(v));
+        f.hosts
+            .iter()
+            .chain(&f.accounts)
+            .chain(&f.addresses)
+            .for_each(|v| add(v));
         add(&f.title);
         add(&f.detail);
     }
     report.indicators.iter().for_each(|i| add(&i.value));
-    report.timeline.iter().filter_map(|t| t.host.as_deref()).for_each(&mut add);
+    report
+        .timeline
+        .iter()
+        .filter_map(|t| t.host.as_deref())
+        .for_each(&mut add);
     report.timeline.iter().for_each(|t| add(&t.description));
     for (_, value) in report.alert.result.iter() {
         value_texts(value).for_each(&mut add);
@@ -206,7 +227,8 @@ pub fn mark_unverified(text: &str, report: &Report) -> (String, Vec<String>) {
             unverified.push(indicator.value);
         }
     }
-    let time = Regex::new(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?Z?\b").expect("time regex");
+    let time =
+        Regex::new(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?Z?\b").expect("time regex");
     for m in time.find_iter(text) {
         let minute = m.as_str().replace('T', " ");
         let minute = minute.get(..16).unwrap_or(&minute).to_string();
@@ -257,7 +279,10 @@ mod tests {
     #[test]
     fn verdict_nothing_is_inconclusive() {
         let findings = vec![finding("F1", FindingCategory::Observation)];
-        assert_eq!(verdict_from_findings(&findings, &[]).verdict, "inconclusive");
+        assert_eq!(
+            verdict_from_findings(&findings, &[]).verdict,
+            "inconclusive"
+        );
     }
 
     #[test]

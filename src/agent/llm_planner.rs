@@ -123,7 +123,12 @@ struct Rejection {
 impl LlmPlanner {
     pub fn new(model: Arc<dyn ChatModel>, settings: LlmPlannerSettings) -> Self {
         let masking = settings.masking.unwrap_or_else(|| model.info().remote);
-        LlmPlanner { model, settings, masking, state: Mutex::new(State::default()) }
+        LlmPlanner {
+            model,
+            settings,
+            masking,
+            state: Mutex::new(State::default()),
+        }
     }
 
     /// Builds a planner that replays the model calls recorded in `report`,
@@ -134,7 +139,11 @@ impl LlmPlanner {
         let mut settings = settings;
         if let Some(llm) = &report.llm {
             let remote = llm.masking;
-            model = model.with_info(ModelInfo { provider: llm.provider.clone(), model: llm.model.clone(), remote });
+            model = model.with_info(ModelInfo {
+                provider: llm.provider.clone(),
+                model: llm.model.clone(),
+                remote,
+            });
             settings.masking = Some(llm.masking);
         }
         LlmPlanner::new(Arc::new(model), settings)
@@ -165,15 +174,32 @@ impl LlmPlanner {
         }
     }
 
-    fn register_names<'a>(&self, hosts: impl Iterator<Item = &'a String>, users: impl Iterator<Item = &'a String>) {
+    fn register_names<'a>(
+        &self,
+        hosts: impl Iterator<Item = &'a String>,
+        users: impl Iterator<Item = &'a String>,
+    ) {
         let mut state = self.state();
         hosts.for_each(|h| state.masker.register(h, MaskKind::Host));
         users.for_each(|u| state.masker.register(u, MaskKind::User));
     }
 
-    fn record(&self, iteration: usize, attempt: usize, outcome: &str, actions: Vec<String>, reason: String) {
+    fn record(
+        &self,
+        iteration: usize,
+        attempt: usize,
+        outcome: &str,
+        actions: Vec<String>,
+        reason: String,
+    ) {
         info!(iteration, attempt, outcome, %reason, "model decision");
-        let decision = ModelDecision { iteration, attempt, outcome: outcome.into(), actions, reason };
+        let decision = ModelDecision {
+            iteration,
+            attempt,
+            outcome: outcome.into(),
+            actions,
+            reason,
+        };
         self.state().decisions.push(decision);
     }
 
@@ -183,7 +209,13 @@ impl LlmPlanner {
         let result = self.model.complete(&request).await;
         let elapsed = started.elapsed();
         let (response, error, tokens_in, tokens_out, duration) = match &result {
-            Ok(r) => (r.text.clone(), None, r.input_tokens, r.output_tokens, r.duration.max(elapsed)),
+            Ok(r) => (
+                r.text.clone(),
+                None,
+                r.input_tokens,
+                r.output_tokens,
+                r.duration.max(elapsed),
+            ),
             Err(e) => (String::new(), Some(e.to_string()), 0, 0, elapsed),
         };
         let cost = tokens_in as f64 * self.settings.price_input_per_million / 1e6
@@ -220,21 +252,40 @@ impl LlmPlanner {
         let Some(json) = prompt::extract_json(text) else {
             return Err(reject(Vec::new(), "the answer is not a JSON object".into()));
         };
-        let answer: Answer = serde_json::from_value(json)
-            .map_err(|e| reject(Vec::new(), format!("the answer does not match the format: {e}")))?;
-        let proposed: Vec<String> =
-            answer.actions.iter().map(|a| format!("{}({})", a.action, a.args)).collect();
+        let answer: Answer = serde_json::from_value(json).map_err(|e| {
+            reject(
+                Vec::new(),
+                format!("the answer does not match the format: {e}"),
+            )
+        })?;
+        let proposed: Vec<String> = answer
+            .actions
+            .iter()
+            .map(|a| format!("{}({})", a.action, a.args))
+            .collect();
         if answer.done {
             if !answer.actions.is_empty() {
-                return Err(reject(proposed, "the answer sets done and also lists actions".into()));
+                return Err(reject(
+                    proposed,
+                    "the answer sets done and also lists actions".into(),
+                ));
             }
-            return Ok(Plan::Done { reason: answer.reason });
+            return Ok(Plan::Done {
+                reason: answer.reason,
+            });
         }
         if answer.actions.is_empty() {
-            return Err(reject(proposed, "the answer lists no actions and is not done".into()));
+            return Err(reject(
+                proposed,
+                "the answer lists no actions and is not done".into(),
+            ));
         }
         if answer.actions.len() > self.settings.max_actions {
-            let reason = format!("the answer lists {} actions; the maximum is {}", answer.actions.len(), self.settings.max_actions);
+            let reason = format!(
+                "the answer lists {} actions; the maximum is {}",
+                answer.actions.len(),
+                self.settings.max_actions
+            );
             return Err(reject(proposed, reason));
         }
         let mut planned = Vec::new();
@@ -263,7 +314,10 @@ impl LlmPlanner {
     async fn fall_back(&self, context: &PlanContext<'_>, why: &str) -> Result<Plan, PlanError> {
         let plan = PlaybookPlanner.plan(context).await?;
         let (actions, reason) = match &plan {
-            Plan::Run(actions) => (actions.iter().map(|a| a.action.describe()).collect(), why.to_string()),
+            Plan::Run(actions) => (
+                actions.iter().map(|a| a.action.describe()).collect(),
+                why.to_string(),
+            ),
             Plan::Done { reason } => (Vec::new(), format!("{why}; playbook: {reason}")),
         };
         self.record(context.iteration, 0, "fallback", actions, reason);
@@ -271,7 +325,10 @@ impl LlmPlanner {
             Plan::Run(actions) => Plan::Run(
                 actions
                     .into_iter()
-                    .map(|a| PlannedAction { reason: format!("playbook ({why}): {}", a.reason), ..a })
+                    .map(|a| PlannedAction {
+                        reason: format!("playbook ({why}): {}", a.reason),
+                        ..a
+                    })
                     .collect(),
             ),
             done => done,
@@ -285,13 +342,18 @@ fn check_action(
     context: &PlanContext<'_>,
     seen: &mut BTreeSet<String>,
 ) -> Result<Action, String> {
-    let action = Action::from_json(&proposed.action, proposed.args.clone()).map_err(|e| e.to_string())?;
+    let action =
+        Action::from_json(&proposed.action, proposed.args.clone()).map_err(|e| e.to_string())?;
     if let Action::RunSpl { query } = &action {
-        crate::spl::guard::check(query)
-            .map_err(|refusal| format!("run_spl query rejected by the read-only guard: {refusal}"))?;
+        crate::spl::guard::check(query).map_err(|refusal| {
+            format!("run_spl query rejected by the read-only guard: {refusal}")
+        })?;
     }
     if context.already_ran(&action) {
-        return Err(format!("{} already ran with these arguments", action.describe()));
+        return Err(format!(
+            "{} already ran with these arguments",
+            action.describe()
+        ));
     }
     if !seen.insert(action.describe()) {
         return Err(format!("{} is listed twice", action.describe()));
@@ -303,12 +365,23 @@ fn check_action(
 impl Planner for LlmPlanner {
     fn info(&self) -> PlannerInfo {
         let info = self.model.info();
-        PlannerInfo { kind: info.provider, model: Some(info.model) }
+        PlannerInfo {
+            kind: info.provider,
+            model: Some(info.model),
+        }
     }
 
     async fn plan(&self, context: &PlanContext<'_>) -> Result<Plan, PlanError> {
-        let hosts = context.findings.iter().flat_map(|f| &f.hosts).chain(&context.entities.hosts);
-        let users = context.findings.iter().flat_map(|f| &f.accounts).chain(&context.entities.users);
+        let hosts = context
+            .findings
+            .iter()
+            .flat_map(|f| &f.hosts)
+            .chain(&context.entities.hosts);
+        let users = context
+            .findings
+            .iter()
+            .flat_map(|f| &f.accounts)
+            .chain(&context.entities.users);
         self.register_names(hosts, users);
         if let Some(schema) = context.schema {
             self.register_names(schema.hosts.iter(), std::iter::empty());
@@ -316,40 +389,72 @@ impl Planner for LlmPlanner {
 
         let token = prompt::boundary();
         let user = self.mask(&prompt::planner_user(context, &token));
-        let mut messages = vec![ChatMessage { role: Role::User, content: user }];
+        let mut messages = vec![ChatMessage {
+            role: Role::User,
+            content: user,
+        }];
         for attempt in 1..=self.settings.max_retries + 1 {
             let request = self.request(prompt::planner_system(), messages.clone());
             let answer = match self.call("plan", request).await {
                 Ok(text) => text,
                 Err(error) => {
                     warn!(%error, "model call failed; the playbook decides this iteration");
-                    return self.fall_back(context, &format!("model call failed: {error}")).await;
+                    return self
+                        .fall_back(context, &format!("model call failed: {error}"))
+                        .await;
                 }
             };
             match self.validate(&self.unmask(&answer), context) {
                 Ok(Plan::Done { reason }) => {
-                    self.record(context.iteration, attempt, "done", Vec::new(), reason.clone());
+                    self.record(
+                        context.iteration,
+                        attempt,
+                        "done",
+                        Vec::new(),
+                        reason.clone(),
+                    );
                     return Ok(Plan::Done { reason });
                 }
                 Ok(Plan::Run(actions)) => {
                     let names = actions.iter().map(|a| a.action.describe()).collect();
                     let reasons: Vec<&str> = actions.iter().map(|a| a.reason.as_str()).collect();
-                    self.record(context.iteration, attempt, "accepted", names, reasons.join("; "));
+                    self.record(
+                        context.iteration,
+                        attempt,
+                        "accepted",
+                        names,
+                        reasons.join("; "),
+                    );
                     return Ok(Plan::Run(actions));
                 }
                 Err(rejection) => {
-                    self.record(context.iteration, attempt, "rejected", rejection.actions, rejection.reason.clone());
+                    self.record(
+                        context.iteration,
+                        attempt,
+                        "rejected",
+                        rejection.actions,
+                        rejection.reason.clone(),
+                    );
                     let retry = format!(
                         "Your answer was rejected: {}. Answer again with one JSON object in the \
                          format given.",
                         rejection.reason
                     );
-                    messages.push(ChatMessage { role: Role::Assistant, content: answer });
-                    messages.push(ChatMessage { role: Role::User, content: self.mask(&retry) });
+                    messages.push(ChatMessage {
+                        role: Role::Assistant,
+                        content: answer,
+                    });
+                    messages.push(ChatMessage {
+                        role: Role::User,
+                        content: self.mask(&retry),
+                    });
                 }
             }
         }
-        let why = format!("{} model answers were rejected", self.settings.max_retries + 1);
+        let why = format!(
+            "{} model answers were rejected",
+            self.settings.max_retries + 1
+        );
         self.fall_back(context, &why).await
     }
 
@@ -372,7 +477,9 @@ impl Planner for LlmPlanner {
         }
         unverified.sort();
         unverified.dedup();
-        let summary_written = decisions.iter().any(|d| d.iteration == 0 && d.outcome == "accepted");
+        let summary_written = decisions
+            .iter()
+            .any(|d| d.iteration == 0 && d.outcome == "accepted");
         let summary_source = if summary_written { "model" } else { "analysis" };
         report.llm = Some(LlmRecord {
             provider: info.provider,
@@ -392,14 +499,21 @@ impl Planner for LlmPlanner {
 /// Marks unverified values in step reasons, which the model wrote.
 fn bind_step_reasons(report: &mut Report) {
     let mut found_all = Vec::new();
-    let reasons: Vec<(String, Vec<String>)> =
-        report.steps.iter().map(|s| grounding::mark_unverified(&s.reason, report)).collect();
+    let reasons: Vec<(String, Vec<String>)> = report
+        .steps
+        .iter()
+        .map(|s| grounding::mark_unverified(&s.reason, report))
+        .collect();
     for (step, (marked, found)) in report.steps.iter_mut().zip(reasons) {
         step.reason = marked;
         found_all.extend(found);
     }
     if !found_all.is_empty() {
-        report.llm.get_or_insert_with(LlmRecord::default).unverified.extend(found_all);
+        report
+            .llm
+            .get_or_insert_with(LlmRecord::default)
+            .unverified
+            .extend(found_all);
     }
 }
 
@@ -422,14 +536,29 @@ struct SummaryAnswer {
 impl LlmPlanner {
     /// Asks the model for the narrative and verdict, and applies what the evidence allows.
     async fn write_summary(&self, report: &mut Report) {
-        self.register_names(report.affected.hosts.iter(), report.affected.accounts.iter());
+        self.register_names(
+            report.affected.hosts.iter(),
+            report.affected.accounts.iter(),
+        );
         let token = prompt::boundary();
         let user = self.mask(&prompt::summary_user(&report_facts(report), &token));
-        let request = self.request(prompt::summary_system(), vec![ChatMessage { role: Role::User, content: user }]);
+        let request = self.request(
+            prompt::summary_system(),
+            vec![ChatMessage {
+                role: Role::User,
+                content: user,
+            }],
+        );
         let text = match self.call("summary", request).await {
             Ok(text) => self.unmask(&text),
             Err(error) => {
-                self.record(0, 1, "rejected", Vec::new(), format!("summary call failed: {error}"));
+                self.record(
+                    0,
+                    1,
+                    "rejected",
+                    Vec::new(),
+                    format!("summary call failed: {error}"),
+                );
                 return;
             }
         };
@@ -439,16 +568,25 @@ impl LlmPlanner {
         let answer = match parsed {
             Ok(answer) => answer,
             Err(error) => {
-                let reason = format!("summary answer rejected, the analysis summary stands: {error}");
+                let reason =
+                    format!("summary answer rejected, the analysis summary stands: {error}");
                 self.record(0, 1, "rejected", Vec::new(), reason);
                 return;
             }
         };
         let (marked, unverified) = grounding::mark_unverified(&answer.summary, report);
         report.summary = marked;
-        report.llm.get_or_insert_with(LlmRecord::default).unverified.extend(unverified);
+        report
+            .llm
+            .get_or_insert_with(LlmRecord::default)
+            .unverified
+            .extend(unverified);
         let mut notes = vec!["summary written by the model".to_string()];
-        if let Some(level) = answer.severity.as_deref().and_then(grounding::parse_severity) {
+        if let Some(level) = answer
+            .severity
+            .as_deref()
+            .and_then(grounding::parse_severity)
+        {
             if grounding::raise_severity(report, level, &answer.severity_reason) {
                 notes.push(format!("severity raised to {}", level.as_str()));
             } else if level < report.severity.level {
@@ -461,7 +599,10 @@ impl LlmPlanner {
         }
         if let Some(verdict) = answer.verdict.as_deref() {
             grounding::apply_verdict(report, verdict, &answer.confidence, answer.reasons);
-            let source = report.verdict.as_ref().map_or("analysis", |v| v.source.as_str());
+            let source = report
+                .verdict
+                .as_ref()
+                .map_or("analysis", |v| v.source.as_str());
             notes.push(format!("verdict from the {source}"));
         }
         self.record(0, 1, "accepted", Vec::new(), notes.join("; "));
@@ -476,17 +617,34 @@ fn report_facts(report: &Report) -> String {
         report.severity.reasons.join("; ")
     )];
     for f in &report.findings {
-        lines.push(format!("Finding {}: {} (count {}, evidence {})", f.id, f.title, f.count, f.evidence.join(", ")));
+        lines.push(format!(
+            "Finding {}: {} (count {}, evidence {})",
+            f.id,
+            f.title,
+            f.count,
+            f.evidence.join(", ")
+        ));
     }
     for i in report.indicators.iter().filter(|i| !i.intel.is_empty()) {
         let sources: Vec<&str> = i.intel.iter().map(|m| m.source.as_str()).collect();
-        lines.push(format!("Intel match: {} listed by {}", i.value, sources.join(", ")));
+        lines.push(format!(
+            "Intel match: {} listed by {}",
+            i.value,
+            sources.join(", ")
+        ));
     }
     for t in &report.techniques {
-        lines.push(format!("Technique {} {} ({} events)", t.id, t.name, t.event_count));
+        lines.push(format!(
+            "Technique {} {} ({} events)",
+            t.id, t.name, t.event_count
+        ));
     }
     if let Some(v) = &report.verdict {
-        lines.push(format!("Verdict from the findings: {} ({})", v.verdict, v.reasons.join("; ")));
+        lines.push(format!(
+            "Verdict from the findings: {} ({})",
+            v.verdict,
+            v.reasons.join("; ")
+        ));
     }
     lines.join("\n")
 }

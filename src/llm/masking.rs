@@ -54,9 +54,10 @@ impl Default for Masker {
             to_value: BTreeMap::new(),
             counts: BTreeMap::new(),
             names: Vec::new(),
-            ip: Regex::new(
-                r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b",
-            )
+            ip: Regex::new(concat!(
+                r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
+                r"|\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b",
+            ))
             .expect("address regex"),
             email: Regex::new(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
                 .expect("email regex"),
@@ -75,7 +76,8 @@ impl Masker {
         }
         self.names.push((value.to_string(), kind));
         // Longest first, so `gacrux.example` is masked before `gacrux`.
-        self.names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        self.names
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
     }
 
     /// Returns the placeholder of a value, assigning the next number of its kind.
@@ -86,7 +88,8 @@ impl Masker {
         let n = self.counts.entry(kind).or_default();
         *n += 1;
         let placeholder = format!("{}_{}", kind.prefix(), n);
-        self.to_placeholder.insert(value.to_string(), placeholder.clone());
+        self.to_placeholder
+            .insert(value.to_string(), placeholder.clone());
         self.to_value.insert(placeholder.clone(), value.to_string());
         placeholder
     }
@@ -118,13 +121,22 @@ impl Masker {
     }
 
     fn mask_pattern(&mut self, text: &str, kind: MaskKind) -> String {
-        let re = if kind == MaskKind::Email { self.email.clone() } else { self.ip.clone() };
+        let re = if kind == MaskKind::Email {
+            self.email.clone()
+        } else {
+            self.ip.clone()
+        };
         let found: Vec<String> = re.find_iter(text).map(|m| m.as_str().to_string()).collect();
-        for value in &found {
+        // The pattern also matches clock times such as `09:44:22`, which do not parse.
+        let valid = |v: &String| kind == MaskKind::Email || v.parse::<std::net::IpAddr>().is_ok();
+        for value in found.iter().filter(|v| valid(v)) {
             self.placeholder_for(value, kind);
         }
         re.replace_all(text, |caps: &regex::Captures| {
-            self.to_placeholder.get(&caps[0]).cloned().unwrap_or_else(|| caps[0].to_string())
+            self.to_placeholder
+                .get(&caps[0])
+                .cloned()
+                .unwrap_or_else(|| caps[0].to_string())
         })
         .into_owned()
     }
@@ -133,7 +145,10 @@ impl Masker {
     pub fn unmask(&self, text: &str) -> String {
         self.placeholder
             .replace_all(text, |caps: &regex::Captures| {
-                self.to_value.get(&caps[0]).cloned().unwrap_or_else(|| caps[0].to_string())
+                self.to_value
+                    .get(&caps[0])
+                    .cloned()
+                    .unwrap_or_else(|| caps[0].to_string())
             })
             .into_owned()
     }
@@ -157,6 +172,13 @@ mod tests {
         let mut masker = Masker::default();
         let out = masker.mask("login from 91.207.175.249 by bob@example.com");
         assert_eq!(out, "login from IP_1 by EMAIL_1");
+    }
+
+    #[test]
+    fn clock_time_not_masked() {
+        let mut masker = Masker::default();
+        let out = masker.mask("at 09:44:22 from 2001:db8:0:0:0:0:0:1");
+        assert_eq!(out, "at 09:44:22 from IP_1");
     }
 
     #[test]

@@ -55,7 +55,11 @@ pub fn catalogue() -> Vec<(&'static str, &'static str, Value)> {
             "Lists processes and commands run on a host, optionally by one account after a time.",
             object(json!({"host": host, "account": {"type": "string"}, "since": since}), &["host"]),
         ),
-        ("expand_to_network_logs", "Finds every network log that involves an address.", object(json!({"ip": ip}), &["ip"])),
+        (
+            "expand_to_network_logs",
+            "Finds every network log that involves an address.",
+            object(json!({"ip": ip}), &["ip"]),
+        ),
         (
             "check_lateral_movement",
             "Looks for logins and remote sessions from a host to other internal hosts. \
@@ -96,7 +100,9 @@ pub fn planner_system() -> String {
          Actions (name, purpose, JSON schema of args):\n",
     );
     for (name, description, schema) in catalogue() {
-        text.push_str(&format!("- {name}: {description}\n  args schema: {schema}\n"));
+        text.push_str(&format!(
+            "- {name}: {description}\n  args schema: {schema}\n"
+        ));
     }
     text.push_str(
         "\nAnswer with one JSON object and nothing else:\n\
@@ -119,7 +125,10 @@ pub fn planner_user(context: &PlanContext<'_>, token: &str) -> String {
         findings.push_str(&format!(
             "{} [{}] {} (count {}, evidence {})\n",
             f.id,
-            serde_json::to_value(f.category).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            serde_json::to_value(f.category)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             f.title,
             f.count,
             f.evidence.join(", ")
@@ -128,7 +137,11 @@ pub fn planner_user(context: &PlanContext<'_>, token: &str) -> String {
     let mut completed = String::new();
     for done in context.completed {
         let state = if done.failed { "failed" } else { "ok" };
-        completed.push_str(&format!("{} [{state}]: {}\n", done.action.describe(), done.summary));
+        completed.push_str(&format!(
+            "{} [{state}]: {}\n",
+            done.action.describe(),
+            done.summary
+        ));
     }
     let schema = context.schema.map_or_else(
         || "unknown".to_string(),
@@ -144,7 +157,11 @@ pub fn planner_user(context: &PlanContext<'_>, token: &str) -> String {
         fence("Alert", &alert, token),
         fence("Data available", &schema, token),
         fence("Findings so far", none_if_empty(&findings), token),
-        fence("Actions already run, with their results", none_if_empty(&completed), token),
+        fence(
+            "Actions already run, with their results",
+            none_if_empty(&completed),
+            token,
+        ),
         "Choose the next actions.".to_string(),
     ]
     .join("\n\n")
@@ -173,7 +190,10 @@ pub fn summary_system() -> String {
 
 /// The user message for the closing summary.
 pub fn summary_user(report_facts: &str, token: &str) -> String {
-    format!("{}\n\nWrite the summary.", fence("Investigation results", report_facts, token))
+    format!(
+        "{}\n\nWrite the summary.",
+        fence("Investigation results", report_facts, token)
+    )
 }
 
 /// Extracts the JSON object from a model answer: bare, in a code fence, or

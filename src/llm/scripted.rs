@@ -36,7 +36,11 @@ impl ScriptedModel {
     /// Creates a model whose calls succeed or fail in the given order.
     pub fn with_outcomes(outcomes: impl IntoIterator<Item = ScriptedAnswer>) -> Self {
         ScriptedModel {
-            info: ModelInfo { provider: "scripted".into(), model: "scripted".into(), remote: false },
+            info: ModelInfo {
+                provider: "scripted".into(),
+                model: "scripted".into(),
+                remote: false,
+            },
             answers: Mutex::new(outcomes.into_iter().collect()),
             requests: Mutex::new(Vec::new()),
         }
@@ -74,7 +78,10 @@ impl ChatModel for ScriptedModel {
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        self.requests.lock().expect("request log lock").push(request.clone());
+        self.requests
+            .lock()
+            .expect("request log lock")
+            .push(request.clone());
         let next = self.answers.lock().expect("answer queue lock").pop_front();
         let failure = |message: String| LlmError {
             provider: self.info.provider.clone(),
@@ -85,7 +92,11 @@ impl ChatModel for ScriptedModel {
         match next {
             Some(Ok(text)) => Ok(ChatResponse {
                 input_tokens: approximate_tokens(&request.system)
-                    + request.messages.iter().map(|m| approximate_tokens(&m.content)).sum::<u64>(),
+                    + request
+                        .messages
+                        .iter()
+                        .map(|m| approximate_tokens(&m.content))
+                        .sum::<u64>(),
                 output_tokens: approximate_tokens(&text),
                 text,
                 model: Some(self.info.model.clone()),
@@ -111,7 +122,10 @@ mod tests {
     fn request(text: &str) -> ChatRequest {
         ChatRequest {
             system: "system".into(),
-            messages: vec![ChatMessage { role: Role::User, content: text.into() }],
+            messages: vec![ChatMessage {
+                role: Role::User,
+                content: text.into(),
+            }],
             max_tokens: 100,
             temperature: 0.0,
             json: true,

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use argus::agent::llm_planner::{LlmPlanner, LlmPlannerSettings};
-use argus::agent::playbook::PlaybookPlanner;
 use argus::agent::planner::Planner;
+use argus::agent::playbook::PlaybookPlanner;
 use argus::agent::sink::NullSink;
 use argus::agent::{Agent, AgentConfig};
 use argus::alert::Alert;
@@ -44,7 +44,9 @@ fn run(store: EvidenceStore, planner: Arc<dyn Planner>, alert_json: &str) -> Rep
     let backend = Arc::new(LocalBackend::new(store, "demo evidence"));
     let agent = Agent::new(backend, planner, Arc::new(NullSink), AgentConfig::default());
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(agent.investigate(&alert)).expect("investigation succeeds")
+    runtime
+        .block_on(agent.investigate(&alert))
+        .expect("investigation succeeds")
 }
 
 /// Investigates the alert on the demo evidence; returns the report and the model's requests.
