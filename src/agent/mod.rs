@@ -7,10 +7,13 @@
 //! report is assembled from what the searches returned ([`report_builder`]).
 //!
 //! Layout: [`action`] (the closed action set), [`planner`] (the planner seam),
-//! [`playbook`] (the embedded planner), [`tools`] (queries and their reading),
+//! [`playbook`] (the embedded planner), [`llm_planner`] (the model-driven planner),
+//! [`grounding`] (rules that bind model text to the evidence), [`tools`] (queries and their reading),
 //! [`sink`] (the event-sink seam), [`report_builder`] (findings to report).
 
 pub mod action;
+pub mod grounding;
+pub mod llm_planner;
 pub mod planner;
 pub mod playbook;
 pub mod report_builder;
@@ -147,6 +150,7 @@ impl Agent {
             inv.rows,
             inv.steps,
         )?;
+        self.planner.finish(&mut report).await;
         for warning in alert.warnings() {
             report.notices.push(format!("Alert: {warning}."));
         }

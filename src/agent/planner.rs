@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::alert::{Alert, AlertClass, Entities};
 use crate::analysis::Finding;
-use crate::report::PlannerInfo;
+use crate::report::{PlannerInfo, Report};
 use crate::search::Schema;
 
 use super::action::Action;
@@ -76,4 +76,8 @@ pub trait Planner: Send + Sync {
 
     /// Decides what to run next.
     async fn plan(&self, context: &PlanContext<'_>) -> Result<Plan, PlanError>;
+
+    /// Adds the planner's own record to the finished report (model decisions,
+    /// calls, a model-written summary). The default adds nothing.
+    async fn finish(&self, _report: &mut Report) {}
 }

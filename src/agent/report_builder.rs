@@ -76,6 +76,7 @@ pub fn build(
     let confidence = confidence(&findings, &evidence, &steps);
     let affected = affected(&findings);
     let summary = summary(alert, class, &findings, severity.level.as_str());
+    let verdict = super::grounding::verdict_from_findings(&findings, &evidence);
 
     let mut notices = vec![attack::NOTICE.to_string()];
     if techniques.iter().any(|t| t.rules.iter().any(|r| r.starts_with("Sigma:"))) {
@@ -108,6 +109,9 @@ pub fn build(
         evidence,
         steps,
         notices,
+        verdict: Some(verdict),
+        llm: None,
+        model_calls: Vec::new(),
     })
 }
 

@@ -10,7 +10,10 @@ pub mod anthropic;
 pub mod config;
 pub mod gemini;
 mod http;
+pub mod masking;
 pub mod openai;
+pub mod prompt;
+pub mod scripted;
 
 use std::time::Duration;
 

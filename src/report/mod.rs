@@ -50,6 +50,85 @@ pub struct Report {
     pub steps: Vec<StepRecord>,
     /// Attribution notices for the bundled data the report draws on.
     pub notices: Vec<String>,
+    /// The conclusion on the alert, from the findings (or a model, checked against them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// What a language-model planner decided and sent, when one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmRecord>,
+    /// Every model call, with its exact request and answer, for audit and replay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_calls: Vec<ModelCall>,
+}
+
+/// The report's conclusion on whether the alert shows a real incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `true_positive`, `benign_true_positive`, `false_positive` or `inconclusive`.
+    pub verdict: String,
+    /// `low`, `medium` or `high`.
+    pub confidence: String,
+    pub reasons: Vec<String>,
+    /// `analysis`, or `model` when a model proposed it and the evidence allows it.
+    pub source: String,
+}
+
+/// How a language model took part in the investigation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LlmRecord {
+    pub provider: String,
+    pub model: String,
+    /// Whether hosts, accounts, addresses and emails were masked before leaving the machine.
+    pub masking: bool,
+    /// Each planner decision, accepted or rejected, with its reason.
+    #[serde(default)]
+    pub decisions: Vec<ModelDecision>,
+    /// Values in model text that no search returned, shown as `[unverified: ...]`.
+    #[serde(default)]
+    pub unverified: Vec<String>,
+    /// `model` when the narrative summary was written by the model, else `analysis`.
+    #[serde(default)]
+    pub summary_source: String,
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    /// Estimated cost from the configured prices per million tokens.
+    #[serde(default)]
+    pub cost: f64,
+}
+
+/// One planner decision on one model answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDecision {
+    /// Planner iteration, from 1; 0 for the closing summary.
+    pub iteration: usize,
+    /// Model answer within the iteration, from 1.
+    pub attempt: usize,
+    /// `accepted`, `done`, `rejected` or `fallback` (the playbook decided).
+    pub outcome: String,
+    /// Actions proposed, as `name(args)`.
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// The model's reason, or why its answer was rejected or the playbook took over.
+    pub reason: String,
+}
+
+/// One model call as it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCall {
+    /// `plan` or `summary`.
+    pub purpose: String,
+    /// The exact request sent (after masking).
+    pub request: crate::llm::ChatRequest,
+    /// The answer text as received (before unmasking); empty when the call failed.
+    pub response: String,
+    #[serde(default)]
+    pub error: Option<String>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub duration_ms: f64,
+    pub cost: f64,
 }
 
 /// The alert as the report restates it.

@@ -75,6 +75,14 @@ pub(crate) fn report() -> Report {
         notices: strings(&[
             "MITRE ATT&CK® Enterprise v18.1, © The MITRE Corporation, used under its terms of use.",
         ]),
+        verdict: Some(crate::report::Verdict {
+            verdict: "true_positive".into(),
+            confidence: "high".into(),
+            reasons: strings(&["Successful login for ec2-user from 91.207.175.249 (F2)"]),
+            source: "analysis".into(),
+        }),
+        llm: None,
+        model_calls: Vec::new(),
     }
 }
 

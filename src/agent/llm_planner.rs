@@ -1,0 +1,650 @@
+//! The model-driven planner: a chat model chooses the actions, strictly checked.
+//!
+//! Each iteration [`LlmPlanner`] sends the model the alert, the findings and
+//! the actions already run (fenced as untrusted data, see
+//! [`prompt`](crate::llm::prompt)) with the closed action catalogue, and
+//! parses its JSON answer. An answer is rejected, with the reason sent back
+//! to the model, when it is not JSON, names an unknown action, has arguments
+//! that [`Action::from_json`] rejects, repeats an action that already ran, or
+//! asks for a `run_spl` query that the read-only guard rejects. After
+//! [`LlmPlannerSettings::max_retries`] rejected answers, or when the model
+//! call fails, the [`PlaybookPlanner`] decides that iteration instead.
+//!
+//! At the end, [`Planner::finish`] may ask the model for the narrative
+//! summary and a verdict; the [`grounding`](super::grounding) rules keep both
+//! bound to the evidence. Every decision and every call (exact request,
+//! answer, tokens, duration, estimated cost) goes into the report, and
+//! [`ScriptedModel::from_calls`](crate::llm::scripted::ScriptedModel::from_calls)
+//! replays them.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::Value;
+use tracing::{info, warn};
+
+use crate::llm::masking::{MaskKind, Masker};
+use crate::llm::scripted::ScriptedModel;
+use crate::llm::{prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
+use crate::report::{LlmRecord, ModelCall, ModelDecision, PlannerInfo, Report};
+
+use super::action::Action;
+use super::grounding;
+use super::planner::{Plan, PlanContext, PlanError, PlannedAction, Planner};
+use super::playbook::PlaybookPlanner;
+
+/// Settings of the model-driven planner.
+#[derive(Debug, Clone)]
+pub struct LlmPlannerSettings {
+    /// Rejected answers sent back to the model per iteration before the playbook decides.
+    pub max_retries: usize,
+    /// Maximum actions accepted in one answer.
+    pub max_actions: usize,
+    /// Maximum tokens of each model answer.
+    pub max_tokens: u32,
+    pub temperature: f32,
+    /// Masks hosts, accounts, addresses and emails; `None` masks for remote models only.
+    pub masking: Option<bool>,
+    /// Asks the model for the narrative summary and a verdict at the end.
+    pub write_summary: bool,
+    /// Price per million input tokens, in the currency of the operator's choice.
+    pub price_input_per_million: f64,
+    /// Price per million output tokens.
+    pub price_output_per_million: f64,
+}
+
+impl Default for LlmPlannerSettings {
+    fn default() -> Self {
+        LlmPlannerSettings {
+            max_retries: 2,
+            max_actions: 8,
+            max_tokens: 1024,
+            temperature: 0.0,
+            masking: None,
+            write_summary: true,
+            price_input_per_million: 0.0,
+            price_output_per_million: 0.0,
+        }
+    }
+}
+
+/// A [`Planner`] that asks a chat model, with the playbook as fallback.
+///
+/// NOTE: decisions and calls are kept in the planner until [`Planner::finish`]
+/// moves them into the report, so one `LlmPlanner` serves one investigation
+/// at a time; build one per investigation when investigations run concurrently.
+pub struct LlmPlanner {
+    model: Arc<dyn ChatModel>,
+    settings: LlmPlannerSettings,
+    masking: bool,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    masker: Masker,
+    decisions: Vec<ModelDecision>,
+    calls: Vec<ModelCall>,
+}
+
+/// A model answer as the planner reads it; missing fields take defaults.
+#[derive(Debug, Deserialize)]
+struct Answer {
+    #[serde(default)]
+    done: bool,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    actions: Vec<ProposedAction>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProposedAction {
+    action: String,
+    #[serde(default = "empty_object")]
+    args: Value,
+    #[serde(default)]
+    reason: String,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+/// Why an answer was rejected, with the actions it proposed.
+struct Rejection {
+    actions: Vec<String>,
+    reason: String,
+}
+
+impl LlmPlanner {
+    pub fn new(model: Arc<dyn ChatModel>, settings: LlmPlannerSettings) -> Self {
+        let masking = settings.masking.unwrap_or_else(|| model.info().remote);
+        LlmPlanner {
+            model,
+            settings,
+            masking,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Builds a planner that replays the model calls recorded in `report`,
+    /// with the same provider and model names and the same masking, so the
+    /// investigation takes the same path again.
+    pub fn replay(report: &Report, settings: LlmPlannerSettings) -> Self {
+        let mut model = ScriptedModel::from_calls(&report.model_calls);
+        let mut settings = settings;
+        if let Some(llm) = &report.llm {
+            let remote = llm.masking;
+            model = model.with_info(ModelInfo {
+                provider: llm.provider.clone(),
+                model: llm.model.clone(),
+                remote,
+            });
+            settings.masking = Some(llm.masking);
+        }
+        LlmPlanner::new(Arc::new(model), settings)
+    }
+
+    /// Whether prompts are masked before they are sent.
+    pub fn masking(&self) -> bool {
+        self.masking
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("planner state lock")
+    }
+
+    fn mask(&self, text: &str) -> String {
+        if self.masking {
+            self.state().masker.mask(text)
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn unmask(&self, text: &str) -> String {
+        if self.masking {
+            self.state().masker.unmask(text)
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn register_names<'a>(
+        &self,
+        hosts: impl Iterator<Item = &'a String>,
+        users: impl Iterator<Item = &'a String>,
+    ) {
+        let mut state = self.state();
+        hosts.for_each(|h| state.masker.register(h, MaskKind::Host));
+        users.for_each(|u| state.masker.register(u, MaskKind::User));
+    }
+
+    fn record(
+        &self,
+        iteration: usize,
+        attempt: usize,
+        outcome: &str,
+        actions: Vec<String>,
+        reason: String,
+    ) {
+        info!(iteration, attempt, outcome, %reason, "model decision");
+        let decision = ModelDecision {
+            iteration,
+            attempt,
+            outcome: outcome.into(),
+            actions,
+            reason,
+        };
+        self.state().decisions.push(decision);
+    }
+
+    /// Sends one request, records it, and returns the answer text or the failure.
+    async fn call(&self, purpose: &str, request: ChatRequest) -> Result<String, String> {
+        let started = Instant::now();
+        let result = self.model.complete(&request).await;
+        let elapsed = started.elapsed();
+        let (response, error, tokens_in, tokens_out, duration) = match &result {
+            Ok(r) => (
+                r.text.clone(),
+                None,
+                r.input_tokens,
+                r.output_tokens,
+                r.duration.max(elapsed),
+            ),
+            Err(e) => (String::new(), Some(e.to_string()), 0, 0, elapsed),
+        };
+        let cost = tokens_in as f64 * self.settings.price_input_per_million / 1e6
+            + tokens_out as f64 * self.settings.price_output_per_million / 1e6;
+        self.state().calls.push(ModelCall {
+            purpose: purpose.into(),
+            request,
+            response: response.clone(),
+            error: error.clone(),
+            input_tokens: tokens_in,
+            output_tokens: tokens_out,
+            duration_ms: duration.as_secs_f64() * 1000.0,
+            cost,
+        });
+        match error {
+            Some(e) => Err(e),
+            None => Ok(response),
+        }
+    }
+
+    fn request(&self, system: String, messages: Vec<ChatMessage>) -> ChatRequest {
+        ChatRequest {
+            system,
+            messages,
+            max_tokens: self.settings.max_tokens,
+            temperature: self.settings.temperature,
+            json: true,
+        }
+    }
+
+    /// Checks an answer against the action set, the actions already run and the guard.
+    fn validate(&self, text: &str, context: &PlanContext<'_>) -> Result<Plan, Rejection> {
+        let reject = |actions: Vec<String>, reason: String| Rejection { actions, reason };
+        let Some(json) = prompt::extract_json(text) else {
+            return Err(reject(Vec::new(), "the answer is not a JSON object".into()));
+        };
+        let answer: Answer = serde_json::from_value(json).map_err(|e| {
+            reject(
+                Vec::new(),
+                format!("the answer does not match the format: {e}"),
+            )
+        })?;
+        let proposed: Vec<String> = answer
+            .actions
+            .iter()
+            .map(|a| format!("{}({})", a.action, a.args))
+            .collect();
+        if answer.done {
+            if !answer.actions.is_empty() {
+                return Err(reject(
+                    proposed,
+                    "the answer sets done and also lists actions".into(),
+                ));
+            }
+            return Ok(Plan::Done {
+                reason: answer.reason,
+            });
+        }
+        if answer.actions.is_empty() {
+            return Err(reject(
+                proposed,
+                "the answer lists no actions and is not done".into(),
+            ));
+        }
+        if answer.actions.len() > self.settings.max_actions {
+            let reason = format!(
+                "the answer lists {} actions; the maximum is {}",
+                answer.actions.len(),
+                self.settings.max_actions
+            );
+            return Err(reject(proposed, reason));
+        }
+        let mut planned = Vec::new();
+        let mut problems = Vec::new();
+        let mut seen = BTreeSet::new();
+        for p in answer.actions {
+            match check_action(&p, context, &mut seen) {
+                Ok(action) => {
+                    let reason = [&p.reason, &answer.reason]
+                        .into_iter()
+                        .find(|r| !r.trim().is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| "chosen by the model".into());
+                    planned.push(PlannedAction { action, reason });
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(reject(proposed, problems.join("; ")));
+        }
+        Ok(Plan::Run(planned))
+    }
+
+    /// Lets the playbook decide this iteration, marking its reasons as such.
+    async fn fall_back(&self, context: &PlanContext<'_>, why: &str) -> Result<Plan, PlanError> {
+        let plan = PlaybookPlanner.plan(context).await?;
+        let (actions, reason) = match &plan {
+            Plan::Run(actions) => (
+                actions.iter().map(|a| a.action.describe()).collect(),
+                why.to_string(),
+            ),
+            Plan::Done { reason } => (Vec::new(), format!("{why}; playbook: {reason}")),
+        };
+        self.record(context.iteration, 0, "fallback", actions, reason);
+        Ok(match plan {
+            Plan::Run(actions) => Plan::Run(
+                actions
+                    .into_iter()
+                    .map(|a| PlannedAction {
+                        reason: format!("playbook ({why}): {}", a.reason),
+                        ..a
+                    })
+                    .collect(),
+            ),
+            done => done,
+        })
+    }
+}
+
+/// Validates one proposed action; returns why it is rejected otherwise.
+fn check_action(
+    proposed: &ProposedAction,
+    context: &PlanContext<'_>,
+    seen: &mut BTreeSet<String>,
+) -> Result<Action, String> {
+    let action =
+        Action::from_json(&proposed.action, proposed.args.clone()).map_err(|e| e.to_string())?;
+    if let Action::RunSpl { query } = &action {
+        crate::spl::guard::check(query).map_err(|refusal| {
+            format!("run_spl query rejected by the read-only guard: {refusal}")
+        })?;
+    }
+    if context.already_ran(&action) {
+        return Err(format!(
+            "{} already ran with these arguments",
+            action.describe()
+        ));
+    }
+    if !seen.insert(action.describe()) {
+        return Err(format!("{} is listed twice", action.describe()));
+    }
+    Ok(action)
+}
+
+#[async_trait]
+impl Planner for LlmPlanner {
+    fn info(&self) -> PlannerInfo {
+        let info = self.model.info();
+        PlannerInfo {
+            kind: info.provider,
+            model: Some(info.model),
+        }
+    }
+
+    async fn plan(&self, context: &PlanContext<'_>) -> Result<Plan, PlanError> {
+        let hosts = context
+            .findings
+            .iter()
+            .flat_map(|f| &f.hosts)
+            .chain(&context.entities.hosts);
+        let users = context
+            .findings
+            .iter()
+            .flat_map(|f| &f.accounts)
+            .chain(&context.entities.users);
+        self.register_names(hosts, users);
+        if let Some(schema) = context.schema {
+            self.register_names(schema.hosts.iter(), std::iter::empty());
+        }
+
+        let token = prompt::boundary();
+        let user = self.mask(&prompt::planner_user(context, &token));
+        let mut messages = vec![ChatMessage {
+            role: Role::User,
+            content: user,
+        }];
+        for attempt in 1..=self.settings.max_retries + 1 {
+            let request = self.request(prompt::planner_system(), messages.clone());
+            let answer = match self.call("plan", request).await {
+                Ok(text) => text,
+                Err(error) => {
+                    warn!(%error, "model call failed; the playbook decides this iteration");
+                    return self
+                        .fall_back(context, &format!("model call failed: {error}"))
+                        .await;
+                }
+            };
+            match self.validate(&self.unmask(&answer), context) {
+                Ok(Plan::Done { reason }) => {
+                    self.record(
+                        context.iteration,
+                        attempt,
+                        "done",
+                        Vec::new(),
+                        reason.clone(),
+                    );
+                    return Ok(Plan::Done { reason });
+                }
+                Ok(Plan::Run(actions)) => {
+                    let names = actions.iter().map(|a| a.action.describe()).collect();
+                    let reasons: Vec<&str> = actions.iter().map(|a| a.reason.as_str()).collect();
+                    self.record(
+                        context.iteration,
+                        attempt,
+                        "accepted",
+                        names,
+                        reasons.join("; "),
+                    );
+                    return Ok(Plan::Run(actions));
+                }
+                Err(rejection) => {
+                    self.record(
+                        context.iteration,
+                        attempt,
+                        "rejected",
+                        rejection.actions,
+                        rejection.reason.clone(),
+                    );
+                    let retry = format!(
+                        "Your answer was rejected: {}. Answer again with one JSON object in the \
+                         format given.",
+                        rejection.reason
+                    );
+                    messages.push(ChatMessage {
+                        role: Role::Assistant,
+                        content: answer,
+                    });
+                    messages.push(ChatMessage {
+                        role: Role::User,
+                        content: self.mask(&retry),
+                    });
+                }
+            }
+        }
+        let why = format!(
+            "{} model answers were rejected",
+            self.settings.max_retries + 1
+        );
+        self.fall_back(context, &why).await
+    }
+
+    async fn finish(&self, report: &mut Report) {
+        if self.settings.write_summary {
+            self.write_summary(report).await;
+        }
+        bind_step_reasons(report);
+        let info = self.model.info();
+        let mut state = self.state();
+        let calls = std::mem::take(&mut state.calls);
+        let mut decisions = std::mem::take(&mut state.decisions);
+        state.masker = Masker::default();
+        drop(state);
+        let mut unverified = report.llm.take().map(|l| l.unverified).unwrap_or_default();
+        for decision in &mut decisions {
+            let (marked, found) = grounding::mark_unverified(&decision.reason, report);
+            decision.reason = marked;
+            unverified.extend(found);
+        }
+        unverified.sort();
+        unverified.dedup();
+        let summary_written = decisions
+            .iter()
+            .any(|d| d.iteration == 0 && d.outcome == "accepted");
+        let summary_source = if summary_written { "model" } else { "analysis" };
+        report.llm = Some(LlmRecord {
+            provider: info.provider,
+            model: info.model,
+            masking: self.masking,
+            decisions,
+            unverified,
+            summary_source: summary_source.into(),
+            input_tokens: calls.iter().map(|c| c.input_tokens).sum(),
+            output_tokens: calls.iter().map(|c| c.output_tokens).sum(),
+            cost: calls.iter().map(|c| c.cost).sum(),
+        });
+        report.model_calls = calls;
+    }
+}
+
+/// Marks unverified values in step reasons, which the model wrote.
+fn bind_step_reasons(report: &mut Report) {
+    let mut found_all = Vec::new();
+    let reasons: Vec<(String, Vec<String>)> = report
+        .steps
+        .iter()
+        .map(|s| grounding::mark_unverified(&s.reason, report))
+        .collect();
+    for (step, (marked, found)) in report.steps.iter_mut().zip(reasons) {
+        step.reason = marked;
+        found_all.extend(found);
+    }
+    if !found_all.is_empty() {
+        report
+            .llm
+            .get_or_insert_with(LlmRecord::default)
+            .unverified
+            .extend(found_all);
+    }
+}
+
+/// The model's closing answer.
+#[derive(Debug, Deserialize)]
+struct SummaryAnswer {
+    summary: String,
+    #[serde(default)]
+    verdict: Option<String>,
+    #[serde(default)]
+    confidence: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    severity_reason: String,
+}
+
+impl LlmPlanner {
+    /// Asks the model for the narrative and verdict, and applies what the evidence allows.
+    async fn write_summary(&self, report: &mut Report) {
+        self.register_names(
+            report.affected.hosts.iter(),
+            report.affected.accounts.iter(),
+        );
+        let token = prompt::boundary();
+        let user = self.mask(&prompt::summary_user(&report_facts(report), &token));
+        let request = self.request(
+            prompt::summary_system(),
+            vec![ChatMessage {
+                role: Role::User,
+                content: user,
+            }],
+        );
+        let text = match self.call("summary", request).await {
+            Ok(text) => self.unmask(&text),
+            Err(error) => {
+                self.record(
+                    0,
+                    1,
+                    "rejected",
+                    Vec::new(),
+                    format!("summary call failed: {error}"),
+                );
+                return;
+            }
+        };
+        let parsed = prompt::extract_json(&text)
+            .ok_or_else(|| "the answer is not a JSON object".to_string())
+            .and_then(|v| serde_json::from_value::<SummaryAnswer>(v).map_err(|e| e.to_string()));
+        let answer = match parsed {
+            Ok(answer) => answer,
+            Err(error) => {
+                let reason =
+                    format!("summary answer rejected, the analysis summary stands: {error}");
+                self.record(0, 1, "rejected", Vec::new(), reason);
+                return;
+            }
+        };
+        let (marked, unverified) = grounding::mark_unverified(&answer.summary, report);
+        report.summary = marked;
+        report
+            .llm
+            .get_or_insert_with(LlmRecord::default)
+            .unverified
+            .extend(unverified);
+        let mut notes = vec!["summary written by the model".to_string()];
+        if let Some(level) = answer
+            .severity
+            .as_deref()
+            .and_then(grounding::parse_severity)
+        {
+            if grounding::raise_severity(report, level, &answer.severity_reason) {
+                notes.push(format!("severity raised to {}", level.as_str()));
+            } else if level < report.severity.level {
+                notes.push(format!(
+                    "proposed severity {} is below the evidence floor {} and was ignored",
+                    level.as_str(),
+                    report.severity.level.as_str()
+                ));
+            }
+        }
+        if let Some(verdict) = answer.verdict.as_deref() {
+            grounding::apply_verdict(report, verdict, &answer.confidence, answer.reasons);
+            let source = report
+                .verdict
+                .as_ref()
+                .map_or("analysis", |v| v.source.as_str());
+            notes.push(format!("verdict from the {source}"));
+        }
+        self.record(0, 1, "accepted", Vec::new(), notes.join("; "));
+    }
+}
+
+/// The facts the closing summary may draw on, one per line.
+fn report_facts(report: &Report) -> String {
+    let mut lines = vec![format!(
+        "Severity floor: {} ({})",
+        report.severity.level.as_str(),
+        report.severity.reasons.join("; ")
+    )];
+    for f in &report.findings {
+        lines.push(format!(
+            "Finding {}: {} (count {}, evidence {})",
+            f.id,
+            f.title,
+            f.count,
+            f.evidence.join(", ")
+        ));
+    }
+    for i in report.indicators.iter().filter(|i| !i.intel.is_empty()) {
+        let sources: Vec<&str> = i.intel.iter().map(|m| m.source.as_str()).collect();
+        lines.push(format!(
+            "Intel match: {} listed by {}",
+            i.value,
+            sources.join(", ")
+        ));
+    }
+    for t in &report.techniques {
+        lines.push(format!(
+            "Technique {} {} ({} events)",
+            t.id, t.name, t.event_count
+        ));
+    }
+    if let Some(v) = &report.verdict {
+        lines.push(format!(
+            "Verdict from the findings: {} ({})",
+            v.verdict,
+            v.reasons.join("; ")
+        ));
+    }
+    lines.join("\n")
+}

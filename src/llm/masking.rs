@@ -1,0 +1,210 @@
+//! Masking of hosts, accounts, IP addresses and emails in model prompts.
+//!
+//! Before text leaves the machine for a cloud model, [`Masker::mask`]
+//! replaces each host, account, IP address and email with a stable
+//! placeholder (`HOST_1`, `USER_1`, `IP_1`, `EMAIL_1`): the same value gets
+//! the same placeholder for the whole investigation, so the model can still
+//! relate events. [`Masker::unmask`] maps placeholders in the model's answer
+//! back to the real values. IP addresses and emails are found by pattern;
+//! hosts and accounts must be registered first (from the alert's entities and
+//! the findings), because free text gives no reliable way to tell them apart
+//! from other words.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+/// The kinds of value a [`Masker`] replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MaskKind {
+    Host,
+    User,
+    Ip,
+    Email,
+}
+
+impl MaskKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            MaskKind::Host => "HOST",
+            MaskKind::User => "USER",
+            MaskKind::Ip => "IP",
+            MaskKind::Email => "EMAIL",
+        }
+    }
+}
+
+/// Stable two-way mapping between sensitive values and placeholders.
+#[derive(Debug)]
+pub struct Masker {
+    to_placeholder: BTreeMap<String, String>,
+    to_value: BTreeMap<String, String>,
+    counts: BTreeMap<MaskKind, usize>,
+    /// Registered hosts and accounts with their kind.
+    names: Vec<(String, MaskKind)>,
+    ip: Regex,
+    email: Regex,
+    placeholder: Regex,
+}
+
+impl Default for Masker {
+    fn default() -> Self {
+        Masker {
+            to_placeholder: BTreeMap::new(),
+            to_value: BTreeMap::new(),
+            counts: BTreeMap::new(),
+            names: Vec::new(),
+            ip: Regex::new(concat!(
+                r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
+                r"|\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b",
+            ))
+            .expect("address regex"),
+            email: Regex::new(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+                .expect("email regex"),
+            placeholder: Regex::new(r"\b(?:HOST|USER|IP|EMAIL)_\d+\b").expect("placeholder regex"),
+        }
+    }
+}
+
+impl Masker {
+    /// Registers a host or account name to mask wherever it appears as a whole word.
+    pub fn register(&mut self, value: &str, kind: MaskKind) {
+        let value = value.trim();
+        // Very short names (such as `-` or `x`) would mask ordinary words.
+        if value.chars().count() < 3 || self.names.iter().any(|(v, _)| v == value) {
+            return;
+        }
+        self.names.push((value.to_string(), kind));
+        // Longest first, so `gacrux.example` is masked before `gacrux`.
+        self.names
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    }
+
+    /// Returns the placeholder of a value, assigning the next number of its kind.
+    fn placeholder_for(&mut self, value: &str, kind: MaskKind) -> String {
+        if let Some(existing) = self.to_placeholder.get(value) {
+            return existing.clone();
+        }
+        let n = self.counts.entry(kind).or_default();
+        *n += 1;
+        let placeholder = format!("{}_{}", kind.prefix(), n);
+        self.to_placeholder
+            .insert(value.to_string(), placeholder.clone());
+        self.to_value.insert(placeholder.clone(), value.to_string());
+        placeholder
+    }
+
+    /// Replaces emails, IP addresses and registered names with placeholders.
+    pub fn mask(&mut self, text: &str) -> String {
+        let mut out = self.mask_pattern(text, MaskKind::Email);
+        out = self.mask_pattern(&out, MaskKind::Ip);
+        for (value, kind) in self.names.clone() {
+            let pattern = format!(r"(^|[^\w.-]){}($|[^\w-]|\.(?:\W|$))", regex::escape(&value));
+            let re = Regex::new(&pattern).expect("escaped name is a valid regex");
+            if !re.is_match(&out) {
+                continue;
+            }
+            let placeholder = self.placeholder_for(&value, kind);
+            let mut masked = String::new();
+            let mut rest = out.as_str();
+            while let Some(caps) = re.captures(rest) {
+                let lead = caps.get(1).expect("lead group");
+                let tail = caps.get(2).expect("tail group");
+                masked.push_str(&rest[..lead.end()]);
+                masked.push_str(&placeholder);
+                rest = &rest[tail.start()..];
+            }
+            masked.push_str(rest);
+            out = masked;
+        }
+        out
+    }
+
+    fn mask_pattern(&mut self, text: &str, kind: MaskKind) -> String {
+        let re = if kind == MaskKind::Email {
+            self.email.clone()
+        } else {
+            self.ip.clone()
+        };
+        let found: Vec<String> = re.find_iter(text).map(|m| m.as_str().to_string()).collect();
+        // The pattern also matches clock times such as `09:44:22`, which do not parse.
+        let valid = |v: &String| kind == MaskKind::Email || v.parse::<std::net::IpAddr>().is_ok();
+        for value in found.iter().filter(|v| valid(v)) {
+            self.placeholder_for(value, kind);
+        }
+        re.replace_all(text, |caps: &regex::Captures| {
+            self.to_placeholder
+                .get(&caps[0])
+                .cloned()
+                .unwrap_or_else(|| caps[0].to_string())
+        })
+        .into_owned()
+    }
+
+    /// Replaces placeholders with their values; unknown placeholders stay as they are.
+    pub fn unmask(&self, text: &str) -> String {
+        self.placeholder
+            .replace_all(text, |caps: &regex::Captures| {
+                self.to_value
+                    .get(&caps[0])
+                    .cloned()
+                    .unwrap_or_else(|| caps[0].to_string())
+            })
+            .into_owned()
+    }
+
+    /// Returns how many distinct values have been masked.
+    pub fn len(&self) -> usize {
+        self.to_value.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to_value.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_ip_and_email() {
+        let mut masker = Masker::default();
+        let out = masker.mask("login from 91.207.175.249 by bob@example.com");
+        assert_eq!(out, "login from IP_1 by EMAIL_1");
+    }
+
+    #[test]
+    fn clock_time_not_masked() {
+        let mut masker = Masker::default();
+        let out = masker.mask("at 09:44:22 from 2001:db8:0:0:0:0:0:1");
+        assert_eq!(out, "at 09:44:22 from IP_1");
+    }
+
+    #[test]
+    fn placeholders_are_stable() {
+        let mut masker = Masker::default();
+        let first = masker.mask("5.101.40.81 then 10.0.0.5");
+        let second = masker.mask("10.0.0.5 again, 5.101.40.81");
+        assert_eq!(first, "IP_1 then IP_2");
+        assert_eq!(second, "IP_2 again, IP_1");
+    }
+
+    #[test]
+    fn masks_registered_names() {
+        let mut masker = Masker::default();
+        masker.register("gacrux", MaskKind::Host);
+        masker.register("ec2-user", MaskKind::User);
+        let out = masker.mask("ec2-user logged in to gacrux; gacruxes is another word");
+        assert_eq!(out, "USER_1 logged in to HOST_1; gacruxes is another word");
+    }
+
+    #[test]
+    fn unmask_restores_values() {
+        let mut masker = Masker::default();
+        masker.register("gacrux", MaskKind::Host);
+        let masked = masker.mask("gacrux talks to 91.207.175.249");
+        assert_eq!(masker.unmask(&masked), "gacrux talks to 91.207.175.249");
+        assert_eq!(masker.unmask("HOST_1 and HOST_9"), "gacrux and HOST_9");
+    }
+}
