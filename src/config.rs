@@ -1,4 +1,6 @@
-//! Settings read from the environment by the command-line front.
+//! Settings read from the environment by the command-line front. The model
+//! planner's settings (`LLM_PROVIDER` and the provider keys) are read by
+//! [`crate::llm::config`].
 //!
 //! A bad value stops start-up with a message naming the variable, the value
 //! and what is accepted.
@@ -10,15 +12,6 @@ use std::num::NonZeroUsize;
 pub struct Settings {
     /// `MAX_AGENT_ITERATIONS`: planner iterations per investigation (default 6).
     pub max_agent_iterations: NonZeroUsize,
-    /// `LLM_PROVIDER`: the planner's model provider; `none` selects the playbook.
-    pub llm_provider: LlmProvider,
-}
-
-/// Which planner drives investigations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LlmProvider {
-    /// The deterministic playbook planner.
-    None,
 }
 
 /// A setting with a value that cannot be used.
@@ -50,22 +43,7 @@ impl Settings {
                 },
             )?,
         };
-        let llm_provider = match set("LLM_PROVIDER").as_deref().map(str::trim) {
-            None | Some("none") => LlmProvider::None,
-            Some(other) => {
-                let known = ["gemini", "openai", "anthropic", "openai-compatible"];
-                let expected = if known.contains(&other) {
-                    format!(
-                        "the {other} planner is not available in this version of argus; \
-                         unset LLM_PROVIDER or set it to none to use the playbook planner"
-                    )
-                } else {
-                    "expected none (model planners are not available in this version)".into()
-                };
-                return Err(ConfigError { variable: "LLM_PROVIDER", value: other.to_string(), expected });
-            }
-        };
-        Ok(Settings { max_agent_iterations, llm_provider })
+        Ok(Settings { max_agent_iterations })
     }
 }
 
@@ -82,7 +60,6 @@ mod tests {
     fn defaults_apply() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.max_agent_iterations.get(), 6);
-        assert_eq!(s.llm_provider, LlmProvider::None);
     }
 
     #[test]
@@ -90,11 +67,5 @@ mod tests {
         let err = settings(&[("MAX_AGENT_ITERATIONS", "0")]).unwrap_err();
         assert_eq!(err.variable, "MAX_AGENT_ITERATIONS");
         assert!(err.to_string().contains("\"0\""), "{err}");
-    }
-
-    #[test]
-    fn unknown_provider_named() {
-        let err = settings(&[("LLM_PROVIDER", "skynet")]).unwrap_err();
-        assert!(err.to_string().contains("skynet"), "{err}");
     }
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use argus::agent::llm_planner::{LlmPlanner, LlmPlannerSettings};
+use argus::agent::planner::Planner;
 use argus::agent::playbook::PlaybookPlanner;
+use argus::llm::config as llm_config;
 use argus::agent::sink::StderrSink;
 use argus::agent::tools::plural;
 use argus::agent::{Agent, AgentConfig};
@@ -55,7 +58,9 @@ Examples:
 With neither --alert nor --evidence, the bundled SSH brute-force demo runs.
 With --alert but no --evidence, the bundled demo evidence is searched.
 With --evidence, give --alert (or --demo to try a demo alert on your evidence).
-Settings: MAX_AGENT_ITERATIONS (default 6), LLM_PROVIDER (none).")]
+Settings: MAX_AGENT_ITERATIONS (default 6); LLM_PROVIDER (none, openai,
+openai-compatible, anthropic, gemini) with its key and model variables
+selects a model planner; none (the default) uses the playbook.")]
     Investigate {
         /// Alert file in Splunk's webhook JSON format; `-` reads standard input.
         #[arg(long, value_name = "FILE|-", conflicts_with = "demo")]
@@ -175,6 +180,11 @@ fn investigate(
     backend_kind: BackendKind,
 ) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    // Model settings are checked before any evidence is read, so a bad key fails fast.
+    let planner: Arc<dyn Planner> = match llm_config::from_env().map_err(|e| e.to_string())? {
+        Some(model) => Arc::new(LlmPlanner::new(model, LlmPlannerSettings::default())),
+        None => Arc::new(PlaybookPlanner),
+    };
     if evidence.is_some() && alert.is_none() && demo_name.is_none() {
         return Err("--evidence needs --alert FILE (or --demo NAME to run a demo alert on this evidence)".into());
     }
@@ -206,7 +216,7 @@ fn investigate(
     };
 
     let config = AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() };
-    let agent = Agent::new(backend, Arc::new(PlaybookPlanner), Arc::new(StderrSink), config);
+    let agent = Agent::new(backend, planner, Arc::new(StderrSink), config);
     let mut report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
     report.notices.extend(ingest_notices);
 

@@ -1,0 +1,54 @@
+//! `argus investigate` with a model planner, against a loopback server that
+//! speaks the OpenAI chat-completions protocol.
+
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+use std::process::Command;
+
+use llm_server::{openai_ok, LlmServer};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn model_path_is_followed_from_cli() {
+    // The model asks for one correlation, then says it is done; the last
+    // answer is the narrative summary call.
+    let first = r#"{"done": false, "reason": "check the C2 address first",
+        "actions": [{"action": "correlate_ioc", "args": {"indicator": "91.207.175.249"},
+                     "reason": "is the login source known-bad?"}]}"#;
+    let second = r#"{"done": true, "reason": "the login source is known C2", "actions": []}"#;
+    let summary = r#"{"summary": "Brute force, then a login from a known C2 address.", "verdict": "true_positive", "reasons": ["intel match"]}"#;
+    let server = LlmServer::start(vec![
+        openai_ok(first, 100, 20),
+        openai_ok(second, 120, 10),
+        openai_ok(summary, 150, 30),
+    ])
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let output = tokio::task::spawn_blocking({
+        let base = server.base_url();
+        let dir = out.path().to_path_buf();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_argus"))
+                .args(["investigate", "--format", "json", "--out"])
+                .arg(&dir)
+                .env("LLM_PROVIDER", "openai-compatible")
+                .env("OPENAI_BASE_URL", format!("{base}/v1"))
+                .env("OPENAI_MODEL", "local-test-model")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let steps: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["fetch_alert_data", "discover_schema", "correlate_ioc"], "{stderr}");
+    assert_eq!(report["planner"]["model"], "local-test-model");
+    // The floor comes from the findings, whatever the model wrote.
+    assert_ne!(report["severity"]["level"], "LOW");
+    assert!(!server.requests().is_empty());
+}
