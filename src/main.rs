@@ -35,7 +35,11 @@ Examples:
   argus investigate --alert alert.json --evidence /var/log/ --out reports/
       Investigate a Splunk webhook payload against a folder of logs.
   argus search --evidence /var/log/auth.log 'sshd \"Failed password\" | stats count by src_ip'
-      Run one SPL query over evidence files and print the rows as JSON lines.";
+      Run one SPL query over evidence files and print the rows as JSON lines.
+  argus serve
+      Run the webhook listener for Splunk and investigate each alert it receives.
+  argus spl check queries.txt
+      Check queries with the read-only guard.";
 
 /// Investigates fired security alerts and writes incident reports.
 #[derive(Debug, Parser)]
@@ -81,7 +85,7 @@ selects a model planner; none (the default) uses the playbook.")]
         /// Report formats, comma-separated.
         #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "json,md,pdf")]
         format: Vec<Format>,
-        /// Where searches run: the local evidence, or Splunk (settings from SPLUNK_* variables).
+        /// Search backend: the local evidence, or Splunk (settings from SPLUNK_* variables).
         #[arg(long, value_enum, default_value = "local")]
         backend: BackendKind,
     },
@@ -102,7 +106,7 @@ Without --evidence the bundled demo evidence is searched.")]
         index: Option<PathBuf>,
         /// The SPL query.
         query: String,
-        /// Where the query runs: the local evidence, or Splunk (settings from SPLUNK_* variables).
+        /// Search backend: the local evidence, or Splunk (settings from SPLUNK_* variables).
         #[arg(long, value_enum, default_value = "local")]
         backend: BackendKind,
     },
