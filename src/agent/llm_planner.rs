@@ -114,7 +114,7 @@ fn empty_object() -> Value {
     Value::Object(Default::default())
 }
 
-/// Why an answer was rejected, with the actions it proposed.
+/// The reason an answer was rejected, with the actions it proposed.
 struct Rejection {
     actions: Vec<String>,
     reason: String,
@@ -149,7 +149,7 @@ impl LlmPlanner {
         LlmPlanner::new(Arc::new(model), settings)
     }
 
-    /// Whether prompts are masked before they are sent.
+    /// Returns whether prompts are masked before they are sent.
     pub fn masking(&self) -> bool {
         self.masking
     }

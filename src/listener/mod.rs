@@ -95,7 +95,7 @@ pub struct LiveEvent {
     pub event: StepEvent,
 }
 
-/// What every handler shares.
+/// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: SqliteStore,
@@ -132,7 +132,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Logs each request by its route pattern, never its path (the path holds the token).
+/// Logs each request by its route pattern, never its path (the path contains the token).
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let route = request

@@ -14,19 +14,19 @@ use crate::alert::Alert;
 /// Size and shape limits of an alert body.
 #[derive(Debug, Clone)]
 pub struct AlertLimits {
-    /// Deepest JSON nesting accepted (objects and arrays).
+    /// Maximum JSON nesting depth accepted (objects and arrays).
     pub max_depth: usize,
-    /// Longest `sid`, `search_name`, `app`, `owner` and `results_link`, in bytes.
+    /// Maximum length of `sid`, `search_name`, `app`, `owner` and `results_link`, in bytes.
     pub max_header_field: usize,
-    /// Most fields in `result`.
+    /// Maximum number of fields in `result`.
     pub max_result_fields: usize,
-    /// Longest field name in `result`, in bytes.
+    /// Maximum length of a field name in `result`, in bytes.
     pub max_field_name: usize,
-    /// Longest single value in `result`, in bytes.
+    /// Maximum length of one value in `result`, in bytes.
     pub max_value: usize,
-    /// Most values in one multi-valued field.
+    /// Maximum number of values in one multivalue field.
     pub max_values: usize,
-    /// Most top-level fields beyond Splunk's six.
+    /// Maximum number of top-level fields beyond Splunk's six.
     pub max_extra_fields: usize,
 }
 

@@ -53,7 +53,7 @@ pub struct Report {
     /// The conclusion on the alert, from the findings (or a model, checked against them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
-    /// What a language-model planner decided and sent, when one was used.
+    /// The language-model planner's decisions and usage, when one was used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmRecord>,
     /// Every model call, with its exact request and answer, for audit and replay.
@@ -73,7 +73,7 @@ pub struct Verdict {
     pub source: String,
 }
 
-/// How a language model took part in the investigation.
+/// The part a language model took in the investigation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LlmRecord {
     pub provider: String,

@@ -15,7 +15,7 @@
 //! - `engine`, `matcher`, `eval`, `stats`: evaluation over events and rows.
 //! - `timechart`, `transaction`, `lookup`, `top`: the commands with files of their own.
 //! - [`quote`]: string literals and field comparisons for generated queries.
-//! - [`guard`], [`macros`]: the read-only guard and the macro expansions it knows.
+//! - [`guard`], [`macros`]: the read-only guard and its table of macro expansions.
 
 mod args;
 mod args_time;
@@ -71,7 +71,7 @@ pub const SUPPORTED_COMMANDS: &[&str] = &[
     "lookup",
 ];
 
-/// What kind of problem an SPL query has.
+/// The kind of problem an SPL query has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SplErrorKind {
@@ -163,7 +163,7 @@ pub fn run(pipeline: &Pipeline, events: &[Event], now: i64) -> Result<Vec<Row>, 
     engine::run(pipeline, events, &context)
 }
 
-/// What a run needs besides the query and the events.
+/// Inputs of a run besides the query and the events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunContext {
     /// Microseconds since the epoch that relative times such as `-24h` count from.

@@ -8,15 +8,15 @@ use crate::search::{SearchError, SearchResults};
 
 /// Export endpoint of Splunk 9 and later.
 pub const EXPORT_V2: &str = "/services/search/v2/jobs/export";
-/// Export endpoint of Splunk 8, used when the v2 endpoint answers 404.
+/// Export endpoint of Splunk 8, used when the v2 endpoint returns 404.
 pub const EXPORT_V1: &str = "/services/search/jobs/export";
 /// Login endpoint that exchanges a username and password for a session key.
 pub const LOGIN: &str = "/services/auth/login";
 
-/// Longest server message kept in an error.
+/// Maximum length of a server message kept in an error.
 const MAX_MESSAGE: usize = 500;
 
-/// What an export request returned.
+/// The result of an export request.
 pub enum ExportOutcome {
     Results(SearchResults),
     /// The endpoint does not exist on this server (HTTP 404).
@@ -96,7 +96,7 @@ pub async fn login(
         });
     }
     session_key(&body).ok_or_else(|| {
-        SearchError::Protocol(format!("login response holds no sessionKey: {}", clip(&body)))
+        SearchError::Protocol(format!("login response contains no sessionKey: {}", clip(&body)))
     })
 }
 
