@@ -106,6 +106,7 @@ fn request() -> ChatRequest {
         max_tokens: 256,
         temperature: 0.5,
         json: true,
+        answer_schema: None,
     }
 }
 

@@ -199,6 +199,7 @@ impl LlmPlanner {
             outcome: outcome.into(),
             actions,
             reason,
+            decided_by: None,
         };
         self.state().decisions.push(decision);
     }
@@ -243,6 +244,7 @@ impl LlmPlanner {
             max_tokens: self.settings.max_tokens,
             temperature: self.settings.temperature,
             json: true,
+            answer_schema: None,
         }
     }
 

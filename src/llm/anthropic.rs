@@ -110,6 +110,7 @@ impl ChatModel for AnthropicChat {
             output_tokens,
             model,
             duration,
+            provider: None,
         })
     }
 }

@@ -119,6 +119,7 @@ impl ChatModel for GeminiChat {
             output_tokens,
             model,
             duration,
+            provider: None,
         })
     }
 }

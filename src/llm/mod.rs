@@ -46,6 +46,20 @@ pub struct ChatRequest {
     pub temperature: f32,
     /// Asks the provider for a JSON object answer where it supports that.
     pub json: bool,
+    /// The shape the answer must take, sent as a tool definition or a
+    /// response schema where the provider supports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_schema: Option<AnswerSchema>,
+}
+
+/// A named JSON Schema for the answer. Providers with tool calls ask the
+/// model to call a tool of this name with arguments matching the schema;
+/// the answer's text is then those arguments as a JSON object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerSchema {
+    pub name: String,
+    pub description: String,
+    pub schema: serde_json::Value,
 }
 
 /// A model's answer with its usage.
@@ -57,6 +71,10 @@ pub struct ChatResponse {
     /// The provider's own model name from the answer, when it gives one.
     pub model: Option<String>,
     pub duration: Duration,
+    /// The provider that answered, when a chain of providers stands behind
+    /// one [`ChatModel`]; `None` means the model's own [`ModelInfo`].
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 
 /// The provider and model behind a [`ChatModel`].

@@ -119,6 +119,7 @@ impl ChatModel for OpenAiChat {
             output_tokens,
             model,
             duration,
+            provider: None,
         })
     }
 }

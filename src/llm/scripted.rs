@@ -101,6 +101,7 @@ impl ChatModel for ScriptedModel {
                 text,
                 model: Some(self.info.model.clone()),
                 duration: Duration::ZERO,
+                provider: None,
             }),
             Some(Err(message)) => Err(failure(message)),
             None => Err(failure("the script has no answers left".into())),
@@ -129,6 +130,7 @@ mod tests {
             max_tokens: 100,
             temperature: 0.0,
             json: true,
+            answer_schema: None,
         }
     }
 

@@ -112,6 +112,9 @@ pub struct ModelDecision {
     pub actions: Vec<String>,
     /// The model's reason, or why its answer was rejected or the playbook took over.
     pub reason: String,
+    /// Who decided: the provider and model that answered, or `playbook`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
 }
 
 /// One model call as it was made.
