@@ -727,7 +727,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("reading the OS keyring is turned off"),
+            error.contains("use of the OS keyring is turned off"),
             "{error}"
         );
     }

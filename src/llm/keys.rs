@@ -30,7 +30,7 @@ pub const KEYRING_VARIABLE: &str = "ARGUS_KEYRING";
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KeyringError {
     /// The process was configured not to use the keyring.
-    #[error("reading the OS keyring is turned off")]
+    #[error("use of the OS keyring is turned off")]
     Off,
     /// No keyring service responded, or it denied access (locked, no D-Bus
     /// session, no Secret Service daemon).
@@ -498,6 +498,35 @@ mod tests {
         assert!(error.contains("ANTHROPIC_API_KEY"), "{error}");
     }
 
+    /// A keyring whose service does not respond, as without a D-Bus session.
+    struct Unreachable;
+
+    impl KeySource for Unreachable {
+        fn get(&self, _provider: &str) -> Result<Option<String>, KeyringError> {
+            Err(KeyringError::Unavailable("no D-Bus session".into()))
+        }
+
+        fn set(&self, _provider: &str, _key: &str) -> Result<(), KeyringError> {
+            Err(KeyringError::Unavailable("no D-Bus session".into()))
+        }
+
+        fn delete(&self, _provider: &str) -> Result<bool, KeyringError> {
+            Err(KeyringError::Unavailable("no D-Bus session".into()))
+        }
+    }
+
+    #[test]
+    fn set_unreachable_keyring_message() {
+        let error = set_from_reader(&Unreachable, ProviderKind::Gemini, "k\n".as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "cannot store the gemini key: the OS keyring cannot be used: no D-Bus session; \
+             set GEMINI_API_KEY in the environment instead"
+        );
+    }
+
     #[test]
     fn delete_reports_presence() {
         let keys = MemoryKeys::default().with("gemini", "k");
@@ -554,7 +583,7 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert!(lines[0].starts_with("gemini: no key"));
-        assert!(lines[0].ends_with("; keyring not read: reading the OS keyring is turned off"));
+        assert!(lines[0].ends_with("; keyring not read: use of the OS keyring is turned off"));
         assert!(lines[3].contains("(optional for local servers); keyring not read"));
     }
 }
