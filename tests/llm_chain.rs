@@ -161,7 +161,8 @@ fn masking_on_when_any_remote() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn second_server_decides_after_500() {
-    // Gemini answers every request with 500; OpenAI answers the plan and the summary.
+    // The Gemini server returns 500 for every request; the OpenAI server
+    // returns the plans and the summary.
     let gemini = LlmServer::start(vec![gemini_error(500, "INTERNAL", "backend error")]).await;
     let openai = LlmServer::start(vec![
         openai_ok(&correlate(), 100, 20),
