@@ -61,6 +61,7 @@ pub(crate) fn report() -> Report {
         },
         summary: summary(),
         timeline: timeline(),
+        attack_chain: crate::agent::report_builder::attack_chain(&timeline()),
         techniques: techniques(),
         indicators: indicators(),
         affected: Affected {
@@ -271,6 +272,7 @@ fn remediation() -> Vec<RemediationStep> {
             mitigation: mitigation.map(str::to_string),
             techniques: strings(techniques),
             findings: strings(&["F1", "F2"]),
+            model_text: None,
         }
     };
     vec![
