@@ -5,6 +5,7 @@
 //! and [`pdf`] render the same model for people.
 
 pub mod markdown;
+mod parts;
 pub mod pdf;
 #[cfg(test)]
 mod sample;
