@@ -7,6 +7,7 @@
 pub mod markdown;
 mod parts;
 pub mod pdf;
+pub mod replay;
 #[cfg(test)]
 mod sample;
 #[cfg(test)]
