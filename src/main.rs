@@ -92,7 +92,7 @@ selects a model planner; none (the default) uses the playbook.")]
         #[arg(long, value_enum, default_value = "local")]
         backend: BackendKind,
     },
-    /// Re-run an investigation from the model answers recorded in its JSON report.
+    /// Re-run an investigation from the model responses recorded in its JSON report.
     #[command(after_help = "\
 Examples:
   argus replay argus-reports/inv-1/report.json

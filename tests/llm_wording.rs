@@ -16,7 +16,7 @@ use llm_support::{answer, done, investigate, playbook_report, SSH_ALERT};
 
 const HOST: &str = "gacrux.i-0920036c8ca91e501";
 
-/// A planning script that runs process execution on the target, then stops.
+/// Returns a planning script that runs process execution on the target, then stops.
 fn plan() -> Vec<String> {
     vec![
         answer(

@@ -1,7 +1,7 @@
 //! `argus serve` with a model planner: LLM_PROVIDER=openai-compatible against a
-//! loopback server that answers each alert with its own script. Two alerts
+//! loopback server that responds to each alert with its own script. Two alerts
 //! posted at once are investigated concurrently, each by its own planner, so
-//! each report holds its own model's decisions and none of the other's.
+//! each report contains its own model's decisions and none of the other's.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -64,7 +64,7 @@ fn scripts() -> Scripts {
     }
 }
 
-/// Answers an OpenAI chat-completions request from the script of the alert it is about.
+/// Responds to an OpenAI chat-completions request from the script of the alert it is about.
 async fn complete(scripts: Scripts, body: Bytes) -> axum::response::Response {
     use axum::response::IntoResponse;
     let text = String::from_utf8_lossy(&body);

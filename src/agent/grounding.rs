@@ -408,9 +408,9 @@ fn technique_ids() -> &'static Regex {
     IDS.get_or_init(|| Regex::new(r"\bT\d{4}(?:\.\d{3})?\b").expect("technique id pattern"))
 }
 
-/// Checks a model's attack-chain stage against the analysis and builds it with
-/// the tactic and evidence of the entries it cites; returns why it is rejected otherwise.
-/// The text is returned as given, for the caller to mark with [`bind_text`].
+/// Checks a model's attack-chain stage against the analysis, and builds it with
+/// the tactic and evidence of the entries it cites. Returns the reason when it is
+/// rejected. The text is kept as given, so the caller marks it with [`bind_text`].
 pub fn check_stage(
     text: &str,
     techniques: &[String],

@@ -522,7 +522,7 @@ fn bind_step_reasons(report: &mut Report) {
     }
 }
 
-/// The model's closing answer. Stages and rewordings stay JSON values until
+/// The model's closing response. Stages and rewordings stay JSON values until
 /// each is checked, so one malformed part is rejected alone.
 #[derive(Debug, Deserialize)]
 struct SummaryAnswer {
@@ -560,7 +560,7 @@ struct RewordAnswer {
     text: String,
 }
 
-/// What the checks of a closing answer marked or left out, for the model record.
+/// Values marked and parts left out by the checks of a closing response, for the model record.
 #[derive(Default)]
 struct Bound {
     unverified: Vec<String>,
@@ -644,7 +644,7 @@ impl LlmPlanner {
     }
 }
 
-/// Raises the severity when the model asks for more than the floor; returns a note.
+/// Raises the severity when the model proposes more than the floor, and returns a note.
 fn apply_severity(report: &mut Report, answer: &SummaryAnswer) -> Option<String> {
     let level = answer
         .severity

@@ -197,7 +197,7 @@ pub fn summary_system() -> String {
         .to_string()
 }
 
-/// The JSON Schema of the closing summary's answer, sent as
+/// Builds the JSON Schema of the closing summary's response, sent as
 /// [`ChatRequest::answer_schema`](super::ChatRequest::answer_schema).
 pub fn summary_schema() -> AnswerSchema {
     let strings = json!({"type": "array", "items": {"type": "string"}});

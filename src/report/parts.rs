@@ -59,7 +59,7 @@ pub(crate) fn model_overview(llm: &LlmRecord, calls: &[ModelCall]) -> Vec<(&'sta
 pub(crate) const DECISION_HEADERS: [&str; 6] =
     ["Iteration", "Attempt", "Outcome", "Actions", "Reason", "Decided by"];
 
-/// One row per planner decision; iteration 0 is the closing summary.
+/// Builds one row per planner decision, showing iteration 0 (the closing summary) as `summary`.
 pub(crate) fn decision_rows(llm: &LlmRecord) -> Vec<Vec<String>> {
     llm.decisions
         .iter()
@@ -85,7 +85,7 @@ pub(crate) fn decision_rows(llm: &LlmRecord) -> Vec<Vec<String>> {
 pub(crate) const CALL_HEADERS: [&str; 7] =
     ["#", "Purpose", "Duration", "Tokens in", "Tokens out", "Cost", "Error"];
 
-/// One row per model call, numbered from 1.
+/// Builds one row per model call, numbered from 1.
 pub(crate) fn call_rows(calls: &[ModelCall]) -> Vec<Vec<String>> {
     calls
         .iter()
@@ -104,7 +104,7 @@ pub(crate) fn call_rows(calls: &[ModelCall]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Lines for the rejected parts of the closing answer, as `part: reason`.
+/// Lists the rejected parts of the closing response as `part: reason`.
 pub(crate) fn rejected_lines(llm: &LlmRecord) -> Vec<String> {
     llm.rejected
         .iter()

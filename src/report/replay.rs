@@ -1,7 +1,7 @@
 //! Re-running an investigation from the model calls recorded in its report.
 //!
 //! [`prepare`] rebuilds the alert from the report and a planner that plays
-//! back the recorded answers in order ([`LlmPlanner::replay`]). Run against
+//! back the recorded responses in order ([`LlmPlanner::replay`]). Run against
 //! the same evidence, the investigation takes the same steps, and the model
 //! record, findings and severity come out the same; ids, times and durations
 //! differ.
@@ -15,7 +15,7 @@ use crate::alert::Alert;
 
 use super::{AlertSummary, Report};
 
-/// Why a report cannot be replayed.
+/// Errors replaying a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     #[error(
@@ -34,13 +34,13 @@ pub enum ReplayError {
 
 /// Reads and parses a report file.
 pub fn read_report(path: &std::path::Path) -> Result<Report, ReplayError> {
-    let shown = path.display().to_string();
+    let path_text = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ReplayError::Read {
-        path: shown.clone(),
+        path: path_text.clone(),
         reason: e.to_string(),
     })?;
     serde_json::from_str(&text).map_err(|source| ReplayError::Json {
-        path: shown,
+        path: path_text,
         source,
     })
 }

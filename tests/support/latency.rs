@@ -16,7 +16,7 @@ use argus::llm::scripted::ScriptedModel;
 use argus::llm::{ChatModel, ChatRequest, ChatResponse, LlmError, ModelInfo};
 use argus::search::{BackendInfo, Schema, SearchBackend, SearchError, SearchResults};
 
-/// A scripted model that answers each call after `latency`.
+/// A scripted model that responds to each call after `latency`.
 pub struct DelayedModel {
     pub inner: ScriptedModel,
     pub latency: Duration,
@@ -36,7 +36,7 @@ impl ChatModel for DelayedModel {
     }
 }
 
-/// A backend that answers each search and schema request after `latency`,
+/// A backend that returns each search and schema result after `latency`,
 /// and counts the searches.
 pub struct DelayedBackend {
     pub inner: Arc<dyn SearchBackend>,
