@@ -19,6 +19,7 @@ use argus::config::Settings;
 use argus::demo;
 use argus::evidence::EvidenceStore;
 use argus::index::EvidenceIndex;
+use argus::report::replay;
 use argus::report::write::{write_reports, Format};
 use argus::search::deadline::DeadlineBackend;
 use argus::search::local::LocalBackend;
@@ -36,6 +37,8 @@ Examples:
       Investigate a Splunk webhook payload against a folder of logs.
   argus search --evidence /var/log/auth.log 'sshd \"Failed password\" | stats count by src_ip'
       Run one SPL query over evidence files and print the rows as JSON lines.
+  argus replay argus-reports/inv-1/report.json
+      Re-run a model-planned investigation from the model answers its report recorded.
   argus serve
       Run the webhook listener for Splunk and investigate each alert it receives.
   argus spl check queries.txt
@@ -92,6 +95,32 @@ from the environment is read from the OS keyring (see `argus key`).")]
         /// Search backend: the local evidence, or Splunk (settings from SPLUNK_* variables).
         #[arg(long, value_enum, default_value = "local")]
         backend: BackendKind,
+    },
+    /// Re-run an investigation from the model responses recorded in its JSON report.
+    #[command(after_help = "\
+Examples:
+  argus replay argus-reports/inv-1/report.json
+  argus replay report.json --evidence logs/ --out replayed/ --format json,md
+
+Give the evidence the original investigation searched (the bundled demo
+evidence by default). The model is not called: its recorded answers are
+played back in order, so the same steps run and the same report results.")]
+    Replay {
+        /// The report.json of an investigation planned by a model.
+        #[arg(value_name = "REPORT.json")]
+        report: PathBuf,
+        /// Evidence file or folder the original investigation searched.
+        #[arg(long, value_name = "PATH")]
+        evidence: Option<PathBuf>,
+        /// Index folder that keeps ingested evidence between runs.
+        #[arg(long, value_name = "DIR", requires = "evidence")]
+        index: Option<PathBuf>,
+        /// Folder for the new report files [default: argus-reports/<new investigation id>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Report formats, comma-separated.
+        #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "json,md,pdf")]
+        format: Vec<Format>,
     },
     /// Run one SPL query over evidence files and print the rows as JSON lines.
     #[command(after_help = "\
@@ -197,6 +226,7 @@ fn main() -> ExitCode {
         Command::Investigate { alert, demo, evidence, index, out, format, backend } => {
             investigate(alert, demo, evidence, index, out, &format, backend)
         }
+        Command::Replay { report, evidence, index, out, format } => replay(&report, evidence, index, out, &format),
         Command::Search { evidence, index, query, backend } => search(evidence, index, &query, backend),
         Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
         Command::Serve(args) => serve(args),
@@ -264,6 +294,33 @@ fn investigate(
     let dir = out.unwrap_or_else(|| Path::new("argus-reports").join(&report.id));
     let paths = write_reports(&report, &dir, formats).map_err(|e| e.to_string())?;
     for path in paths {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+fn replay(
+    report_path: &Path,
+    evidence: Option<PathBuf>,
+    index: Option<PathBuf>,
+    out: Option<PathBuf>,
+    formats: &[Format],
+) -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let recorded = replay::read_report(report_path).map_err(|e| e.to_string())?;
+    let (alert, planner) = replay::prepare(&recorded).map_err(|e| e.to_string())?;
+    if let Some(dir) = &out {
+        prepare_out_dir(dir)?;
+    }
+    let (backend, notices) = open_backend(evidence.as_deref(), index.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let config = AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() };
+    let agent = Agent::new(Arc::new(backend), Arc::new(planner), Arc::new(StderrSink), config);
+    let mut report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
+    report.notices.extend(notices);
+    report.notices.push(format!("Replayed from the model calls recorded in report {}.", recorded.id));
+    let dir = out.unwrap_or_else(|| Path::new("argus-reports").join(&report.id));
+    for path in write_reports(&report, &dir, formats).map_err(|e| e.to_string())? {
         println!("{}", path.display());
     }
     Ok(())
