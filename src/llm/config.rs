@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::anthropic::AnthropicChat;
 use super::gemini::GeminiChat;
-use super::openai::OpenAiChat;
+use super::openai::{parse_tools_setting, OpenAiChat};
 use super::{ChatModel, LlmError};
 
 /// Default Gemini model. Provider model names change often, so this default
@@ -145,6 +145,9 @@ impl fmt::Debug for EndpointSettings {
 pub struct LlmSettings {
     pub provider: ProviderKind,
     pub endpoint: Option<EndpointSettings>,
+    /// Whether an OpenAI-compatible server gets answer schemas as tools
+    /// (`OPENAI_COMPATIBLE_TOOLS`, default on).
+    pub compatible_tools: bool,
 }
 
 impl LlmSettings {
@@ -192,7 +195,19 @@ impl LlmSettings {
             )?),
             ProviderKind::OpenAiCompatible => Some(compatible_endpoint(&get, call)?),
         };
-        Ok(LlmSettings { provider, endpoint })
+        let compatible_tools = match get("OPENAI_COMPATIBLE_TOOLS") {
+            None => true,
+            Some(value) => parse_tools_setting(&value).ok_or(LlmConfigError::Invalid {
+                variable: "OPENAI_COMPATIBLE_TOOLS",
+                value,
+                expected: "on or off",
+            })?,
+        };
+        Ok(LlmSettings {
+            provider,
+            endpoint,
+            compatible_tools,
+        })
     }
 
     /// Builds the chat model these settings name, or `None` for `none`.
@@ -205,7 +220,9 @@ impl LlmSettings {
             ProviderKind::Gemini => Arc::new(GeminiChat::new(endpoint)?),
             ProviderKind::OpenAi => Arc::new(OpenAiChat::new(endpoint)?),
             ProviderKind::Anthropic => Arc::new(AnthropicChat::new(endpoint)?),
-            ProviderKind::OpenAiCompatible => Arc::new(OpenAiChat::compatible(endpoint)?),
+            ProviderKind::OpenAiCompatible => {
+                Arc::new(OpenAiChat::compatible(endpoint)?.with_tools(self.compatible_tools))
+            }
         };
         Ok(Some(model))
     }
@@ -388,6 +405,22 @@ mod tests {
         assert_eq!(info.provider, "openai-compatible");
         assert_eq!(info.model, "llama3.1");
         assert!(!info.remote);
+    }
+
+    #[test]
+    fn compatible_tools_setting() {
+        let base = [
+            ("LLM_PROVIDER", "openai-compatible"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("OPENAI_MODEL", "llama3.1"),
+        ];
+        assert!(settings(&base).unwrap().compatible_tools);
+        let off = [base.as_slice(), &[("OPENAI_COMPATIBLE_TOOLS", "off")]].concat();
+        assert!(!settings(&off).unwrap().compatible_tools);
+        let bad = [base.as_slice(), &[("OPENAI_COMPATIBLE_TOOLS", "sometimes")]].concat();
+        let error = settings(&bad).unwrap_err().to_string();
+        assert!(error.contains("OPENAI_COMPATIBLE_TOOLS"), "{error}");
+        assert!(error.contains("'sometimes'"), "{error}");
     }
 
     #[test]
