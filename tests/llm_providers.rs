@@ -765,8 +765,7 @@ async fn gemini_schema_request_shape() {
     assert_eq!(config["responseMimeType"], "application/json");
     let expected = json!({
         "type": "OBJECT",
-        "properties": {"verdict": {"type": "STRING", "format": "enum",
-            "enum": ["benign", "malicious"]}},
+        "properties": {"verdict": {"type": "STRING", "enum": ["benign", "malicious"]}},
         "required": ["verdict"]
     });
     assert_eq!(config["responseSchema"], expected);

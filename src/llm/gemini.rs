@@ -123,8 +123,7 @@ impl GeminiChat {
 /// - `type` becomes upper case (`OBJECT`, `STRING`, ...); a type list such as
 ///   `["string", "null"]` becomes the first non-null type with
 ///   `nullable: true`.
-/// - `const` becomes a one-value `enum`, `oneOf` becomes `anyOf`, and a
-///   string `enum` gets `format: "enum"` as Gemini's reference shows.
+/// - `const` becomes a one-value `enum` and `oneOf` becomes `anyOf`.
 /// - `properties`, `items` and `anyOf` are converted recursively; the
 ///   keywords in [`KEPT_KEYWORDS`] are copied.
 /// - Every other keyword is dropped, among them `additionalProperties`,
@@ -147,9 +146,6 @@ pub fn gemini_schema(schema: &Value) -> Value {
     }
     if let Some(values) = object.get("enum") {
         out.insert("enum".into(), values.clone());
-    }
-    if out.contains_key("enum") && out.get("type") == Some(&json!("STRING")) {
-        out.insert("format".into(), json!("enum"));
     }
     if let Some(properties) = object.get("properties").and_then(Value::as_object) {
         let converted: Map<String, Value> = properties
@@ -238,7 +234,6 @@ mod tests {
     fn schema_const_becomes_enum() {
         let converted = gemini_schema(&json!({"type": "string", "const": "run_spl"}));
         assert_eq!(converted["enum"], json!(["run_spl"]));
-        assert_eq!(converted["format"], "enum");
         assert_eq!(converted.get("const"), None);
     }
 
