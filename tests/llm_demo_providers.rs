@@ -94,7 +94,8 @@ impl Planner for PlaybookOverWire {
     async fn plan(&self, context: &PlanContext<'_>) -> Result<Plan, PlanError> {
         let expected = PlaybookPlanner.plan(context).await?;
         let arguments = plan_arguments(&expected);
-        self.server.push(self.wire.tool_reply(PLAN_TOOL, &arguments));
+        self.server
+            .push(self.wire.tool_reply(PLAN_TOOL, &arguments));
         let plan = self.model_planner.plan(context).await?;
         assert_eq!(plan, expected, "{:?} read back another plan", self.wire);
         Ok(plan)
@@ -139,7 +140,10 @@ fn time(value: &Value) -> i64 {
 
 fn strings(value: &Value) -> Vec<String> {
     let items = value.as_array().unwrap();
-    items.iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    items
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn assert_techniques(report: &Report, expected: &[&str]) {
@@ -166,15 +170,27 @@ fn check_ssh_brute_force(report: &Report) {
     assert_eq!(failed[0].first_seen, Some(time(&truth["first_seen"])));
     let logins = findings(report, FindingCategory::SuccessfulAuthentication);
     assert_eq!(logins.len(), 1);
-    assert_eq!(logins[0].accounts, [truth["login"]["user"].as_str().unwrap()]);
-    assert_eq!(logins[0].addresses, [truth["login"]["src_ip"].as_str().unwrap()]);
+    assert_eq!(
+        logins[0].accounts,
+        [truth["login"]["user"].as_str().unwrap()]
+    );
+    assert_eq!(
+        logins[0].addresses,
+        [truth["login"]["src_ip"].as_str().unwrap()]
+    );
     assert_eq!(logins[0].first_seen, Some(time(&truth["login"]["time"])));
     for command in strings(&story()["post_compromise"]["command_lines"]) {
         let quoted = format!("ran \"{command}\"");
-        let found = report.timeline.iter().any(|e| e.description.starts_with(&quoted));
+        let found = report
+            .timeline
+            .iter()
+            .any(|e| e.description.starts_with(&quoted));
         assert!(found, "timeline lacks {quoted}");
     }
-    assert_techniques(report, &["T1110", "T1110.001", "T1078", "T1033", "T1082", "T1105"]);
+    assert_techniques(
+        report,
+        &["T1110", "T1110.001", "T1078", "T1033", "T1082", "T1105"],
+    );
     assert_techniques(report, &["T1053.003", "T1070", "T1071", "T1041"]);
     assert!(has_intel(report, "5.101.40.81"));
     assert!(has_intel(report, "91.207.175.249"));
@@ -204,7 +220,10 @@ fn check_cryptomining(report: &Report) {
     let truth = &story()["cryptomining"];
     let mining = findings(report, FindingCategory::Cryptomining);
     assert!(!mining.is_empty());
-    assert_eq!(mining[0].count, truth["miner_query_count"].as_u64().unwrap());
+    assert_eq!(
+        mining[0].count,
+        truth["miner_query_count"].as_u64().unwrap()
+    );
     assert_eq!(mining[0].addresses, strings(&truth["domains"]));
     assert_eq!(mining[0].hosts, [truth["host"].as_str().unwrap()]);
     assert_eq!(mining[0].first_seen, Some(time(&truth["first_seen"])));

@@ -52,7 +52,13 @@ async fn run_client_with(
     let calls = replies.len().to_string();
     let server = LlmServer::start(replies).await;
     let base_url = server.base_url();
-    let mut args = vec![SCRIPT.to_string(), provider.to_string(), base_url, KEY.to_string(), calls];
+    let mut args = vec![
+        SCRIPT.to_string(),
+        provider.to_string(),
+        base_url,
+        KEY.to_string(),
+        calls,
+    ];
     args.extend(schema.map(|s| s.to_string()));
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("python3").args(&args).output()
@@ -184,7 +190,8 @@ async fn openai_client_reads_tool_call() {
     }
     let arguments = plan_arguments();
     let reply = llm_server::openai_tool_call(PLAN_TOOL, &arguments, 21, 8);
-    let (parsed, sent) = run_client_with("openai-tools", vec![reply.clone()], Some(schema_argument())).await;
+    let (parsed, sent) =
+        run_client_with("openai-tools", vec![reply.clone()], Some(schema_argument())).await;
     assert_eq!(parsed[0]["tool"], PLAN_TOOL, "{parsed:?}");
     assert_eq!(parsed[0]["arguments"], arguments);
     assert_eq!(parsed[0]["input"], 21);
@@ -202,8 +209,12 @@ async fn anthropic_client_reads_tool_use() {
     }
     let arguments = plan_arguments();
     let reply = llm_server::anthropic_tool_use(PLAN_TOOL, &arguments, 33, 11);
-    let (parsed, sent) =
-        run_client_with("anthropic-tools", vec![reply.clone()], Some(schema_argument())).await;
+    let (parsed, sent) = run_client_with(
+        "anthropic-tools",
+        vec![reply.clone()],
+        Some(schema_argument()),
+    )
+    .await;
     assert_eq!(parsed[0]["tool"], PLAN_TOOL, "{parsed:?}");
     assert_eq!(parsed[0]["arguments"], arguments);
     assert_eq!(parsed[0]["input"], 33);
@@ -221,14 +232,23 @@ async fn gemini_client_reads_schema_answer() {
     }
     let arguments = plan_arguments();
     let reply = llm_server::gemini_tool_json(&arguments, 17, 6);
-    let (parsed, sent) =
-        run_client_with("gemini-schema", vec![reply.clone()], Some(schema_argument())).await;
-    let text = parsed[0]["text"].as_str().unwrap_or_else(|| panic!("{parsed:?}"));
+    let (parsed, sent) = run_client_with(
+        "gemini-schema",
+        vec![reply.clone()],
+        Some(schema_argument()),
+    )
+    .await;
+    let text = parsed[0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{parsed:?}"));
     assert_eq!(serde_json::from_str::<Value>(text).unwrap(), arguments);
     assert_eq!(parsed[0]["input"], 17);
     let official = &sent[0].json()["generationConfig"];
     let ours = rust_request(Wire::Gemini, reply).await;
-    assert_eq!(ours["generationConfig"]["responseMimeType"], official["responseMimeType"]);
+    assert_eq!(
+        ours["generationConfig"]["responseMimeType"],
+        official["responseMimeType"]
+    );
     let official_schema = comparable_schema(&official["responseSchema"]);
     assert_eq!(ours["generationConfig"]["responseSchema"], official_schema);
 }
@@ -242,9 +262,15 @@ fn comparable_schema(value: &Value) -> Value {
     match value {
         Value::Object(map) => map
             .iter()
-            .filter(|(key, _)| !matches!(key.as_str(), "property_ordering" | "additional_properties"))
+            .filter(|(key, _)| {
+                !matches!(key.as_str(), "property_ordering" | "additional_properties")
+            })
             .map(|(key, value)| {
-                let key = if key == "any_of" { "anyOf".to_string() } else { key.clone() };
+                let key = if key == "any_of" {
+                    "anyOf".to_string()
+                } else {
+                    key.clone()
+                };
                 (key, comparable_schema(value))
             })
             .collect(),

@@ -637,7 +637,10 @@ async fn openai_tool_request_shape() {
     assert_eq!(tool["type"], "function");
     assert_eq!(tool["function"]["name"], "report_verdict");
     assert_eq!(tool["function"]["description"], "Reports the verdict.");
-    assert_eq!(tool["function"]["parameters"]["required"], json!(["verdict"]));
+    assert_eq!(
+        tool["function"]["parameters"]["required"],
+        json!(["verdict"])
+    );
     let forced = json!({"type": "function", "function": {"name": "report_verdict"}});
     assert_eq!(body["tool_choice"], forced);
     assert!(body.get("response_format").is_none(), "{body}");
@@ -659,7 +662,10 @@ async fn openai_other_tool_named() {
     let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
     let response = chat.complete(&schema_request()).await.unwrap();
     let parsed: Value = serde_json::from_str(&response.text).unwrap();
-    assert_eq!(parsed, json!({"name": "run_spl", "arguments": {"query": "search x"}}));
+    assert_eq!(
+        parsed,
+        json!({"name": "run_spl", "arguments": {"query": "search x"}})
+    );
 }
 
 #[tokio::test]
@@ -669,7 +675,11 @@ async fn openai_tools_error_not_retried() {
     let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
     let error = chat.complete(&schema_request()).await.unwrap_err();
     assert_eq!(error.failure, LlmFailure::BadRequest);
-    assert_eq!(server.requests().len(), 1, "only compatible servers get a retry");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "only compatible servers get a retry"
+    );
 }
 
 fn compatible(server: &LlmServer) -> OpenAiChat {
@@ -697,7 +707,11 @@ async fn compatible_retries_without_tools() {
         "tools param requires --jinja flag",
     );
     let answer = |text: &str| llm_server::openai_ok(text, 1, 1);
-    let replies = vec![rejected, answer("{\"verdict\": \"a\"}"), answer("{\"verdict\": \"b\"}")];
+    let replies = vec![
+        rejected,
+        answer("{\"verdict\": \"a\"}"),
+        answer("{\"verdict\": \"b\"}"),
+    ];
     let server = LlmServer::start(replies).await;
     let chat = compatible(&server);
     let first = chat.complete(&schema_request()).await.unwrap();
@@ -706,7 +720,10 @@ async fn compatible_retries_without_tools() {
     assert_eq!(second.text, "{\"verdict\": \"b\"}");
     let sent: Vec<Value> = server.requests().iter().map(|r| r.json()).collect();
     assert_eq!(sent.len(), 3);
-    assert!(sent[0].get("tools").is_some(), "the first request offers tools");
+    assert!(
+        sent[0].get("tools").is_some(),
+        "the first request offers tools"
+    );
     assert!(sent[1].get("tools").is_none(), "the retry sends no tools");
     assert_eq!(sent[1]["response_format"], json!({"type": "json_object"}));
     assert!(sent[2].get("tools").is_none(), "later calls send no tools");
@@ -714,13 +731,25 @@ async fn compatible_retries_without_tools() {
 
 #[tokio::test]
 async fn compatible_retry_failure_names_both() {
-    let rejected = llm_server::openai_error(400, "invalid_request_error", "tool_choice unsupported");
+    let rejected =
+        llm_server::openai_error(400, "invalid_request_error", "tool_choice unsupported");
     let broken = llm_server::openai_error(400, "invalid_request_error", "context too long");
     let server = LlmServer::start(vec![rejected, broken]).await;
-    let error = compatible(&server).complete(&schema_request()).await.unwrap_err();
+    let error = compatible(&server)
+        .complete(&schema_request())
+        .await
+        .unwrap_err();
     assert_eq!(error.failure, LlmFailure::BadRequest);
-    assert!(error.message.contains("context too long"), "{}", error.message);
-    assert!(error.message.contains("tool_choice unsupported"), "{}", error.message);
+    assert!(
+        error.message.contains("context too long"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("tool_choice unsupported"),
+        "{}",
+        error.message
+    );
     assert!(error.message.contains("without tools"), "{}", error.message);
     assert_eq!(server.requests().len(), 2);
 }
@@ -742,7 +771,10 @@ async fn anthropic_tool_request_shape() {
     assert_eq!(tool["description"], "Reports the verdict.");
     assert_eq!(tool["input_schema"]["type"], "object");
     assert_eq!(tool["input_schema"]["required"], json!(["verdict"]));
-    assert_eq!(body["tool_choice"], json!({"type": "tool", "name": "report_verdict"}));
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "tool", "name": "report_verdict"})
+    );
 }
 
 #[tokio::test]

@@ -134,9 +134,12 @@ fn tool_call(map: &Map<String, Value>) -> Option<ToolCall> {
     }
     let name = map.get("name")?.as_str()?;
     let arguments = map.get("arguments").or_else(|| map.get("parameters"))?;
-    let keys_known = map
-        .keys()
-        .all(|k| matches!(k.as_str(), "name" | "arguments" | "parameters" | "id" | "type"));
+    let keys_known = map.keys().all(|k| {
+        matches!(
+            k.as_str(),
+            "name" | "arguments" | "parameters" | "id" | "type"
+        )
+    });
     if !keys_known {
         return None;
     }
@@ -207,9 +210,7 @@ fn function_syntax_call(text: &str) -> Option<Extracted> {
         .unwrap_or(after.len());
     let name = &after[..name_end];
     let rest = after[name_end..].trim_start();
-    let rest = rest
-        .strip_prefix('(')
-        .or_else(|| rest.strip_prefix(':'))?;
+    let rest = rest.strip_prefix('(').or_else(|| rest.strip_prefix(':'))?;
     let arguments = first_json_value(rest)?;
     (!name.is_empty() && arguments.is_object()).then(|| {
         Extracted::Calls(vec![ToolCall {
@@ -365,7 +366,10 @@ mod tests {
     #[test]
     fn functions_call_syntax_with_colon() {
         let text = "to=functions.choose_actions: {\"done\": true}";
-        assert_eq!(extract(text), Some(call("choose_actions", json!({"done": true}))));
+        assert_eq!(
+            extract(text),
+            Some(call("choose_actions", json!({"done": true})))
+        );
     }
 
     #[test]
@@ -376,8 +380,12 @@ mod tests {
 
     #[test]
     fn plan_from_answer_tool_call() {
-        let text = r#"{"name": "choose_actions", "arguments": "{\"done\": true, \"reason\": \"r\"}"}"#;
-        assert_eq!(plan_answer(text, TOOL), Some(json!({"done": true, "reason": "r"})));
+        let text =
+            r#"{"name": "choose_actions", "arguments": "{\"done\": true, \"reason\": \"r\"}"}"#;
+        assert_eq!(
+            plan_answer(text, TOOL),
+            Some(json!({"done": true, "reason": "r"}))
+        );
     }
 
     #[test]
@@ -411,7 +419,8 @@ mod tests {
 
     #[test]
     fn object_of_single_call() {
-        let text = r#"<tool_call>{"name": "write_summary", "arguments": {"summary": "s"}}</tool_call>"#;
+        let text =
+            r#"<tool_call>{"name": "write_summary", "arguments": {"summary": "s"}}</tool_call>"#;
         assert_eq!(extract_object(text), Some(json!({"summary": "s"})));
     }
 }

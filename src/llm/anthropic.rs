@@ -109,7 +109,10 @@ fn tool_use(blocks: &[Value], expected: Option<&str>) -> Option<String> {
     let block = blocks
         .iter()
         .find(|block| block.get("type").and_then(Value::as_str) == Some("tool_use"))?;
-    let name = block.get("name").and_then(Value::as_str).unwrap_or_default();
+    let name = block
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let input = block.get("input").cloned().unwrap_or_else(|| json!({}));
     Some(tool_call_text(expected, name, input))
 }

@@ -240,7 +240,10 @@ mod tests {
     #[test]
     fn schema_one_of_becomes_any_of() {
         let converted = gemini_schema(&json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}));
-        assert_eq!(converted["anyOf"], json!([{"type": "STRING"}, {"type": "INTEGER"}]));
+        assert_eq!(
+            converted["anyOf"],
+            json!([{"type": "STRING"}, {"type": "INTEGER"}])
+        );
         assert_eq!(converted.get("oneOf"), None);
     }
 

@@ -88,7 +88,8 @@ impl OpenAiChat {
         match &request.answer_schema {
             Some(schema) if tools => {
                 body["tools"] = json!([tool_definition(schema)]);
-                body["tool_choice"] = json!({"type": "function", "function": {"name": schema.name}});
+                body["tool_choice"] =
+                    json!({"type": "function", "function": {"name": schema.name}});
             }
             Some(_) => body["response_format"] = json!({"type": "json_object"}),
             None if request.json => body["response_format"] = json!({"type": "json_object"}),
@@ -145,7 +146,9 @@ impl OpenAiChat {
 
     /// Whether this call should send the answer schema as a tool.
     fn tools_for(&self, request: &ChatRequest) -> bool {
-        request.answer_schema.is_some() && self.tools && !self.tools_rejected.load(Ordering::Relaxed)
+        request.answer_schema.is_some()
+            && self.tools
+            && !self.tools_rejected.load(Ordering::Relaxed)
     }
 }
 
@@ -166,7 +169,10 @@ fn tool_definition(schema: &AnswerSchema) -> Value {
 /// string is kept so the answer parser can report what was wrong.
 fn tool_call(message: &Value, expected: Option<&str>) -> Option<String> {
     let function = message.pointer("/tool_calls/0/function")?;
-    let name = function.get("name").and_then(Value::as_str).unwrap_or_default();
+    let name = function
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let arguments = match function.get("arguments") {
         Some(Value::String(raw)) => raw.clone(),
         Some(other) => other.to_string(),
@@ -253,7 +259,10 @@ mod tests {
             "function": {"name": "run_spl", "arguments": "{\"query\": \"x\"}"}}]});
         let text = tool_call(&message, Some("choose_actions")).unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(value, json!({"name": "run_spl", "arguments": {"query": "x"}}));
+        assert_eq!(
+            value,
+            json!({"name": "run_spl", "arguments": {"query": "x"}})
+        );
     }
 
     #[test]

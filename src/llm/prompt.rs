@@ -316,7 +316,10 @@ mod tests {
         let args = action["properties"]["args"]["anyOf"].as_array().unwrap();
         assert_eq!(args.len(), 8);
         assert_eq!(args[2]["required"], json!(["ip"]));
-        assert_eq!(args[2]["description"], "arguments of expand_to_network_logs");
+        assert_eq!(
+            args[2]["description"],
+            "arguments of expand_to_network_logs"
+        );
     }
 
     #[test]

@@ -308,7 +308,12 @@ pub enum Wire {
 }
 
 impl Wire {
-    pub const ALL: [Wire; 4] = [Wire::OpenAi, Wire::OpenAiCompatible, Wire::Anthropic, Wire::Gemini];
+    pub const ALL: [Wire; 4] = [
+        Wire::OpenAi,
+        Wire::OpenAiCompatible,
+        Wire::Anthropic,
+        Wire::Gemini,
+    ];
 
     /// The provider name the client reports.
     pub fn name(self) -> &'static str {
@@ -392,7 +397,9 @@ impl Wire {
         };
         match self {
             Wire::OpenAi => std::sync::Arc::new(OpenAiChat::new(endpoint).unwrap()),
-            Wire::OpenAiCompatible => std::sync::Arc::new(OpenAiChat::compatible(endpoint).unwrap()),
+            Wire::OpenAiCompatible => {
+                std::sync::Arc::new(OpenAiChat::compatible(endpoint).unwrap())
+            }
             Wire::Anthropic => std::sync::Arc::new(AnthropicChat::new(endpoint).unwrap()),
             Wire::Gemini => std::sync::Arc::new(GeminiChat::new(endpoint).unwrap()),
         }
