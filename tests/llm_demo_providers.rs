@@ -47,7 +47,7 @@ fn story() -> &'static Value {
     STORY.get_or_init(|| serde_json::from_str(include_str!("../demo/story.json")).unwrap())
 }
 
-/// The demo evidence, ingested once for every test in this file.
+/// Returns the demo evidence, ingested once for every test in this file.
 fn backend() -> Arc<LocalBackend> {
     static BACKEND: OnceLock<Arc<LocalBackend>> = OnceLock::new();
     BACKEND

@@ -4,7 +4,7 @@
 //! module sends the JSON, applies the per-call timeout, classifies failures
 //! into [`LlmFailure`] and retries rate limits and server errors with
 //! backoff, honouring `Retry-After`. The API key is removed from every error
-//! message, because some providers quote the rejected key back. It also holds
+//! message, because some providers quote the rejected key back. It also contains
 //! the steps every provider shares: building the client from its endpoint,
 //! turning a parsed answer into a [`ChatResponse`], and encoding a tool call
 //! as answer text.

@@ -116,7 +116,7 @@ impl OpenAiChat {
         })
     }
 
-    /// Reads `message.content`, or the refusal that stands in its place.
+    /// Reads `message.content`, or raises the refusal sent in its place.
     fn content(&self, message: &Value) -> Result<String, LlmError> {
         if let Some(text) = message.get("content").and_then(Value::as_str) {
             return Ok(text.to_string());
@@ -144,7 +144,7 @@ impl OpenAiChat {
             .await
     }
 
-    /// Whether this call should send the answer schema as a tool.
+    /// Returns whether this call sends the answer schema as a tool.
     fn tools_for(&self, request: &ChatRequest) -> bool {
         request.answer_schema.is_some()
             && self.tools
@@ -152,7 +152,7 @@ impl OpenAiChat {
     }
 }
 
-/// The `tools` entry for an answer schema.
+/// Builds the `tools` entry for an answer schema.
 fn tool_definition(schema: &AnswerSchema) -> Value {
     json!({
         "type": "function",
@@ -185,7 +185,7 @@ fn tool_call(message: &Value, expected: Option<&str>) -> Option<String> {
     Some(tool_call_text(expected, name, parsed))
 }
 
-/// Whether a failed call is a bad request that names tools, which local
+/// Returns whether a failed call is a bad request that names tools, which local
 /// servers send when they cannot take `tools` or `tool_choice`.
 fn rejects_tools(error: &LlmError) -> bool {
     error.failure == LlmFailure::BadRequest && error.message.to_lowercase().contains("tool")

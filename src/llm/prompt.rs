@@ -116,15 +116,15 @@ pub fn answer_schema(
     }
 }
 
-/// The planner's answer schema, built from [`catalogue`]: `done`, `reason`
+/// Builds the planner's answer schema from [`catalogue`]: `done`, `reason`
 /// and `actions`, each action an object of `action` (one of the catalogue's
 /// names), `args` (the matching arguments schema, as an `anyOf` with one
 /// alternative per action) and `reason`.
 ///
-/// NOTE: JSON Schema cannot tie `args` to the chosen `action` without
-/// `if`/`then`, which the providers' schema subsets do not all accept, so
-/// the schema allows any action's arguments with any name and the planner's
-/// validation checks the pair.
+/// NOTE: the schema does not tie `args` to the chosen `action`, so any
+/// action's arguments pass with any name. One item schema per action (with
+/// `action` as a `const`) would tie them, at the cost of a much longer tool
+/// definition in every request; the planner's validation checks the pair.
 pub fn planner_answer_schema() -> AnswerSchema {
     let catalogue = catalogue();
     let names: Vec<&str> = catalogue.iter().map(|(name, _, _)| *name).collect();
