@@ -317,3 +317,65 @@ async fn demo_through_anthropic() {
 async fn demo_through_gemini() {
     run_demo(Wire::Gemini).await;
 }
+
+/// A local model that ignores tools and prints its calls as text, in a
+/// different chat-template form at each step, still drives the
+/// investigation through an OpenAI-compatible server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_model_printed_calls() {
+    let host = json!({"host": "gacrux.i-0920036c8ca91e501"});
+    let call = |name: &str, args: Value| json!({"name": name, "arguments": args}).to_string();
+    let llama_call = json!({"name": "expand_to_network_logs", "parameters": {"ip": "5.101.40.81"}});
+    let single_action = json!({"action": "check_cryptomining", "args": host, "reason": "miner?"});
+    let done = json!({"done": true, "reason": "enough", "actions": []});
+    let answers = [
+        format!(
+            "<tool_call>{}</tool_call>",
+            call("correlate_ioc", json!({"indicator": "91.207.175.249"}))
+        ),
+        format!(
+            "[TOOL_CALLS] [{}]",
+            call("check_process_execution", host.clone())
+        ),
+        format!("<|python_tag|>{llama_call}<|eom_id|>"),
+        format!("functions.check_outbound_connections({host})"),
+        format!("```json\n{single_action}\n```"),
+        format!("All clear. {done}"),
+    ];
+    let wire = Wire::OpenAiCompatible;
+    let replies = answers.iter().map(|text| wire.text_reply(text)).collect();
+    let server = LlmServer::start(replies).await;
+    let settings = LlmPlannerSettings {
+        write_summary: false,
+        ..Default::default()
+    };
+    let planner = LlmPlanner::new(wire.model(&server), settings);
+    let agent = Agent::new(
+        backend(),
+        Arc::new(planner),
+        Arc::new(NullSink),
+        AgentConfig::default(),
+    );
+    let alert = Alert::from_json(demo::alert_json("ssh_brute_force").unwrap()).unwrap();
+    let report = agent.investigate(&alert).await.unwrap();
+
+    let steps: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
+    let expected = [
+        "fetch_alert_data",
+        "discover_schema",
+        "correlate_ioc",
+        "check_process_execution",
+        "expand_to_network_logs",
+        "check_outbound_connections",
+        "check_cryptomining",
+    ];
+    assert_eq!(steps, expected);
+    let llm = report.llm.as_ref().unwrap();
+    let outcomes: Vec<&str> = llm.decisions.iter().map(|d| d.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["accepted", "accepted", "accepted", "accepted", "accepted", "done"]
+    );
+    assert_eq!(report.steps[6].reason, "miner?");
+    assert_eq!(server.requests().len(), 6);
+}
