@@ -78,7 +78,7 @@ pub fn extract_object(text: &str) -> Option<Value> {
 /// model answer. `tool` is the name of the planner's answer tool: a call of
 /// it carries the answer object, while calls named after actions become the
 /// action list. A single `{"action": ..., "args": ...}` object becomes a
-/// one-action answer. Unknown tool names become actions too, so that strict
+/// one-action answer, and `args` sent as a JSON string are decoded. Unknown tool names become actions too, so that strict
 /// validation rejects them by name.
 pub fn plan_answer(text: &str, tool: &str) -> Option<Value> {
     let object = match extract(text)? {
@@ -95,11 +95,27 @@ pub fn plan_answer(text: &str, tool: &str) -> Option<Value> {
     if !object.is_object() {
         return None;
     }
-    if object.get("action").is_some() && object.get("actions").is_none() {
+    let mut object = if object.get("action").is_some() && object.get("actions").is_none() {
         let reason = object.get("reason").cloned().unwrap_or_else(|| json!(""));
-        return Some(json!({"done": false, "reason": reason, "actions": [object]}));
-    }
+        json!({"done": false, "reason": reason, "actions": [object]})
+    } else {
+        object
+    };
+    decode_action_arguments(&mut object);
     Some(object)
+}
+
+/// Decodes `args` that a model sent as a JSON string, as some models do
+/// for nested objects, so validation sees the object it encodes.
+fn decode_action_arguments(answer: &mut Value) {
+    let Some(actions) = answer.get_mut("actions").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for action in actions {
+        if let Some(args) = action.get_mut("args") {
+            *args = decode_arguments(args);
+        }
+    }
 }
 
 /// Sorts a parsed value into a tool call list or a plain object.
@@ -403,6 +419,14 @@ mod tests {
         let expected = json!({"done": false, "reason": "r", "actions": [
             {"action": "check_cryptomining", "args": {"host": "web01"}, "reason": "r"}]});
         assert_eq!(plan_answer(text, TOOL), Some(expected));
+    }
+
+    #[test]
+    fn plan_decodes_string_args() {
+        let text = r#"{"done": false, "reason": "r", "actions": [
+            {"action": "correlate_ioc", "args": "{\"indicator\": \"1.2.3.4\"}", "reason": "x"}]}"#;
+        let plan = plan_answer(text, TOOL).unwrap();
+        assert_eq!(plan["actions"][0]["args"], json!({"indicator": "1.2.3.4"}));
     }
 
     #[test]
