@@ -39,7 +39,9 @@ Examples:
   argus serve
       Run the webhook listener for Splunk and investigate each alert it receives.
   argus spl check queries.txt
-      Check queries with the read-only guard.";
+      Check queries with the read-only guard.
+  argus key set gemini < gemini.key
+      Store a model provider's API key in the OS keyring.";
 
 /// Investigates fired security alerts and writes incident reports.
 #[derive(Debug, Parser)]
@@ -63,8 +65,10 @@ With neither --alert nor --evidence, the bundled SSH brute-force demo runs.
 With --alert but no --evidence, the bundled demo evidence is searched.
 With --evidence, give --alert (or --demo to try a demo alert on your evidence).
 Settings: MAX_AGENT_ITERATIONS (default 6); LLM_PROVIDER (none, openai,
-openai-compatible, anthropic, gemini) with its key and model variables
-selects a model planner; none (the default) uses the playbook.")]
+openai-compatible, anthropic, gemini, or a comma-separated list such as
+gemini,openai tried in order) with each provider's key and model variables
+selects a model planner; none (the default) uses the playbook. A key missing
+from the environment is read from the OS keyring (see `argus key`).")]
     Investigate {
         /// Alert file in Splunk's webhook JSON format; `-` reads standard input.
         #[arg(long, value_name = "FILE|-", conflicts_with = "demo")]
@@ -126,7 +130,39 @@ Examples:
 Prints the Splunk webhook URL (with its secret token) on start. Alerts, reports
 and secrets are kept in the data folder.")]
     Serve(argus::server::ServeArgs),
+    /// Store, delete or list model provider API keys in the OS keyring.
+    #[command(after_help = "\
+Examples:
+  argus key set gemini < gemini.key
+  argus key status
+  argus key delete openai
+
+Keys are stored under service `argus`, user the provider name. A provider's
+environment variable (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY)
+overrides the stored key. ARGUS_KEYRING=off stops argus from using the keyring.")]
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Read a provider's API key from standard input and store it in the OS keyring.
+    Set {
+        #[arg(value_parser = KEY_PROVIDERS)]
+        provider: String,
+    },
+    /// Delete a provider's API key from the OS keyring.
+    Delete {
+        #[arg(value_parser = KEY_PROVIDERS)]
+        provider: String,
+    },
+    /// List which providers have a key and where it comes from; keys are never shown.
+    Status,
+}
+
+const KEY_PROVIDERS: [&str; 4] = ["gemini", "openai", "anthropic", "openai-compatible"];
 
 #[derive(Debug, Subcommand)]
 enum SplCommand {
@@ -164,6 +200,7 @@ fn main() -> ExitCode {
         Command::Search { evidence, index, query, backend } => search(evidence, index, &query, backend),
         Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
         Command::Serve(args) => serve(args),
+        Command::Key { command } => key(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -395,6 +432,44 @@ fn spl_check(input: &str) -> Result<(), String> {
     }
     if refused > 0 {
         return Err(format!("the read-only guard refused {refused} of the queries"));
+    }
+    Ok(())
+}
+
+/// Runs `argus key`: the work is in `argus::llm::keys`.
+fn key(command: KeyCommand) -> Result<(), String> {
+    use argus::llm::keys;
+    use std::io::IsTerminal;
+
+    let store = keys::source_from_env().map_err(|e| e.to_string())?;
+    match command {
+        KeyCommand::Set { provider } => {
+            let kind = keys::parse_provider(&provider).map_err(|e| e.to_string())?;
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                // At a terminal one line is read; the key is echoed, so piping it in is safer.
+                eprintln!("Paste the {provider} API key and press Enter (it is shown as typed):");
+                let mut line = String::new();
+                stdin.read_line(&mut line).map_err(|e| format!("cannot read the key: {e}"))?;
+                keys::set_from_reader(store.as_ref(), kind, line.as_bytes())
+            } else {
+                keys::set_from_reader(store.as_ref(), kind, stdin.lock())
+            }
+            .map_err(|e| e.to_string())?;
+            eprintln!("stored the {provider} key in the OS keyring");
+        }
+        KeyCommand::Delete { provider } => {
+            let kind = keys::parse_provider(&provider).map_err(|e| e.to_string())?;
+            match keys::delete(store.as_ref(), kind).map_err(|e| e.to_string())? {
+                true => eprintln!("deleted the {provider} key from the OS keyring"),
+                false => eprintln!("the OS keyring has no {provider} key"),
+            }
+        }
+        KeyCommand::Status => {
+            for line in keys::status(&|name: &str| std::env::var(name).ok(), store.as_ref()) {
+                println!("{line}");
+            }
+        }
     }
     Ok(())
 }

@@ -292,6 +292,11 @@ async fn run_demo(wire: Wire) {
             outcomes.iter().all(|o| *o == "accepted" || *o == "done"),
             "{wire:?} {alert_name}: {outcomes:?}"
         );
+        let provider = format!("{}/", wire.name());
+        for decision in &llm.decisions {
+            let decided_by = decision.decided_by.as_deref().unwrap_or_default();
+            assert!(decided_by.starts_with(&provider), "{wire:?}: {decided_by}");
+        }
         assert_eq!(requests, llm.decisions.len(), "one request per decision");
         assert_eq!(report.model_calls.len(), requests);
         assert_eq!(llm.input_tokens, 40 * requests as u64);

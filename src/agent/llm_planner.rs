@@ -89,6 +89,9 @@ struct State {
     masker: Masker,
     decisions: Vec<ModelDecision>,
     calls: Vec<ModelCall>,
+    /// `provider/model` of the last successful call, which decisions on its
+    /// answer name; `None` after a failed call.
+    last_answered_by: Option<String>,
 }
 
 /// A model answer as the planner reads it; missing fields take defaults.
@@ -185,6 +188,7 @@ impl LlmPlanner {
         users.for_each(|u| state.masker.register(u, MaskKind::User));
     }
 
+    /// Records a decision on the answer of the last model call.
     fn record(
         &self,
         iteration: usize,
@@ -193,14 +197,27 @@ impl LlmPlanner {
         actions: Vec<String>,
         reason: String,
     ) {
-        info!(iteration, attempt, outcome, %reason, "model decision");
+        let decided_by = self.state().last_answered_by.clone();
+        self.record_by(iteration, attempt, outcome, actions, reason, decided_by);
+    }
+
+    fn record_by(
+        &self,
+        iteration: usize,
+        attempt: usize,
+        outcome: &str,
+        actions: Vec<String>,
+        reason: String,
+        decided_by: Option<String>,
+    ) {
+        info!(iteration, attempt, outcome, %reason, decided_by, "model decision");
         let decision = ModelDecision {
             iteration,
             attempt,
             outcome: outcome.into(),
             actions,
             reason,
-            decided_by: None,
+            decided_by,
         };
         self.state().decisions.push(decision);
     }
@@ -220,6 +237,16 @@ impl LlmPlanner {
             ),
             Err(e) => (String::new(), Some(e.to_string()), 0, 0, elapsed),
         };
+        // A chain of providers names the one that answered; a single
+        // provider is described by its own info.
+        let (provider, model) = match &result {
+            Ok(r) => {
+                let info = self.model.info();
+                let provider = r.provider.clone().unwrap_or(info.provider);
+                (Some(provider), Some(r.model.clone().unwrap_or(info.model)))
+            }
+            Err(_) => (None, None),
+        };
         let cost = tokens_in as f64 * self.settings.price_input_per_million / 1e6
             + tokens_out as f64 * self.settings.price_output_per_million / 1e6;
         self.state().calls.push(ModelCall {
@@ -231,7 +258,11 @@ impl LlmPlanner {
             output_tokens: tokens_out,
             duration_ms: duration.as_secs_f64() * 1000.0,
             cost,
+            provider: provider.clone(),
+            model: model.clone(),
         });
+        let answered_by = provider.zip(model).map(|(p, m)| format!("{p}/{m}"));
+        self.state().last_answered_by = answered_by;
         match error {
             Some(e) => Err(e),
             None => Ok(response),
@@ -334,7 +365,8 @@ impl LlmPlanner {
             ),
             Plan::Done { reason } => (Vec::new(), format!("{why}; playbook: {reason}")),
         };
-        self.record(context.iteration, 0, "fallback", actions, reason);
+        let playbook = Some("playbook".to_string());
+        self.record_by(context.iteration, 0, "fallback", actions, reason, playbook);
         Ok(match plan {
             Plan::Run(actions) => Plan::Run(
                 actions

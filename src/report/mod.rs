@@ -132,6 +132,12 @@ pub struct ModelCall {
     pub output_tokens: u64,
     pub duration_ms: f64,
     pub cost: f64,
+    /// The provider that returned the answer, such as `gemini`; `None` when the call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The model that returned the answer, as the provider named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// The alert as the report restates it.
