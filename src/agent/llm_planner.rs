@@ -2,8 +2,9 @@
 //!
 //! Each iteration [`LlmPlanner`] sends the model the alert, the findings and
 //! the actions already run (fenced as untrusted data, see
-//! [`prompt`](crate::llm::prompt)) with the closed action catalogue, and
-//! parses its JSON answer. An answer is rejected, with the reason sent back
+//! [`prompt`](crate::llm::prompt)) with the closed action catalogue and its
+//! answer schema, and reads its answer tolerantly (see
+//! [`answer`](crate::llm::answer)). An answer is rejected, with the reason sent back
 //! to the model, when it is not JSON, names an unknown action, has arguments
 //! that [`Action::from_json`] rejects, repeats an action that already ran, or
 //! asks for a `run_spl` query that the read-only guard rejects. After
@@ -28,7 +29,7 @@ use tracing::{info, warn};
 
 use crate::llm::masking::{MaskKind, Masker};
 use crate::llm::scripted::ScriptedModel;
-use crate::llm::{prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
+use crate::llm::{answer, prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
 use crate::report::{LlmRecord, ModelCall, ModelDecision, PlannerInfo, RejectedPart, Report};
 
 use super::action::Action;
@@ -279,11 +280,22 @@ impl LlmPlanner {
         }
     }
 
+    /// Builds a planning request, which carries the planner's answer schema.
+    fn plan_request(&self, messages: Vec<ChatMessage>) -> ChatRequest {
+        ChatRequest {
+            answer_schema: Some(prompt::planner_answer_schema()),
+            ..self.request(prompt::planner_system(), messages)
+        }
+    }
+
     /// Checks an answer against the action set, the actions already run and the guard.
     fn validate(&self, text: &str, context: &PlanContext<'_>) -> Result<Plan, Rejection> {
         let reject = |actions: Vec<String>, reason: String| Rejection { actions, reason };
-        let Some(json) = prompt::extract_json(text) else {
-            return Err(reject(Vec::new(), "the answer is not a JSON object".into()));
+        let Some(json) = answer::plan_answer(text, prompt::PLAN_TOOL) else {
+            return Err(reject(
+                Vec::new(),
+                "the answer is not a JSON object or a tool call".into(),
+            ));
         };
         let answer: Answer = serde_json::from_value(json).map_err(|e| {
             reject(
@@ -428,7 +440,7 @@ impl Planner for LlmPlanner {
             content: user,
         }];
         for attempt in 1..=self.settings.max_retries + 1 {
-            let request = self.request(prompt::planner_system(), messages.clone());
+            let request = self.plan_request(messages.clone());
             let answer = match self.call("plan", request).await {
                 Ok(text) => text,
                 Err(error) => {

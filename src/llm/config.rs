@@ -18,7 +18,7 @@ use super::anthropic::AnthropicChat;
 use super::chain::ChainModel;
 use super::gemini::GeminiChat;
 use super::keys::{self, KeySource, NoKeyring};
-use super::openai::OpenAiChat;
+use super::openai::{parse_tools_setting, OpenAiChat};
 use super::{ChatModel, LlmError};
 
 /// Default Gemini model. Provider model names change often, so this default
@@ -217,6 +217,9 @@ impl fmt::Debug for EndpointSettings {
 pub struct ProviderSettings {
     pub provider: ProviderKind,
     pub endpoint: EndpointSettings,
+    /// Whether an OpenAI-compatible server gets answer schemas as tools
+    /// (`OPENAI_COMPATIBLE_TOOLS`, default on); other providers ignore it.
+    pub compatible_tools: bool,
 }
 
 impl ProviderSettings {
@@ -227,7 +230,9 @@ impl ProviderSettings {
             ProviderKind::Gemini => Arc::new(GeminiChat::new(endpoint)?),
             ProviderKind::OpenAi => Arc::new(OpenAiChat::new(endpoint)?),
             ProviderKind::Anthropic => Arc::new(AnthropicChat::new(endpoint)?),
-            ProviderKind::OpenAiCompatible => Arc::new(OpenAiChat::compatible(endpoint)?),
+            ProviderKind::OpenAiCompatible => {
+                Arc::new(OpenAiChat::compatible(endpoint)?.with_tools(self.compatible_tools))
+            }
             ProviderKind::None => {
                 return Err(LlmConfigError::Invalid {
                     variable: "LLM_PROVIDER",
@@ -276,11 +281,23 @@ impl LlmSettings {
         };
         let kinds = ProviderKind::parse_list(&get("LLM_PROVIDER").unwrap_or_default())?;
         let call = call_settings(&get)?;
+        let compatible_tools = match get("OPENAI_COMPATIBLE_TOOLS") {
+            None => true,
+            Some(value) => parse_tools_setting(&value).ok_or(LlmConfigError::Invalid {
+                variable: "OPENAI_COMPATIBLE_TOOLS",
+                value,
+                expected: "on or off",
+            })?,
+        };
         let providers = kinds
             .into_iter()
             .map(|provider| {
                 let endpoint = endpoint(provider, &get, keys, call)?;
-                Ok(ProviderSettings { provider, endpoint })
+                Ok(ProviderSettings {
+                    provider,
+                    endpoint,
+                    compatible_tools,
+                })
             })
             .collect::<Result<Vec<_>, LlmConfigError>>()?;
         Ok(LlmSettings { providers })
@@ -477,6 +494,22 @@ mod tests {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
         })
+    }
+
+    #[test]
+    fn compatible_tools_setting() {
+        let base = [
+            ("LLM_PROVIDER", "openai-compatible"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("OPENAI_MODEL", "llama3.1"),
+        ];
+        assert!(settings(&base).unwrap().providers[0].compatible_tools);
+        let off = [base.as_slice(), &[("OPENAI_COMPATIBLE_TOOLS", "off")]].concat();
+        assert!(!settings(&off).unwrap().providers[0].compatible_tools);
+        let bad = [base.as_slice(), &[("OPENAI_COMPATIBLE_TOOLS", "sometimes")]].concat();
+        let error = settings(&bad).unwrap_err().to_string();
+        assert!(error.contains("OPENAI_COMPATIBLE_TOOLS"), "{error}");
+        assert!(error.contains("'sometimes'"), "{error}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! sees only this trait, so a scripted model can stand in for tests and
 //! replays.
 
+pub mod answer;
 pub mod anthropic;
 pub mod chain;
 pub mod config;
