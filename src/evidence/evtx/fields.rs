@@ -15,7 +15,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::BuildHasher;
 
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use indexmap::IndexMap;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -72,8 +74,16 @@ impl Section {
 /// Inserts `text` under `name` unless the name is taken or the value is null.
 fn put(fields: &mut Fields, name: Cow<'_, str>, text: Option<String>) {
     let Some(text) = text else { return };
-    if !fields.contains_key(name.as_ref()) {
-        fields.insert(name.into_owned(), Value::Single(text));
+    insert_new(fields, name, Value::Single(text));
+}
+
+/// Inserts `value` under `name` unless the name is taken, hashing the name
+/// once for both the lookup and the insert.
+fn insert_new(fields: &mut Fields, name: Cow<'_, str>, value: Value) {
+    let hash = fields.hasher().hash_one(name.as_ref());
+    let entry = fields.raw_entry_mut_v1().from_key_hashed_nocheck(hash, name.as_ref());
+    if let RawEntryMut::Vacant(entry) = entry {
+        entry.insert_hashed_nocheck(hash, name.into_owned(), value);
     }
 }
 
@@ -372,8 +382,8 @@ impl<'de> Visitor<'de> for DataValue<'_, '_> {
         while let Some(Scalar(text)) = seq.next_element()? {
             values.extend(text);
         }
-        if !values.is_empty() && !self.fields.contains_key(self.name.as_ref()) {
-            self.fields.insert(self.name.into_owned(), Value::Multi(values));
+        if !values.is_empty() {
+            insert_new(self.fields, self.name, Value::Multi(values));
         }
         Ok(())
     }
