@@ -22,7 +22,7 @@ mod fields;
 use evtx::{EvtxParser, ParserSettings};
 
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
-use fields::{record_fields, Fields};
+use fields::{record_fields, record_fields_only, Fields, DEFAULT_SOURCES};
 
 /// The first bytes of every EVTX file (the file header signature).
 pub(crate) const MAGIC: &[u8; 8] = b"ElfFile\0";
@@ -39,9 +39,20 @@ pub(crate) fn looks_like(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
+/// The fields [`parse`] gives each event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldSet {
+    /// Every `System`, `EventData` and `UserData` field.
+    All,
+    /// Only `TimeCreated`, `Computer` and `Channel`, which give the time,
+    /// `host` and `sourcetype`. For a store that keeps `_raw` and reads the
+    /// other fields from it again when it searches.
+    Defaults,
+}
+
 /// Parses every record of an EVTX file held in `bytes`. Fails with a
 /// reason when the file header itself cannot be read.
-pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
+pub(crate) fn parse(bytes: Vec<u8>, source: &str, field_set: FieldSet) -> Result<EvtxRead, String> {
     let settings = ParserSettings::new()
         .separate_json_attributes(true)
         .indent(false);
@@ -58,7 +69,11 @@ pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
     // that text gives the fields, and the text itself becomes `_raw`.
     for record in parser.records_json() {
         let parsed = record.and_then(|record| {
-            let fields = record_fields(&record.data).map_err(evtx::err::SerializationError::from)?;
+            let fields = match field_set {
+                FieldSet::All => record_fields(&record.data),
+                FieldSet::Defaults => record_fields_only(&record.data, DEFAULT_SOURCES),
+            };
+            let fields = fields.map_err(evtx::err::SerializationError::from)?;
             Ok((fields, record))
         });
         match parsed {

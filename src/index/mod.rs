@@ -39,7 +39,7 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::evidence::{parse_file_owned, IngestSummary, SkippedFile};
+use crate::evidence::{parse_file_records, IngestSummary, SkippedFile};
 use codec::{Reader, Writer};
 pub use segment::{Defaults, FileEntry};
 use segment::Segment;
@@ -233,7 +233,7 @@ impl EvidenceIndex {
         }
 
         let hashed = started.elapsed();
-        let parsed = match parse_file_owned(&entry.path, bytes, modified) {
+        let parsed = match parse_file_records(&entry.path, bytes, modified) {
             Ok(parsed) => parsed,
             Err(reason) => {
                 skip(summary, reason);

@@ -26,27 +26,44 @@ use crate::event::Value;
 
 pub(super) type Fields = IndexMap<String, Value>;
 
+/// The fields that an event needs for its time and default fields (`host`
+/// and `sourcetype`).
+pub(super) const DEFAULT_SOURCES: &[&str] = &["TimeCreated", "Computer", "Channel"];
+
 /// Parses a record's JSON rendering and flattens its `System`, `EventData`
 /// and `UserData` elements into fields. `EventCode` repeats `EventID`.
 pub(super) fn record_fields(json: &str) -> Result<Fields, serde_json::Error> {
-    let mut fields = IndexMap::with_capacity(32);
-    let in_order = read_record(json, &mut fields, None)?;
+    flatten(json, Target { fields: IndexMap::with_capacity(32), keep: None })
+}
+
+/// Parses a record's JSON rendering like [`record_fields`], keeping only
+/// the fields named in `keep`. Other values are skipped without being
+/// copied or hashed.
+pub(super) fn record_fields_only(
+    json: &str,
+    keep: &'static [&'static str],
+) -> Result<Fields, serde_json::Error> {
+    flatten(json, Target { fields: IndexMap::with_capacity(keep.len()), keep: Some(keep) })
+}
+
+fn flatten(json: &str, mut target: Target) -> Result<Fields, serde_json::Error> {
+    let in_order = read_record(json, &mut target, None)?;
     if in_order {
-        return Ok(fields);
+        return Ok(target.fields);
     }
-    fields.clear();
+    target.fields.clear();
     for section in [Section::System, Section::EventData, Section::UserData] {
-        read_record(json, &mut fields, Some(section))?;
+        read_record(json, &mut target, Some(section))?;
     }
-    Ok(fields)
+    Ok(target.fields)
 }
 
 /// Reads the record once, taking only `only` when it is set. Returns false
 /// when sections came out of precedence order and `only` was unset, in which
-/// case `fields` is incomplete.
-fn read_record(json: &str, fields: &mut Fields, only: Option<Section>) -> serde_json::Result<bool> {
+/// case the fields are incomplete.
+fn read_record(json: &str, target: &mut Target, only: Option<Section>) -> serde_json::Result<bool> {
     let mut reader = serde_json::Deserializer::from_str(json);
-    let visit = ObjectOnly(RecordVisit { fields, only });
+    let visit = ObjectOnly(RecordVisit { target, only });
     let out_of_order = visit.deserialize(&mut reader)?;
     reader.end()?;
     Ok(!out_of_order)
@@ -71,19 +88,32 @@ impl Section {
     }
 }
 
-/// Inserts `text` under `name` unless the name is taken or the value is null.
-fn put(fields: &mut Fields, name: Cow<'_, str>, text: Option<String>) {
-    let Some(text) = text else { return };
-    insert_new(fields, name, Value::Single(text));
+/// The fields being filled, and the names to keep (all when `None`).
+struct Target {
+    fields: Fields,
+    keep: Option<&'static [&'static str]>,
 }
 
-/// Inserts `value` under `name` unless the name is taken, hashing the name
-/// once for both the lookup and the insert.
-fn insert_new(fields: &mut Fields, name: Cow<'_, str>, value: Value) {
-    let hash = fields.hasher().hash_one(name.as_ref());
-    let entry = fields.raw_entry_mut_v1().from_key_hashed_nocheck(hash, name.as_ref());
-    if let RawEntryMut::Vacant(entry) = entry {
-        entry.insert_hashed_nocheck(hash, name.into_owned(), value);
+impl Target {
+    fn keeps(&self, name: &str) -> bool {
+        self.keep.is_none_or(|names| names.contains(&name))
+    }
+
+    /// Inserts `text` under `name` unless the name is taken or the value is null.
+    fn put(&mut self, name: Cow<'_, str>, text: Option<String>) {
+        let Some(text) = text else { return };
+        self.insert_new(name, Value::Single(text));
+    }
+
+    /// Inserts `value` under `name` unless the name is taken, hashing the
+    /// name once for both the lookup and the insert.
+    fn insert_new(&mut self, name: Cow<'_, str>, value: Value) {
+        let fields = &mut self.fields;
+        let hash = fields.hasher().hash_one(name.as_ref());
+        let entry = fields.raw_entry_mut_v1().from_key_hashed_nocheck(hash, name.as_ref());
+        if let RawEntryMut::Vacant(entry) = entry {
+            entry.insert_hashed_nocheck(hash, name.into_owned(), value);
+        }
     }
 }
 
@@ -219,7 +249,7 @@ impl<'de, V: ObjectVisit<'de>> Visitor<'de> for ObjectOnly<V> {
 /// The top-level object: only its `Event` member carries fields. Returns
 /// whether sections came out of precedence order.
 struct RecordVisit<'f> {
-    fields: &'f mut Fields,
+    target: &'f mut Target,
     only: Option<Section>,
 }
 
@@ -229,7 +259,7 @@ impl<'de> ObjectVisit<'de> for RecordVisit<'_> {
         let mut out_of_order = false;
         while let Some(Key(name)) = map.next_key::<Key>()? {
             if name == "Event" {
-                let event = EventVisit { fields: &mut *self.fields, only: self.only };
+                let event = EventVisit { target: &mut *self.target, only: self.only };
                 out_of_order |= map.next_value_seed(ObjectOnly(event))?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -242,7 +272,7 @@ impl<'de> ObjectVisit<'de> for RecordVisit<'_> {
 /// The `Event` element: its sections in precedence order, or only the one
 /// section `only` names.
 struct EventVisit<'f> {
-    fields: &'f mut Fields,
+    target: &'f mut Target,
     only: Option<Section>,
 }
 
@@ -267,10 +297,10 @@ impl<'de> ObjectVisit<'de> for EventVisit<'_> {
                 continue;
             }
             if section == Section::System {
-                map.next_value_seed(ObjectOnly(SystemVisit(&mut *self.fields)))?;
-                copy_event_code(self.fields);
+                map.next_value_seed(ObjectOnly(SystemVisit(&mut *self.target)))?;
+                copy_event_code(&mut self.target.fields);
             } else {
-                map.next_value_seed(ObjectOnly(DataVisit(&mut *self.fields)))?;
+                map.next_value_seed(ObjectOnly(DataVisit(&mut *self.target)))?;
             }
             next_rank = section as u8 + 1;
         }
@@ -291,7 +321,7 @@ fn copy_event_code(fields: &mut Fields) {
 /// crate's `<element>_attributes` members) by their own name, except
 /// `Provider/@Name` (as `Provider`), `Provider/@Guid` (as `ProviderGuid`)
 /// and `TimeCreated/@SystemTime` (as `TimeCreated`).
-struct SystemVisit<'f>(&'f mut Fields);
+struct SystemVisit<'f>(&'f mut Target);
 
 impl<'de> ObjectVisit<'de> for SystemVisit<'_> {
     type Output = ();
@@ -299,12 +329,15 @@ impl<'de> ObjectVisit<'de> for SystemVisit<'_> {
         while let Some(Key(name)) = map.next_key::<Key>()? {
             match name.strip_suffix("_attributes") {
                 Some(element) => {
-                    let attributes = AttributesVisit { fields: &mut *self.0, element };
+                    let attributes = AttributesVisit { target: &mut *self.0, element };
                     map.next_value_seed(ObjectOnly(attributes))?;
                 }
-                None => {
+                None if self.0.keeps(&name) => {
                     let Scalar(text) = map.next_value()?;
-                    put(self.0, name, text);
+                    self.0.put(name, text);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
                 }
             }
         }
@@ -314,7 +347,7 @@ impl<'de> ObjectVisit<'de> for SystemVisit<'_> {
 
 /// The attributes of one `System` child element.
 struct AttributesVisit<'f, 'n> {
-    fields: &'f mut Fields,
+    target: &'f mut Target,
     element: &'n str,
 }
 
@@ -322,14 +355,18 @@ impl<'de> ObjectVisit<'de> for AttributesVisit<'_, '_> {
     type Output = ();
     fn visit<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(Key(attribute)) = map.next_key::<Key>()? {
-            let Scalar(text) = map.next_value()?;
             let field = match (self.element, attribute.as_ref()) {
                 ("Provider", "Name") => Cow::Borrowed("Provider"),
                 ("Provider", "Guid") => Cow::Borrowed("ProviderGuid"),
                 ("TimeCreated", "SystemTime") => Cow::Borrowed("TimeCreated"),
                 _ => attribute,
             };
-            put(self.fields, field, text);
+            if self.target.keeps(&field) {
+                let Scalar(text) = map.next_value()?;
+                self.target.put(field, text);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
         Ok(())
     }
@@ -339,7 +376,7 @@ impl<'de> ObjectVisit<'de> for AttributesVisit<'_, '_> {
 /// leaf names, arrays (unnamed `Data` elements) as multivalue fields.
 /// Attribute members are skipped, because they carry XML namespaces and
 /// template names.
-struct DataVisit<'f>(&'f mut Fields);
+struct DataVisit<'f>(&'f mut Target);
 
 impl<'de> ObjectVisit<'de> for DataVisit<'_> {
     type Output = ();
@@ -349,7 +386,7 @@ impl<'de> ObjectVisit<'de> for DataVisit<'_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            map.next_value_seed(DataValue { fields: &mut *self.0, name })?;
+            map.next_value_seed(DataValue { target: &mut *self.0, name })?;
         }
         Ok(())
     }
@@ -358,7 +395,7 @@ impl<'de> ObjectVisit<'de> for DataVisit<'_> {
 /// One event data member named `name`: a scalar, a nested element or an
 /// array of values.
 struct DataValue<'f, 'k> {
-    fields: &'f mut Fields,
+    target: &'f mut Target,
     name: Cow<'k, str>,
 }
 
@@ -375,35 +412,39 @@ impl<'de> Visitor<'de> for DataValue<'_, '_> {
         f.write_str("an event data value")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        DataVisit(self.fields).visit(map)
+        DataVisit(self.target).visit(map)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.target.keeps(&self.name) {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
         let mut values = Vec::new();
         while let Some(Scalar(text)) = seq.next_element()? {
             values.extend(text);
         }
         if !values.is_empty() {
-            insert_new(self.fields, self.name, Value::Multi(values));
+            self.target.insert_new(self.name, Value::Multi(values));
         }
         Ok(())
     }
     fn visit_str<E>(self, text: &str) -> Result<(), E> {
-        self.put(Some(text.to_string()))
+        self.put(|| Some(text.to_string()))
     }
     fn visit_string<E>(self, text: String) -> Result<(), E> {
-        self.put(Some(text))
+        self.put(|| Some(text))
     }
     fn visit_u64<E>(self, number: u64) -> Result<(), E> {
-        self.put(Some(number.to_string()))
+        self.put(|| Some(number.to_string()))
     }
     fn visit_i64<E>(self, number: i64) -> Result<(), E> {
-        self.put(Some(number.to_string()))
+        self.put(|| Some(number.to_string()))
     }
     fn visit_f64<E>(self, number: f64) -> Result<(), E> {
-        self.put(float_text(number))
+        self.put(|| float_text(number))
     }
     fn visit_bool<E>(self, flag: bool) -> Result<(), E> {
-        self.put(Some(flag.to_string()))
+        self.put(|| Some(flag.to_string()))
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
@@ -411,8 +452,11 @@ impl<'de> Visitor<'de> for DataValue<'_, '_> {
 }
 
 impl DataValue<'_, '_> {
-    fn put<E>(self, text: Option<String>) -> Result<(), E> {
-        put(self.fields, self.name, text);
+    /// Inserts the scalar `text` renders, when the field is kept.
+    fn put<E>(self, text: impl FnOnce() -> Option<String>) -> Result<(), E> {
+        if self.target.keeps(&self.name) {
+            self.target.put(self.name, text());
+        }
         Ok(())
     }
 }
@@ -510,6 +554,34 @@ mod tests {
         let fields = record_fields(json).unwrap();
         assert_eq!(names(&fields), ["UserID"]);
         assert_eq!(text(&fields, "UserID"), Some("S-1-5-18"));
+    }
+
+    #[test]
+    fn kept_fields_follow_full_precedence() {
+        let json = r#"{"Event": {
+            "EventData": {"Computer": "forged", "Channel": ["from-data"], "Image": "a.exe"},
+            "System": {"EventID": 1, "Computer": "pc1",
+                       "TimeCreated_attributes": {"SystemTime": "2020-01-01T00:00:00Z"}}
+        }}"#;
+        let fields = record_fields_only(json, DEFAULT_SOURCES).unwrap();
+        assert_eq!(names(&fields), ["Computer", "TimeCreated", "Channel"]);
+        assert_eq!(text(&fields, "Computer"), Some("pc1"));
+        assert_eq!(text(&fields, "TimeCreated"), Some("2020-01-01T00:00:00Z"));
+        assert_eq!(fields.get("Channel"), Some(&Value::Multi(vec!["from-data".into()])));
+    }
+
+    #[test]
+    fn kept_fields_equal_full_ones() {
+        let json = r#"{"Event": {"System": {"Provider_attributes": {"Name": "P"},
+            "EventID": 4624, "Channel": "Security", "Computer": "dc1",
+            "TimeCreated_attributes": {"SystemTime": "2020-07-22T20:29:36Z"}},
+            "EventData": {"TargetUserName": "alice"}}}"#;
+        let all = record_fields(json).unwrap();
+        let kept = record_fields_only(json, DEFAULT_SOURCES).unwrap();
+        for name in DEFAULT_SOURCES {
+            assert_eq!(kept.get(*name), all.get(*name), "{name}");
+        }
+        assert_eq!(kept.len(), DEFAULT_SOURCES.len());
     }
 
     #[test]
