@@ -45,8 +45,8 @@ pub(crate) enum FieldSet {
     /// Every `System`, `EventData` and `UserData` field.
     All,
     /// Only `TimeCreated`, `Computer` and `Channel`, which give the time,
-    /// `host` and `sourcetype`. For a store that keeps `_raw` and reads the
-    /// other fields from it again when it searches.
+    /// `host` and `sourcetype`. A store that keeps `_raw` reads the other
+    /// fields from it again when it searches.
     Defaults,
 }
 

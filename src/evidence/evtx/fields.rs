@@ -452,7 +452,7 @@ impl<'de> Visitor<'de> for DataValue<'_, '_> {
 }
 
 impl DataValue<'_, '_> {
-    /// Inserts the scalar `text` renders, when the field is kept.
+    /// Inserts the scalar that `text` renders, when the field is kept.
     fn put<E>(self, text: impl FnOnce() -> Option<String>) -> Result<(), E> {
         if self.target.keeps(&self.name) {
             self.target.put(self.name, text());
