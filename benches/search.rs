@@ -14,7 +14,9 @@
 //!
 //! With `ARGUS_BENCH_EVTX` naming a folder of `.evtx` files and `evtx_dump`
 //! (from the `evtx` crate) on the PATH or in `ARGUS_EVTX_DUMP`, it also
-//! compares EVTX ingest time with `evtx_dump -t 1 -o json` over the same files.
+//! compares EVTX ingest into the in-memory store, into an index in memory and
+//! into an index folder with `evtx_dump -t 1 -o json` over the same files, by
+//! wall time and by user CPU time. Either variable may be set alone.
 //!
 //! Run: `ARGUS_BENCH_DATA=/tmp/argus-bench cargo bench --bench search`
 
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use argus::evidence::EvidenceStore;
 use argus::index::EvidenceIndex;
 use argus::spl;
 
@@ -42,23 +45,30 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Some(data) = std::env::var_os("ARGUS_BENCH_DATA").map(PathBuf::from) else {
-        eprintln!("set ARGUS_BENCH_DATA to a folder written by scripts/gen_bench_data.py");
+    let data = std::env::var_os("ARGUS_BENCH_DATA").map(PathBuf::from);
+    let evtx = std::env::var_os("ARGUS_BENCH_EVTX").map(PathBuf::from);
+    if data.is_none() && evtx.is_none() {
+        eprintln!(
+            "set ARGUS_BENCH_DATA to a folder written by scripts/gen_bench_data.py, \
+             or ARGUS_BENCH_EVTX to a folder of .evtx files, or both"
+        );
         std::process::exit(2);
-    };
+    }
     if let Ok(file) = std::env::var("ARGUS_BENCH_SEARCH_FILE") {
         let index = std::env::var("ARGUS_BENCH_SEARCH_INDEX").expect("index folder is set");
         search_phase(Path::new(&file), Path::new(&index));
         return;
     }
-    for name in ["syslog.log", "events.jsonl"] {
-        let file = data.join(name);
-        let index = data.join(format!("index-{name}"));
-        ingest_phase(&file, &index);
-        run_search_process(&data, &file, &index);
+    if let Some(data) = data {
+        for name in ["syslog.log", "events.jsonl"] {
+            let file = data.join(name);
+            let index = data.join(format!("index-{name}"));
+            ingest_phase(&file, &index);
+            run_search_process(&data, &file, &index);
+        }
     }
-    if let Some(folder) = std::env::var_os("ARGUS_BENCH_EVTX") {
-        evtx_phase(Path::new(&folder));
+    if let Some(folder) = evtx {
+        evtx_phase(&folder);
     }
 }
 
@@ -117,8 +127,13 @@ fn search_phase(file: &Path, index_dir: &Path) {
         mib(peak), peak as f64 / raw as f64);
 }
 
+/// Runs of each EVTX measurement. The files are small, so many runs are
+/// needed for CPU times well above the 10 ms resolution of `/proc/self/stat`.
+const EVTX_RUNS: usize = 30;
+
 fn evtx_phase(folder: &Path) {
-    let dump = std::env::var_os("ARGUS_EVTX_DUMP").map(PathBuf::from)
+    let dump = std::env::var_os("ARGUS_EVTX_DUMP")
+        .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("evtx_dump"));
     let files: Vec<PathBuf> = walkdir::WalkDir::new(folder)
         .sort_by_file_name()
@@ -127,13 +142,10 @@ fn evtx_phase(folder: &Path) {
         .map(|e| e.into_path())
         .filter(|p| p.extension().is_some_and(|x| x == "evtx"))
         .collect();
-    let ours = best_of(|| {
-        let mut index = EvidenceIndex::in_memory();
-        for file in &files {
-            index.ingest_path(file).expect("evtx ingests");
-        }
-    });
-    let theirs = best_of(|| {
+    let scratch = tempfile::tempdir().expect("temporary index folder");
+    println!("{} ({} files)", folder.display(), files.len());
+
+    let dump_time = measure_cpu(|| {
         for file in &files {
             let status = Command::new(&dump)
                 .args(["-t", "1", "-o", "json"])
@@ -145,9 +157,98 @@ fn evtx_phase(folder: &Path) {
             assert!(status.success());
         }
     });
-    println!("{} ({} files)", folder.display(), files.len());
-    println!("  argus ingest {:.1} ms   evtx_dump -t 1 -o json {:.1} ms   argus speed {:.0}% of evtx_dump",
-        ms(ours), ms(theirs), 100.0 * theirs.as_secs_f64() / ours.as_secs_f64());
+    print_evtx_line("evtx_dump -t 1 -o json", &dump_time, &dump_time);
+
+    let store_time = measure_cpu(|| {
+        let mut store = EvidenceStore::new();
+        for file in &files {
+            store.ingest_path(file).expect("evtx ingests");
+        }
+    });
+    print_evtx_line("in-memory store (EvidenceStore)", &store_time, &dump_time);
+
+    let memory_index_time = measure_cpu(|| {
+        let mut index = EvidenceIndex::in_memory();
+        for file in &files {
+            index.ingest_path(file).expect("evtx ingests");
+        }
+    });
+    print_evtx_line("index in memory", &memory_index_time, &dump_time);
+
+    // A folder is ingested in one call, as `argus investigate --index` does,
+    // so the manifest is written once. Files other than `.evtx` are skipped.
+    let mut run = 0;
+    let disk_index_time = measure_cpu(|| {
+        run += 1;
+        let dir = scratch.path().join(run.to_string());
+        let mut index = EvidenceIndex::open(&dir).expect("index folder opens");
+        index.ingest_path(folder).expect("evtx folder ingests");
+    });
+    print_evtx_line("index folder on disk", &disk_index_time, &dump_time);
+}
+
+/// Wall and CPU time of repeated runs of one measurement.
+struct CpuTimes {
+    best_wall: Duration,
+    median_wall: Duration,
+    /// User CPU seconds per run, of this process and its waited-for children.
+    user: f64,
+    /// System CPU seconds per run, of this process and its waited-for children.
+    system: f64,
+}
+
+fn measure_cpu(mut run: impl FnMut()) -> CpuTimes {
+    run();
+    let before = cpu_seconds();
+    let mut walls: Vec<Duration> = (0..EVTX_RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    let after = cpu_seconds();
+    walls.sort();
+    CpuTimes {
+        best_wall: walls[0],
+        median_wall: walls[walls.len() / 2],
+        user: (after.0 - before.0) / EVTX_RUNS as f64,
+        system: (after.1 - before.1) / EVTX_RUNS as f64,
+    }
+}
+
+fn print_evtx_line(label: &str, times: &CpuTimes, dump: &CpuTimes) {
+    let wall_ratio = dump.median_wall.as_secs_f64() / times.median_wall.as_secs_f64();
+    println!(
+        "  {label:<36} wall best {:>6.1} ms, median {:>6.1} ms; user {:>6.1} ms, sys {:>5.1} ms \
+         per run; speed {:>3.0}% of evtx_dump by median wall, {:>3.0}% by user CPU",
+        ms(times.best_wall),
+        ms(times.median_wall),
+        times.user * 1000.0,
+        times.system * 1000.0,
+        100.0 * wall_ratio,
+        100.0 * dump.user / times.user,
+    );
+}
+
+/// Returns (user, system) CPU seconds of this process plus its waited-for
+/// children, from `/proc/self/stat` (Linux only, zero elsewhere).
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name in brackets may contain spaces, so fields are counted
+    // after its closing bracket. utime, stime, cutime and cstime are fields
+    // 14 to 17 of proc(5), at indexes 11 to 14 after the bracket. Linux
+    // reports them in USER_HZ ticks, which are 100 per second.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = after_name
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0.0))
+        .collect();
+    if fields.len() < 16 {
+        return (0.0, 0.0);
+    }
+    let ticks = 100.0;
+    ((fields[11] + fields[13]) / ticks, (fields[12] + fields[14]) / ticks)
 }
 
 fn rg_count(term: &str, file: &Path) -> String {

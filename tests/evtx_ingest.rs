@@ -149,3 +149,26 @@ fn evtx_gzip_ingests_like_plain() {
     assert_eq!(summary.events, 3);
     assert!(store.events().iter().all(|e| e.host == "IEWIN7"));
 }
+
+#[test]
+fn evtx_index_events_equal_store_events() {
+    use argus::index::EvidenceIndex;
+    let Some(root) = common::shared_data("real/evtx") else { return };
+    let mut store = EvidenceStore::new();
+    store.ingest_path(&root).unwrap();
+    let mut index = EvidenceIndex::in_memory();
+    index.ingest_path(&root).unwrap();
+
+    let all: Vec<Option<Vec<u32>>> = index.files().map(|_| None).collect();
+    let indexed = index.materialize(&all);
+    let total: usize = RECORD_COUNTS.iter().map(|(_, n)| n).sum();
+    assert_eq!(indexed.len(), total);
+    assert_eq!(store.events().len(), total);
+    for (from_index, from_store) in indexed.iter().zip(store.events()) {
+        assert_eq!(from_index.time, from_store.time, "{}", from_store.raw);
+        assert_eq!(from_index.host, from_store.host, "{}", from_store.raw);
+        assert_eq!(from_index.sourcetype, from_store.sourcetype, "{}", from_store.raw);
+        assert_eq!(from_index.source, from_store.source, "{}", from_store.raw);
+        assert_eq!(from_index.fields, from_store.fields, "{}", from_store.raw);
+    }
+}

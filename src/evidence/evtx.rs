@@ -17,11 +17,12 @@
 //! - `_time` is `TimeCreated/@SystemTime`, or the record header's time when
 //!   that is missing.
 
+mod fields;
+
 use evtx::{EvtxParser, ParserSettings};
-use indexmap::IndexMap;
-use serde_json::{Map, Value as Json};
 
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
+use fields::{record_fields, record_fields_only, Fields, DEFAULT_SOURCES};
 
 /// The first bytes of every EVTX file (the file header signature).
 pub(crate) const MAGIC: &[u8; 8] = b"ElfFile\0";
@@ -38,9 +39,20 @@ pub(crate) fn looks_like(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
+/// The fields [`parse`] gives each event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldSet {
+    /// Every `System`, `EventData` and `UserData` field.
+    All,
+    /// Only `TimeCreated`, `Computer` and `Channel`, which give the time,
+    /// `host` and `sourcetype`. A store that keeps `_raw` reads the other
+    /// fields from it again when it searches.
+    Defaults,
+}
+
 /// Parses every record of an EVTX file held in `bytes`. Fails with a
 /// reason when the file header itself cannot be read.
-pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
+pub(crate) fn parse(bytes: Vec<u8>, source: &str, field_set: FieldSet) -> Result<EvtxRead, String> {
     let settings = ParserSettings::new()
         .separate_json_attributes(true)
         .indent(false);
@@ -52,18 +64,23 @@ pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
         events: Vec::new(),
         records_skipped: 0,
     };
-    // The crate renders each record as JSON text; parsing that text once
-    // gives the fields, and the text itself becomes `_raw`.
+    let mut sourcetypes = Sourcetypes::default();
+    // The crate renders each record as JSON text. One streaming pass over
+    // that text gives the fields, and the text itself becomes `_raw`.
     for record in parser.records_json() {
         let parsed = record.and_then(|record| {
-            let json: Json = serde_json::from_str(&record.data)
-                .map_err(evtx::err::SerializationError::from)?;
-            Ok((json, record))
+            let fields = match field_set {
+                FieldSet::All => record_fields(&record.data),
+                FieldSet::Defaults => record_fields_only(&record.data, DEFAULT_SOURCES),
+            };
+            let fields = fields.map_err(evtx::err::SerializationError::from)?;
+            Ok((fields, record))
         });
         match parsed {
-            Ok((json, record)) => {
+            Ok((fields, record)) => {
                 let fallback = record.timestamp.as_microsecond();
-                read.events.push(event_from(&json, record.data, source, fallback));
+                let event = event_from(fields, record.data, source, fallback, &mut sourcetypes);
+                read.events.push(event);
             }
             Err(err) => {
                 tracing::debug!(source, error = %err, "skipped an EVTX record");
@@ -77,25 +94,44 @@ pub(crate) fn parse(bytes: Vec<u8>, source: &str) -> Result<EvtxRead, String> {
 /// Parses a record's JSON rendering (an event's `_raw`) again, for a store
 /// that kept the text and not the event.
 pub(crate) fn parse_record(raw: &str, source: &str) -> Option<Event> {
-    let record: Json = serde_json::from_str(raw).ok()?;
-    Some(event_from(&record, raw.to_string(), source, 0))
+    let fields = record_fields(raw).ok()?;
+    let mut sourcetypes = Sourcetypes::default();
+    Some(event_from(fields, raw.to_string(), source, 0, &mut sourcetypes))
 }
 
-/// Builds an event from a record rendered as JSON; `fallback_time` is the
-/// record header's time.
-#[cfg(test)]
-fn build_event(record: &Json, source: &str, fallback_time: TimestampMicros) -> Event {
-    event_from(record, record.to_string(), source, fallback_time)
+/// The sourcetype of the last channel seen, because the records of one file
+/// nearly always share their channel.
+#[derive(Default)]
+struct Sourcetypes {
+    channel: String,
+    sourcetype: String,
 }
 
-/// Builds an event from a record's JSON rendering `raw`, parsed as `record`;
-/// `fallback_time` is the record header's time.
-fn event_from(record: &Json, raw: String, source: &str, fallback_time: TimestampMicros) -> Event {
-    let fields = record_fields(record);
+impl Sourcetypes {
+    /// Returns `XmlWinEventLog:<channel>`, Splunk's sourcetype for XML
+    /// event logs of that channel.
+    fn of(&mut self, channel: &str) -> String {
+        if self.sourcetype.is_empty() || self.channel != channel {
+            self.channel = channel.to_string();
+            self.sourcetype = format!("XmlWinEventLog:{channel}");
+        }
+        self.sourcetype.clone()
+    }
+}
+
+/// Builds an event from a record's flattened `fields` and its JSON
+/// rendering `raw`. `fallback_time` is the record header's time.
+fn event_from(
+    fields: Fields,
+    raw: String,
+    source: &str,
+    fallback_time: TimestampMicros,
+    sourcetypes: &mut Sourcetypes,
+) -> Event {
     let text = |name: &str| fields.get(name).and_then(Value::first).unwrap_or_default();
     let time = parse_splunk_time(text("TimeCreated")).unwrap_or(fallback_time);
     let host = text("Computer").to_string();
-    let sourcetype = format!("XmlWinEventLog:{}", text("Channel"));
+    let sourcetype = sourcetypes.of(text("Channel"));
     Event {
         time,
         raw,
@@ -107,99 +143,19 @@ fn event_from(record: &Json, raw: String, source: &str, fallback_time: Timestamp
     }
 }
 
-/// Flattens a record's `System`, `EventData` and `UserData` elements into
-/// fields. When two elements share a name, the first one kept is the
-/// `System` one, then the event data in document order.
-pub(crate) fn record_fields(record: &Json) -> IndexMap<String, Value> {
-    let mut fields = IndexMap::with_capacity(32);
-    let Some(event) = record.get("Event").and_then(Json::as_object) else {
-        return fields;
-    };
-    if let Some(system) = event.get("System").and_then(Json::as_object) {
-        system_fields(system, &mut fields);
-    }
-    if let Some(id) = fields.get("EventID").cloned() {
-        fields.insert("EventCode".to_string(), id);
-    }
-    for section in ["EventData", "UserData"] {
-        if let Some(data) = event.get(section) {
-            data_fields(data, &mut fields);
-        }
-    }
-    fields
-}
-
-/// Adds the `System` children: elements by name, and attributes by their
-/// own name, except `Provider/@Name` (as `Provider`), `Provider/@Guid` (as
-/// `ProviderGuid`) and `TimeCreated/@SystemTime` (as `TimeCreated`).
-fn system_fields(system: &Map<String, Json>, fields: &mut IndexMap<String, Value>) {
-    for (name, value) in system {
-        let Some(element) = name.strip_suffix("_attributes") else {
-            put_scalar(fields, name, value);
-            continue;
-        };
-        let Some(attributes) = value.as_object() else {
-            continue;
-        };
-        for (attribute, value) in attributes {
-            let field = match (element, attribute.as_str()) {
-                ("Provider", "Name") => "Provider",
-                ("Provider", "Guid") => "ProviderGuid",
-                ("TimeCreated", "SystemTime") => "TimeCreated",
-                _ => attribute,
-            };
-            put_scalar(fields, field, value);
-        }
-    }
-}
-
-/// Adds event data: named values by name, nested elements (`UserData`) by
-/// their leaf names, arrays (unnamed `Data` elements) as multivalue fields.
-/// Attribute maps are skipped: they carry XML namespaces and template names.
-fn data_fields(data: &Json, fields: &mut IndexMap<String, Value>) {
-    let Some(members) = data.as_object() else {
-        return;
-    };
-    for (name, value) in members {
-        if name.ends_with("_attributes") {
-            continue;
-        }
-        match value {
-            Json::Object(_) => data_fields(value, fields),
-            Json::Array(items) => {
-                let values: Vec<String> = items.iter().filter_map(scalar_text).collect();
-                if !values.is_empty() && !fields.contains_key(name) {
-                    fields.insert(name.clone(), Value::Multi(values));
-                }
-            }
-            scalar => put_scalar(fields, name, scalar),
-        }
-    }
-}
-
-/// Adds a scalar under `name` unless the name is taken or the value is null.
-fn put_scalar(fields: &mut IndexMap<String, Value>, name: &str, value: &Json) {
-    if fields.contains_key(name) {
-        return;
-    }
-    if let Some(text) = scalar_text(value) {
-        fields.insert(name.to_string(), Value::Single(text));
-    }
-}
-
-/// Renders a scalar as text; null and nested values give `None`.
-fn scalar_text(value: &Json) -> Option<String> {
-    match value {
-        Json::String(text) => Some(text.clone()),
-        Json::Number(number) => Some(number.to_string()),
-        Json::Bool(flag) => Some(flag.to_string()),
-        Json::Null | Json::Array(_) | Json::Object(_) => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::Value as Json;
+
     use super::*;
+
+    /// Builds an event from a record given as a JSON value. `fallback_time`
+    /// is the record header's time.
+    fn build_event(record: &Json, source: &str, fallback_time: TimestampMicros) -> Event {
+        let raw = record.to_string();
+        let fields = record_fields(&raw).expect("record JSON parses");
+        event_from(fields, raw, source, fallback_time, &mut Sourcetypes::default())
+    }
 
     fn sample() -> Json {
         serde_json::json!({

@@ -36,7 +36,9 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::event::Event;
-pub use record::{parse_file, parse_file_owned, ParsedFile, RecordFormat, RecordReader};
+pub use record::{
+    parse_file, parse_file_owned, parse_file_records, ParsedFile, RecordFormat, RecordReader,
+};
 
 /// Events ingested from evidence files, newest first.
 #[derive(Debug, Default)]

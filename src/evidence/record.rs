@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::format::{lines, Format, SourceContext};
+use super::evtx::FieldSet;
 use super::{compressed, evtx, extract, jsonl, splunk_csv, syslog};
 use crate::event::Event;
 
@@ -77,9 +78,9 @@ pub fn parse_file(
 ) -> Result<ParsedFile, String> {
     if compressed::is_gzip(bytes) {
         let inner = compressed::gunzip(bytes)?;
-        return parse_decoded(source, inner, modified);
+        return parse_decoded(source, inner, modified, FieldSet::All);
     }
-    parse_decoded(source, bytes.to_vec(), modified)
+    parse_decoded(source, bytes.to_vec(), modified, FieldSet::All)
 }
 
 /// Parses a whole evidence file like [`parse_file`], taking ownership of
@@ -89,20 +90,42 @@ pub fn parse_file_owned(
     bytes: Vec<u8>,
     modified: Option<SystemTime>,
 ) -> Result<ParsedFile, String> {
+    parse_owned(source, bytes, modified, FieldSet::All)
+}
+
+/// Parses a whole evidence file for a store that keeps its records, like
+/// [`parse_file_owned`], except that EVTX events carry only the fields
+/// behind their time, `host` and `sourcetype`. [`RecordReader`] gives the
+/// other fields from the records.
+pub fn parse_file_records(
+    source: &str,
+    bytes: Vec<u8>,
+    modified: Option<SystemTime>,
+) -> Result<ParsedFile, String> {
+    parse_owned(source, bytes, modified, FieldSet::Defaults)
+}
+
+fn parse_owned(
+    source: &str,
+    bytes: Vec<u8>,
+    modified: Option<SystemTime>,
+    evtx_fields: FieldSet,
+) -> Result<ParsedFile, String> {
     if compressed::is_gzip(&bytes) {
         let inner = compressed::gunzip(&bytes)?;
-        return parse_decoded(source, inner, modified);
+        return parse_decoded(source, inner, modified, evtx_fields);
     }
-    parse_decoded(source, bytes, modified)
+    parse_decoded(source, bytes, modified, evtx_fields)
 }
 
 fn parse_decoded(
     source: &str,
     bytes: Vec<u8>,
     modified: Option<SystemTime>,
+    evtx_fields: FieldSet,
 ) -> Result<ParsedFile, String> {
     if evtx::looks_like(&bytes) {
-        return parse_evtx(source, bytes);
+        return parse_evtx(source, bytes, evtx_fields);
     }
 
     // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
@@ -137,8 +160,8 @@ fn parse_decoded(
     })
 }
 
-fn parse_evtx(source: &str, bytes: Vec<u8>) -> Result<ParsedFile, String> {
-    let read = evtx::parse(bytes, source)?;
+fn parse_evtx(source: &str, bytes: Vec<u8>, fields: FieldSet) -> Result<ParsedFile, String> {
+    let read = evtx::parse(bytes, source, fields)?;
     let mut text = String::with_capacity(read.events.iter().map(|e| e.raw.len()).sum());
     let mut spans = Vec::with_capacity(read.events.len());
     for event in &read.events {

@@ -9,11 +9,13 @@
 //! - `postings`: the tokenizer and the posting lists.
 //! - `codec`: integers, strings and the checksum footer of index files.
 //! - `search`: SPL over the index, and schema discovery.
+//! - `lookups`: copies of the lookup tables of ingested folders.
 //!
 //! # On disk
 //!
-//! A folder holds one `<n>.seg` file per evidence file and a `manifest`
-//! naming the current segments. Every file is written to a temporary name,
+//! A folder contains one `<n>.seg` file per evidence file, a `manifest`
+//! naming the current segments, and a `lookups` folder with copies of the
+//! CSV lookup tables found directly in ingested folders. Every file is written to a temporary name,
 //! synced and renamed, and carries a CRC-32 footer checked on load, so a
 //! crash leaves either the old or the new state and never a half-written
 //! file under a final name. The manifest is renamed into place after the
@@ -24,6 +26,7 @@
 //! events again. That keeps the index near the size of the evidence.
 
 mod codec;
+mod lookups;
 mod postings;
 mod search;
 mod segment;
@@ -36,7 +39,7 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::evidence::{parse_file_owned, IngestSummary, SkippedFile};
+use crate::evidence::{parse_file_records, IngestSummary, SkippedFile};
 use codec::{Reader, Writer};
 pub use segment::{Defaults, FileEntry};
 use segment::Segment;
@@ -194,6 +197,9 @@ impl EvidenceIndex {
         if !replaced.is_empty() || summary.files_read > 0 {
             self.commit(&replaced)?;
         }
+        if let Some(lookup_dir) = self.lookup_dir() {
+            lookups::ingest_tables(path, &lookup_dir)?;
+        }
         Ok(summary)
     }
 
@@ -227,7 +233,7 @@ impl EvidenceIndex {
         }
 
         let hashed = started.elapsed();
-        let parsed = match parse_file_owned(&entry.path, bytes, modified) {
+        let parsed = match parse_file_records(&entry.path, bytes, modified) {
             Ok(parsed) => parsed,
             Err(reason) => {
                 skip(summary, reason);

@@ -15,7 +15,7 @@ use super::EvidenceIndex;
 use crate::event::{Event, Row, Value};
 use crate::search::{Schema, SourcetypeSummary};
 use crate::spl::terms::{self, CountByDefaults};
-use crate::spl::{self, Pipeline, SplError};
+use crate::spl::{self, Pipeline, RunContext, SplError};
 
 /// Number of field names listed per sourcetype in the schema.
 const TOP_FIELDS: usize = 25;
@@ -31,6 +31,14 @@ impl EvidenceIndex {
     /// (such as `*` or a field other than host, source, sourcetype or index)
     /// parses all events and needs memory for all of them.
     pub fn search(&self, pipeline: &Pipeline, now: i64) -> Result<Vec<Row>, SplError> {
+        let context = RunContext { now, lookup_dir: self.lookup_dir() };
+        self.search_with(pipeline, &context)
+    }
+
+    /// Runs a parsed query like [`EvidenceIndex::search`], with the lookup
+    /// folder `context` names in place of the index's own.
+    pub fn search_with(&self, pipeline: &Pipeline, context: &RunContext) -> Result<Vec<Row>, SplError> {
+        let now = context.now;
         let filter = terms::prefilter(pipeline, now);
         let candidates: Vec<Option<Vec<u32>>> = self
             .segments
@@ -43,7 +51,7 @@ impl EvidenceIndex {
             }
         }
         let events = self.materialize(&candidates);
-        spl::run(pipeline, &events, now)
+        spl::run_with(pipeline, &events, context)
     }
 
     /// Parses the candidate events, newest first; ties keep ingest order.

@@ -43,7 +43,8 @@ impl LocalBackend {
     }
 
     /// Lets `| lookup NAME` read `NAME` (or `NAME.csv`) from `dir`, such as
-    /// the evidence folder. Searches over an index do not read lookups yet.
+    /// the evidence folder. Over an index this replaces the index's own
+    /// lookup folder, which contains the tables of the folders it ingested.
     pub fn with_lookup_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.lookup_dir = Some(dir.into());
         self
@@ -69,7 +70,10 @@ fn run_query(evidence: &Evidence, query: &str, lookup_dir: Option<PathBuf>) -> R
             let context = spl::RunContext { now, lookup_dir };
             spl::run_with(&pipeline, store.events(), &context)?
         }
-        Evidence::Index(index) => index.search(&pipeline, now)?,
+        Evidence::Index(index) => {
+            let lookup_dir = lookup_dir.or_else(|| index.lookup_dir());
+            index.search_with(&pipeline, &spl::RunContext { now, lookup_dir })?
+        }
     };
     Ok(SearchResults { rows, messages: Vec::new() })
 }

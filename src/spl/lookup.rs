@@ -189,7 +189,8 @@ fn table_path(dir: &Path, table: &str, position: usize) -> Result<PathBuf, SplEr
         .cloned()
         .ok_or_else(|| {
             let msg = format!(
-                "lookup table '{table}' not found: no {} in {}",
+                "lookup table '{table}' not found: no {} in {}; put the table as a CSV \
+                 file directly in the evidence folder",
                 if candidates.len() == 2 {
                     format!("{table}.csv or {table}")
                 } else {
