@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::format::{lines, Format, SourceContext};
+use super::sink::{forward_events, EventList, EventSink};
 use super::{compressed, evtx, extract, jsonl, splunk_csv, syslog};
 use crate::event::Event;
 
@@ -104,7 +105,65 @@ fn parse_decoded(
     if evtx::looks_like(&bytes) {
         return parse_evtx(source, bytes);
     }
+    let (text, format) = decode_text(source, bytes)?;
+    let context = SourceContext { source, modified };
+    let capacity = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut list = EventList::new(&text, capacity);
+    let skipped = format.parse(&text, &context, &mut list);
+    let EventList { events, spans, .. } = list;
+    Ok(ParsedFile {
+        format: RecordFormat::from_text_format(format),
+        events,
+        spans,
+        csv_header: csv_header(format, &text),
+        text,
+        skipped,
+    })
+}
 
+/// What [`parse_file_into`] read from a file, besides the events.
+#[derive(Debug)]
+pub(crate) struct FileRead {
+    pub format: RecordFormat,
+    /// The header row of a CSV export, which every record needs to be read again.
+    pub csv_header: Option<String>,
+    /// Lines or records that no parser accepted.
+    pub skipped: usize,
+}
+
+/// Parses a whole evidence file like [`parse_file_owned`], handing each
+/// event to `sink` as it is parsed instead of collecting [`Event`] values.
+pub(crate) fn parse_file_into(
+    source: &str,
+    bytes: Vec<u8>,
+    modified: Option<SystemTime>,
+    sink: &mut impl EventSink,
+) -> Result<FileRead, String> {
+    let bytes = match compressed::is_gzip(&bytes) {
+        true => compressed::gunzip(&bytes)?,
+        false => bytes,
+    };
+    if evtx::looks_like(&bytes) {
+        let parsed = parse_evtx(source, bytes)?;
+        forward_events(&parsed.text, parsed.events, parsed.spans, sink);
+        return Ok(FileRead {
+            format: RecordFormat::Evtx,
+            csv_header: None,
+            skipped: parsed.skipped,
+        });
+    }
+    let (text, format) = decode_text(source, bytes)?;
+    let context = SourceContext { source, modified };
+    let skipped = format.parse(&text, &context, sink);
+    Ok(FileRead {
+        format: RecordFormat::from_text_format(format),
+        csv_header: csv_header(format, &text),
+        skipped,
+    })
+}
+
+/// Decodes file bytes as text and detects the text format.
+fn decode_text(source: &str, bytes: Vec<u8>) -> Result<(String, Format), String> {
     // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -117,24 +176,14 @@ fn parse_decoded(
         "no recognised log format (expected syslog, JSON lines, Splunk CSV, EVTX \
          or gzip of one of them)",
     )?;
+    Ok((text, format))
+}
 
-    let context = SourceContext { source, modified };
-    let capacity = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut events = Vec::with_capacity(capacity);
-    let mut spans = Vec::with_capacity(capacity);
-    let skipped = format.parse(&text, &context, &mut events, &mut spans);
-    let csv_header = match format {
-        Format::SplunkCsv => lines(&text).next().map(str::to_string),
+fn csv_header(format: Format, text: &str) -> Option<String> {
+    match format {
+        Format::SplunkCsv => lines(text).next().map(str::to_string),
         _ => None,
-    };
-    Ok(ParsedFile {
-        format: RecordFormat::from_text_format(format),
-        events,
-        spans,
-        text,
-        csv_header,
-        skipped,
-    })
+    }
 }
 
 fn parse_evtx(source: &str, bytes: Vec<u8>) -> Result<ParsedFile, String> {
