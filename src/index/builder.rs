@@ -6,7 +6,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::postings::Postings;
+use super::postings::PostingsBuilder;
 use super::segment::{Defaults, FileEntry, Segment};
 use crate::event::TimestampMicros;
 use crate::evidence::{EventHead, EventSink, Fields, FileRead, RecordReader};
@@ -22,9 +22,7 @@ pub(crate) struct SegmentBuilder {
     /// Index into the defaults table for each event.
     default_ids: Vec<u32>,
     table: DefaultsTable,
-    postings: Postings,
-    /// A reusable buffer for lower-cased tokens.
-    scratch: String,
+    postings: PostingsBuilder,
 }
 
 impl SegmentBuilder {
@@ -49,7 +47,7 @@ impl SegmentBuilder {
             times: self.times,
             default_ids: self.default_ids,
             defaults: self.table.entries,
-            postings: self.postings,
+            postings: self.postings.finish(),
             reader,
         }
     }
@@ -65,7 +63,7 @@ impl EventSink for SegmentBuilder {
         self.times.push(head.time);
         let id = self.table.intern(&head);
         self.default_ids.push(id);
-        self.postings.add_event(number, &head.raw, &mut self.scratch);
+        self.postings.add_event(number, &head.raw);
     }
 
     fn set_time(&mut self, number: usize, time: TimestampMicros) {
