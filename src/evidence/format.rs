@@ -105,7 +105,7 @@ impl Format {
                 let mut events = Vec::new();
                 let mut spans = Vec::new();
                 let skipped = splunk_csv::parse(text, context, &mut events, &mut spans);
-                forward_events(text, events, spans, sink);
+                forward_events(events, spans, sink);
                 skipped
             }
         }

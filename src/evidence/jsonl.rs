@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::format::{lines, SourceContext};
+use super::format::{lines, span_of, SourceContext};
 use super::sink::{EventHead, EventSink, Fields};
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
 
@@ -88,7 +88,7 @@ pub(crate) fn parse<S: EventSink>(text: &str, context: &SourceContext, sink: &mu
         };
         let (head, members) = event_parts(line, members, context, previous_time);
         previous_time = Some(head.time);
-        sink.push(line, head, || member_fields(members));
+        sink.push(span_of(text, line), head, || member_fields(members));
     }
     skipped
 }
@@ -346,7 +346,7 @@ mod tests {
             source: "export.json",
             modified: None,
         };
-        let mut list = EventList::new(text, 0);
+        let mut list = EventList::default();
         let skipped = parse(text, &context, &mut list);
         (list.events, skipped)
     }

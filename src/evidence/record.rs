@@ -108,7 +108,7 @@ fn parse_decoded(
     let (text, format) = decode_text(source, bytes)?;
     let context = SourceContext { source, modified };
     let capacity = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut list = EventList::new(&text, capacity);
+    let mut list = EventList::with_capacity(capacity);
     let skipped = format.parse(&text, &context, &mut list);
     let EventList { events, spans, .. } = list;
     Ok(ParsedFile {
@@ -125,6 +125,9 @@ fn parse_decoded(
 #[derive(Debug)]
 pub(crate) struct FileRead {
     pub format: RecordFormat,
+    /// The decoded file text, or the EVTX records' JSON one after another:
+    /// the text the byte ranges handed to the sink refer to.
+    pub text: String,
     /// The header row of a CSV export, which every record needs to be read again.
     pub csv_header: Option<String>,
     /// Lines or records that no parser accepted.
@@ -145,9 +148,10 @@ pub(crate) fn parse_file_into(
     };
     if evtx::looks_like(&bytes) {
         let parsed = parse_evtx(source, bytes)?;
-        forward_events(&parsed.text, parsed.events, parsed.spans, sink);
+        forward_events(parsed.events, parsed.spans, sink);
         return Ok(FileRead {
             format: RecordFormat::Evtx,
+            text: parsed.text,
             csv_header: None,
             skipped: parsed.skipped,
         });
@@ -158,6 +162,7 @@ pub(crate) fn parse_file_into(
     Ok(FileRead {
         format: RecordFormat::from_text_format(format),
         csv_header: csv_header(format, &text),
+        text,
         skipped,
     })
 }

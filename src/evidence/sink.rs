@@ -13,7 +13,6 @@ use std::ops::Range;
 
 use indexmap::IndexMap;
 
-use super::format::span_of;
 use crate::event::{Event, TimestampMicros, Value};
 
 /// The fields of an event other than the default ones, in field order.
@@ -52,10 +51,9 @@ pub(crate) trait EventSink {
     /// is false, so a sink that sets it false must never call the closure.
     const WANTS_FIELDS: bool;
 
-    /// Adds one event. `record` is the text the event came from (a slice of
-    /// the file text for the text formats) and `fields` builds its other
-    /// fields.
-    fn push(&mut self, record: &str, head: EventHead<'_>, fields: impl FnOnce() -> Fields);
+    /// Adds one event. `record` is the byte range of the text the event came
+    /// from, in the text being parsed, and `fields` builds its other fields.
+    fn push(&mut self, record: Range<usize>, head: EventHead<'_>, fields: impl FnOnce() -> Fields);
 
     /// Sets the time of event `number` (counted from 0 in push order), for
     /// times that are known only once the whole file is read.
@@ -65,31 +63,28 @@ pub(crate) trait EventSink {
     fn len(&self) -> usize;
 }
 
-/// Collects whole [`Event`] values and the byte range of each one's record
-/// in the file text.
-pub(crate) struct EventList<'t> {
-    text: &'t str,
+/// Collects whole [`Event`] values and the byte range of each one's record.
+#[derive(Default)]
+pub(crate) struct EventList {
     pub events: Vec<Event>,
     pub spans: Vec<Range<usize>>,
 }
 
-impl<'t> EventList<'t> {
-    /// Creates a list for records that are slices of `text`.
-    pub fn new(text: &'t str, capacity: usize) -> Self {
+impl EventList {
+    pub fn with_capacity(capacity: usize) -> Self {
         EventList {
-            text,
             events: Vec::with_capacity(capacity),
             spans: Vec::with_capacity(capacity),
         }
     }
 }
 
-impl EventSink for EventList<'_> {
+impl EventSink for EventList {
     const WANTS_FIELDS: bool = true;
 
-    fn push(&mut self, record: &str, head: EventHead<'_>, fields: impl FnOnce() -> Fields) {
+    fn push(&mut self, record: Range<usize>, head: EventHead<'_>, fields: impl FnOnce() -> Fields) {
         self.events.push(head.into_event(fields()));
-        self.spans.push(span_of(self.text, record));
+        self.spans.push(record);
     }
 
     fn set_time(&mut self, number: usize, time: TimestampMicros) {
@@ -101,10 +96,10 @@ impl EventSink for EventList<'_> {
     }
 }
 
-/// Hands already built events to `sink`, each with its record `text[span]`.
-/// Formats without a sink-aware parser (CSV, EVTX) reach a sink this way.
+/// Hands already built events to `sink`, each with the byte range of its
+/// record. Formats without a sink-aware parser (CSV, EVTX) reach a sink
+/// this way.
 pub(crate) fn forward_events(
-    text: &str,
     events: Vec<Event>,
     spans: Vec<Range<usize>>,
     sink: &mut impl EventSink,
@@ -119,6 +114,6 @@ pub(crate) fn forward_events(
             index: Cow::Owned(event.index),
         };
         let fields = event.fields;
-        sink.push(&text[span], head, || fields);
+        sink.push(span, head, || fields);
     }
 }

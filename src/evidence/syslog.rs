@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use indexmap::IndexMap;
 
-use super::format::{lines, SourceContext};
+use super::format::{lines, span_of, SourceContext};
 use super::sink::{EventHead, EventSink, Fields};
 use crate::event::{Event, TimestampMicros, Value};
 
@@ -108,7 +108,7 @@ pub(crate) fn parse(text: &str, context: &SourceContext, sink: &mut impl EventSi
             Stamp::Missing => previous_time.unwrap_or_else(|| context.reference_time()),
         };
         let head = event_head(line, &parts, context.source, time);
-        sink.push(line, head, || line_fields(&parts));
+        sink.push(span_of(text, line), head, || line_fields(&parts));
     }
     years.apply(sink, context.reference_time());
     skipped
@@ -478,7 +478,7 @@ mod tests {
             source: "/var/log/auth.log",
             modified: Some(modified),
         };
-        let mut list = EventList::new(text, 0);
+        let mut list = EventList::default();
         let skipped = parse(text, &context, &mut list);
         (list.events, skipped)
     }

@@ -230,7 +230,7 @@ impl EvidenceIndex {
         }
 
         let hashed = started.elapsed();
-        let mut builder = SegmentBuilder::with_capacity(bytes.len());
+        let mut builder = SegmentBuilder::default();
         let read = match parse_file_into(&entry.path, bytes, modified, &mut builder) {
             Ok(read) => read,
             Err(reason) => {
