@@ -121,7 +121,7 @@ fn parse_decoded(
     })
 }
 
-/// What [`parse_file_into`] read from a file, besides the events.
+/// The format, text and skip count of a file parsed by [`parse_file_into`].
 #[derive(Debug)]
 pub(crate) struct FileRead {
     pub format: RecordFormat,

@@ -26,7 +26,7 @@ pub(crate) struct SegmentBuilder {
 }
 
 impl SegmentBuilder {
-    /// Finishes the segment of `file`, read as `read` says.
+    /// Finishes the segment of `file` from the format and text in `read`.
     pub fn finish(self, file: FileEntry, read: FileRead) -> Segment {
         let reader = RecordReader::new(read.format, read.csv_header.as_deref());
         let (text, ends) = compact_records(read.text, &self.records);

@@ -193,7 +193,7 @@ fn schema_lists_hosts_and_sourcetypes() {
 }
 
 /// Parses `path` into events as the in-memory store does and into a segment
-/// as the index does, and checks that the segment holds the same events:
+/// as the index does, and checks that the segment contains the same events:
 /// record text, time, default fields and the tokens of `_raw`.
 fn assert_segment_matches_events(path: &Path) {
     let bytes = fs::read(path).unwrap();
