@@ -291,3 +291,30 @@ fn segment_matches_events_on_edge_cases() {
     write(dir.path(), "edge.log", syslog);
     assert_eq!(assert_folder_matches_events(dir.path()), 2);
 }
+
+#[test]
+fn other_segment_version_is_reingested() {
+    let evidence = evidence_dir();
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    index.ingest_path(evidence.path()).unwrap();
+
+    // Rewrite the first segment as version 2, with a valid checksum, as a
+    // future format would write it.
+    let segment = folder.path().join(&index.names[0]);
+    let bytes = fs::read(&segment).unwrap();
+    let content_len = bytes.len() - 4;
+    let mut content = bytes[..content_len].to_vec();
+    assert_eq!(content[SEGMENT_MAGIC.len()], 1, "version 1 is one varint byte");
+    content[SEGMENT_MAGIC.len()] = 2;
+    let checksum = crc32fast::hash(&content);
+    content.extend_from_slice(&checksum.to_le_bytes());
+    fs::write(&segment, content).unwrap();
+
+    let mut reopened = EvidenceIndex::open(folder.path()).unwrap();
+    assert_eq!(reopened.event_count(), 2, "only the JSON file's events remain");
+    let again = reopened.ingest_path(evidence.path()).unwrap();
+    assert_eq!(again.files_read, 1);
+    assert_eq!(again.files_unchanged, 1);
+    assert_eq!(reopened.event_count(), 6);
+}
