@@ -19,6 +19,7 @@ use argus::config::Settings;
 use argus::demo;
 use argus::evidence::EvidenceStore;
 use argus::index::EvidenceIndex;
+use argus::report::replay;
 use argus::report::write::{write_reports, Format};
 use argus::search::deadline::DeadlineBackend;
 use argus::search::local::LocalBackend;
@@ -36,10 +37,14 @@ Examples:
       Investigate a Splunk webhook payload against a folder of logs.
   argus search --evidence /var/log/auth.log 'sshd \"Failed password\" | stats count by src_ip'
       Run one SPL query over evidence files and print the rows as JSON lines.
+  argus replay argus-reports/inv-1/report.json
+      Re-run a model-planned investigation from the model answers its report recorded.
   argus serve
       Run the webhook listener for Splunk and investigate each alert it receives.
   argus spl check queries.txt
-      Check queries with the read-only guard.";
+      Check queries with the read-only guard.
+  argus key set gemini < gemini.key
+      Store a model provider's API key in the OS keyring.";
 
 /// Investigates fired security alerts and writes incident reports.
 #[derive(Debug, Parser)]
@@ -63,8 +68,10 @@ With neither --alert nor --evidence, the bundled SSH brute-force demo runs.
 With --alert but no --evidence, the bundled demo evidence is searched.
 With --evidence, give --alert (or --demo to try a demo alert on your evidence).
 Settings: MAX_AGENT_ITERATIONS (default 6); LLM_PROVIDER (none, openai,
-openai-compatible, anthropic, gemini) with its key and model variables
-selects a model planner; none (the default) uses the playbook.")]
+openai-compatible, anthropic, gemini, or a comma-separated list such as
+gemini,openai tried in order) with each provider's key and model variables
+selects a model planner; none (the default) uses the playbook. A key missing
+from the environment is read from the OS keyring (see `argus key`).")]
     Investigate {
         /// Alert file in Splunk's webhook JSON format; `-` reads standard input.
         #[arg(long, value_name = "FILE|-", conflicts_with = "demo")]
@@ -88,6 +95,32 @@ selects a model planner; none (the default) uses the playbook.")]
         /// Search backend: the local evidence, or Splunk (settings from SPLUNK_* variables).
         #[arg(long, value_enum, default_value = "local")]
         backend: BackendKind,
+    },
+    /// Re-run an investigation from the model responses recorded in its JSON report.
+    #[command(after_help = "\
+Examples:
+  argus replay argus-reports/inv-1/report.json
+  argus replay report.json --evidence logs/ --out replayed/ --format json,md
+
+Give the evidence the original investigation searched (the bundled demo
+evidence by default). The model is not called: its recorded answers are
+played back in order, so the same steps run and the same report results.")]
+    Replay {
+        /// The report.json of an investigation planned by a model.
+        #[arg(value_name = "REPORT.json")]
+        report: PathBuf,
+        /// Evidence file or folder the original investigation searched.
+        #[arg(long, value_name = "PATH")]
+        evidence: Option<PathBuf>,
+        /// Index folder that keeps ingested evidence between runs.
+        #[arg(long, value_name = "DIR", requires = "evidence")]
+        index: Option<PathBuf>,
+        /// Folder for the new report files [default: argus-reports/<new investigation id>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Report formats, comma-separated.
+        #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "json,md,pdf")]
+        format: Vec<Format>,
     },
     /// Run one SPL query over evidence files and print the rows as JSON lines.
     #[command(after_help = "\
@@ -126,7 +159,39 @@ Examples:
 Prints the Splunk webhook URL (with its secret token) on start. Alerts, reports
 and secrets are kept in the data folder.")]
     Serve(argus::server::ServeArgs),
+    /// Store, delete or list model provider API keys in the OS keyring.
+    #[command(after_help = "\
+Examples:
+  argus key set gemini < gemini.key
+  argus key status
+  argus key delete openai
+
+Keys are stored under service `argus`, user the provider name. A provider's
+environment variable (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY)
+overrides the stored key. ARGUS_KEYRING=off stops argus from using the keyring.")]
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Read a provider's API key from standard input and store it in the OS keyring.
+    Set {
+        #[arg(value_parser = KEY_PROVIDERS)]
+        provider: String,
+    },
+    /// Delete a provider's API key from the OS keyring.
+    Delete {
+        #[arg(value_parser = KEY_PROVIDERS)]
+        provider: String,
+    },
+    /// List which providers have a key and where it comes from; keys are never shown.
+    Status,
+}
+
+const KEY_PROVIDERS: [&str; 4] = ["gemini", "openai", "anthropic", "openai-compatible"];
 
 #[derive(Debug, Subcommand)]
 enum SplCommand {
@@ -161,9 +226,11 @@ fn main() -> ExitCode {
         Command::Investigate { alert, demo, evidence, index, out, format, backend } => {
             investigate(alert, demo, evidence, index, out, &format, backend)
         }
+        Command::Replay { report, evidence, index, out, format } => replay(&report, evidence, index, out, &format),
         Command::Search { evidence, index, query, backend } => search(evidence, index, &query, backend),
         Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
         Command::Serve(args) => serve(args),
+        Command::Key { command } => key(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -227,6 +294,33 @@ fn investigate(
     let dir = out.unwrap_or_else(|| Path::new("argus-reports").join(&report.id));
     let paths = write_reports(&report, &dir, formats).map_err(|e| e.to_string())?;
     for path in paths {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+fn replay(
+    report_path: &Path,
+    evidence: Option<PathBuf>,
+    index: Option<PathBuf>,
+    out: Option<PathBuf>,
+    formats: &[Format],
+) -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let recorded = replay::read_report(report_path).map_err(|e| e.to_string())?;
+    let (alert, planner) = replay::prepare(&recorded).map_err(|e| e.to_string())?;
+    if let Some(dir) = &out {
+        prepare_out_dir(dir)?;
+    }
+    let (backend, notices) = open_backend(evidence.as_deref(), index.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let config = AgentConfig { max_iterations: settings.max_agent_iterations, ..AgentConfig::default() };
+    let agent = Agent::new(Arc::new(backend), Arc::new(planner), Arc::new(StderrSink), config);
+    let mut report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
+    report.notices.extend(notices);
+    report.notices.push(format!("Replayed from the model calls recorded in report {}.", recorded.id));
+    let dir = out.unwrap_or_else(|| Path::new("argus-reports").join(&report.id));
+    for path in write_reports(&report, &dir, formats).map_err(|e| e.to_string())? {
         println!("{}", path.display());
     }
     Ok(())
@@ -395,6 +489,44 @@ fn spl_check(input: &str) -> Result<(), String> {
     }
     if refused > 0 {
         return Err(format!("the read-only guard refused {refused} of the queries"));
+    }
+    Ok(())
+}
+
+/// Runs `argus key`: the work is in `argus::llm::keys`.
+fn key(command: KeyCommand) -> Result<(), String> {
+    use argus::llm::keys;
+    use std::io::IsTerminal;
+
+    let store = keys::source_from_env().map_err(|e| e.to_string())?;
+    match command {
+        KeyCommand::Set { provider } => {
+            let kind = keys::parse_provider(&provider).map_err(|e| e.to_string())?;
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                // At a terminal one line is read; the key is echoed, so piping it in is safer.
+                eprintln!("Paste the {provider} API key and press Enter (it is shown as typed):");
+                let mut line = String::new();
+                stdin.read_line(&mut line).map_err(|e| format!("cannot read the key: {e}"))?;
+                keys::set_from_reader(store.as_ref(), kind, line.as_bytes())
+            } else {
+                keys::set_from_reader(store.as_ref(), kind, stdin.lock())
+            }
+            .map_err(|e| e.to_string())?;
+            eprintln!("stored the {provider} key in the OS keyring");
+        }
+        KeyCommand::Delete { provider } => {
+            let kind = keys::parse_provider(&provider).map_err(|e| e.to_string())?;
+            match keys::delete(store.as_ref(), kind).map_err(|e| e.to_string())? {
+                true => eprintln!("deleted the {provider} key from the OS keyring"),
+                false => eprintln!("the OS keyring has no {provider} key"),
+            }
+        }
+        KeyCommand::Status => {
+            for line in keys::status(&|name: &str| std::env::var(name).ok(), store.as_ref()) {
+                println!("{line}");
+            }
+        }
     }
     Ok(())
 }

@@ -34,6 +34,8 @@ async fn model_path_is_followed_from_cli() {
                 .env("LLM_PROVIDER", "openai-compatible")
                 .env("OPENAI_BASE_URL", format!("{base}/v1"))
                 .env("OPENAI_MODEL", "local-test-model")
+                // The key is optional here; keep the OS keyring out of the test.
+                .env("ARGUS_KEYRING", "off")
                 .output()
                 .unwrap()
         }

@@ -7,6 +7,7 @@ mod listener_common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use argus::agent::planner::Planner;
 use argus::agent::playbook::PlaybookPlanner;
 use argus::agent::AgentConfig;
 use argus::evidence::EvidenceStore;
@@ -21,7 +22,7 @@ async fn serve(app: &TestApp) -> (String, tokio::sync::watch::Sender<bool>) {
     let context = WorkerContext {
         store: app.store.clone(),
         backend: Arc::new(LocalBackend::new(evidence, "demo")),
-        planner: Arc::new(PlaybookPlanner),
+        planners: Arc::new(|| Arc::new(PlaybookPlanner) as Arc<dyn Planner>),
         agent_config: AgentConfig::default(),
         wake: app.state.wake.clone(),
         events: app.state.events.clone(),

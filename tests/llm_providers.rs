@@ -1,7 +1,8 @@
 //! Provider clients against scripted loopback servers speaking each wire
 //! format: responses, headers and body shape, and every failure class
 //! (rejected key, rate limit with Retry-After, server error, bad request,
-//! malformed JSON, missing fields, timeout, unreachable server).
+//! malformed JSON, missing fields, timeout, unreachable server), and answer
+//! schemas sent as tools or response schemas with tool-call answers read back.
 
 #[path = "support/llm_server.rs"]
 mod llm_server;
@@ -13,8 +14,8 @@ use argus::llm::anthropic::AnthropicChat;
 use argus::llm::config::{CallSettings, EndpointSettings};
 use argus::llm::gemini::GeminiChat;
 use argus::llm::openai::OpenAiChat;
-use argus::llm::{ChatMessage, ChatModel, ChatRequest, LlmFailure, Role};
-use llm_server::{LlmServer, Reply};
+use argus::llm::{AnswerSchema, ChatMessage, ChatModel, ChatRequest, LlmFailure, Role};
+use llm_server::{LlmServer, Reply, Wire};
 use serde_json::{json, Value};
 
 const KEY: &str = "test-key-5f1c9a";
@@ -599,5 +600,244 @@ async fn settings_reach_each_server() {
         let response = chat.complete(&request()).await.unwrap();
         assert_eq!(response.text, format!("via {provider}"));
         assert_eq!(server.requests().len(), 1, "{provider}");
+    }
+}
+
+/// The request above with an answer schema that the providers send as a tool.
+fn schema_request() -> ChatRequest {
+    let schema = AnswerSchema {
+        name: "report_verdict".to_string(),
+        description: "Reports the verdict.".to_string(),
+        schema: json!({
+            "type": "object",
+            "properties": {"verdict": {"type": "string", "enum": ["benign", "malicious"]}},
+            "required": ["verdict"],
+            "additionalProperties": false
+        }),
+    };
+    ChatRequest {
+        answer_schema: Some(schema),
+        ..request()
+    }
+}
+
+#[tokio::test]
+async fn openai_tool_request_shape() {
+    let arguments = json!({"verdict": "malicious"});
+    let reply = llm_server::openai_tool_call("report_verdict", &arguments, 5, 6);
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    let parsed: Value = serde_json::from_str(&response.text).unwrap();
+    assert_eq!(parsed, arguments);
+    assert_eq!(response.input_tokens, 5);
+    let body = server.requests()[0].json();
+    let tool = &body["tools"][0];
+    assert_eq!(body["tools"].as_array().unwrap().len(), 1);
+    assert_eq!(tool["type"], "function");
+    assert_eq!(tool["function"]["name"], "report_verdict");
+    assert_eq!(tool["function"]["description"], "Reports the verdict.");
+    assert_eq!(
+        tool["function"]["parameters"]["required"],
+        json!(["verdict"])
+    );
+    let forced = json!({"type": "function", "function": {"name": "report_verdict"}});
+    assert_eq!(body["tool_choice"], forced);
+    assert!(body.get("response_format").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn openai_text_answer_to_tools() {
+    let reply = llm_server::openai_ok("{\"verdict\": \"benign\"}", 1, 1);
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(response.text, "{\"verdict\": \"benign\"}");
+}
+
+#[tokio::test]
+async fn openai_other_tool_named() {
+    let reply = llm_server::openai_tool_call("run_spl", &json!({"query": "search x"}), 1, 1);
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    let parsed: Value = serde_json::from_str(&response.text).unwrap();
+    assert_eq!(
+        parsed,
+        json!({"name": "run_spl", "arguments": {"query": "search x"}})
+    );
+}
+
+#[tokio::test]
+async fn openai_tools_error_not_retried() {
+    let reply = llm_server::openai_error(400, "invalid_request_error", "Invalid 'tools[0]'");
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(OPENAI, &server, call_settings(1, Duration::from_secs(5)));
+    let error = chat.complete(&schema_request()).await.unwrap_err();
+    assert_eq!(error.failure, LlmFailure::BadRequest);
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "only compatible servers get a retry"
+    );
+}
+
+fn compatible(server: &LlmServer) -> OpenAiChat {
+    let settings = endpoint(server, "/v1", call_settings(1, Duration::from_secs(5)));
+    OpenAiChat::compatible(settings).unwrap()
+}
+
+#[tokio::test]
+async fn compatible_tools_off() {
+    let server = LlmServer::start(vec![llm_server::openai_ok("{\"verdict\": \"x\"}", 1, 1)]).await;
+    let chat = compatible(&server).with_tools(false);
+    let response = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(response.text, "{\"verdict\": \"x\"}");
+    let body = server.requests()[0].json();
+    assert!(body.get("tools").is_none(), "{body}");
+    assert!(body.get("tool_choice").is_none(), "{body}");
+    assert_eq!(body["response_format"], json!({"type": "json_object"}));
+}
+
+#[tokio::test]
+async fn compatible_retries_without_tools() {
+    let rejected = llm_server::openai_error(
+        400,
+        "invalid_request_error",
+        "tools param requires --jinja flag",
+    );
+    let answer = |text: &str| llm_server::openai_ok(text, 1, 1);
+    let replies = vec![
+        rejected,
+        answer("{\"verdict\": \"a\"}"),
+        answer("{\"verdict\": \"b\"}"),
+    ];
+    let server = LlmServer::start(replies).await;
+    let chat = compatible(&server);
+    let first = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(first.text, "{\"verdict\": \"a\"}");
+    let second = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(second.text, "{\"verdict\": \"b\"}");
+    let sent: Vec<Value> = server.requests().iter().map(|r| r.json()).collect();
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent[0].get("tools").is_some(),
+        "the first request offers tools"
+    );
+    assert!(sent[1].get("tools").is_none(), "the retry sends no tools");
+    assert_eq!(sent[1]["response_format"], json!({"type": "json_object"}));
+    assert!(sent[2].get("tools").is_none(), "later calls send no tools");
+}
+
+#[tokio::test]
+async fn compatible_retry_failure_names_both() {
+    let rejected =
+        llm_server::openai_error(400, "invalid_request_error", "tool_choice unsupported");
+    let broken = llm_server::openai_error(400, "invalid_request_error", "context too long");
+    let server = LlmServer::start(vec![rejected, broken]).await;
+    let error = compatible(&server)
+        .complete(&schema_request())
+        .await
+        .unwrap_err();
+    assert_eq!(error.failure, LlmFailure::BadRequest);
+    assert!(
+        error.message.contains("context too long"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("tool_choice unsupported"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("without tools"), "{}", error.message);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn anthropic_tool_request_shape() {
+    let input = json!({"verdict": "benign"});
+    let reply = llm_server::anthropic_tool_use("report_verdict", &input, 8, 9);
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(ANTHROPIC, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    let parsed: Value = serde_json::from_str(&response.text).unwrap();
+    assert_eq!(parsed, input);
+    assert_eq!(response.output_tokens, 9);
+    let body = server.requests()[0].json();
+    let tool = &body["tools"][0];
+    assert_eq!(body["tools"].as_array().unwrap().len(), 1);
+    assert_eq!(tool["name"], "report_verdict");
+    assert_eq!(tool["description"], "Reports the verdict.");
+    assert_eq!(tool["input_schema"]["type"], "object");
+    assert_eq!(tool["input_schema"]["required"], json!(["verdict"]));
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "tool", "name": "report_verdict"})
+    );
+}
+
+#[tokio::test]
+async fn anthropic_text_answer_to_tools() {
+    let reply = llm_server::anthropic_ok("{\"verdict\": \"benign\"}", 1, 1);
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(ANTHROPIC, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(response.text, "{\"verdict\": \"benign\"}");
+}
+
+#[tokio::test]
+async fn gemini_schema_request_shape() {
+    let reply = llm_server::gemini_tool_json(&json!({"verdict": "benign"}), 2, 3);
+    let server = LlmServer::start(vec![reply]).await;
+    let chat = model(GEMINI, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(response.text, "{\"verdict\":\"benign\"}");
+    let config = &server.requests()[0].json()["generationConfig"];
+    assert_eq!(config["responseMimeType"], "application/json");
+    let expected = json!({
+        "type": "OBJECT",
+        "properties": {"verdict": {"type": "STRING", "enum": ["benign", "malicious"]}},
+        "required": ["verdict"]
+    });
+    assert_eq!(config["responseSchema"], expected);
+}
+
+#[tokio::test]
+async fn gemini_skips_thought_parts() {
+    let body = json!({
+        "candidates": [{"content": {"role": "model", "parts": [
+            {"text": "thinking about it", "thought": true},
+            {"text": "{\"verdict\": \"benign\"}"}
+        ]}}],
+        "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1}
+    });
+    let server = LlmServer::start(vec![Reply::json(200, body)]).await;
+    let chat = model(GEMINI, &server, call_settings(1, Duration::from_secs(5)));
+    let response = chat.complete(&schema_request()).await.unwrap();
+    assert_eq!(response.text, "{\"verdict\": \"benign\"}");
+}
+
+#[tokio::test]
+async fn planner_schema_per_provider() {
+    let schema = argus::llm::prompt::planner_answer_schema();
+    let request = ChatRequest {
+        answer_schema: Some(schema.clone()),
+        ..request()
+    };
+    for wire in Wire::ALL {
+        let server = LlmServer::start(vec![wire.text_reply("{\"done\": true}")]).await;
+        wire.model(&server).complete(&request).await.unwrap();
+        let sent = wire.sent_schema(&server.requests()[0]);
+        let text = sent.to_string();
+        match wire {
+            Wire::Gemini => {
+                assert!(!text.contains("additionalProperties"), "{wire:?}: {text}");
+                assert_eq!(sent["properties"]["actions"]["type"], "ARRAY");
+            }
+            Wire::Anthropic => assert_eq!(sent[0]["input_schema"], schema.schema),
+            _ => assert_eq!(sent[0]["function"]["parameters"], schema.schema),
+        }
+        assert!(text.contains("check_lateral_movement"), "{wire:?}");
     }
 }

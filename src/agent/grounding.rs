@@ -5,15 +5,21 @@
 //! the narrative, raise the severity with a reason and propose a verdict, but
 //! these functions keep it from lowering the severity or contradicting a
 //! finding, and they mark every address, domain, hash or time in its text
-//! that no search returned as `[unverified: ...]`.
+//! that no search returned as `[unverified: ...]`. A sentence that states an
+//! absence as a fact ("no login happened") is marked as absence of evidence,
+//! because a search that found nothing does not show that nothing happened.
+//! A model's attack-chain stage must cite techniques the analysis found and
+//! timeline entries that exist, and its wording of a remediation step may
+//! not bring in a value (address, count, technique id) the step lacks.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::analysis::{ioc, Finding, FindingCategory, SeverityLevel};
+use crate::analysis::{ioc, Finding, FindingCategory, RemediationStep, SeverityLevel};
 use crate::event::Value;
-use crate::report::{EvidenceRecord, Report, Verdict};
+use crate::report::{ChainStage, EvidenceRecord, Report, Verdict};
 
 /// The verdicts a report may carry.
 pub const VERDICTS: [&str; 4] = [
@@ -261,6 +267,231 @@ fn replace_whole(text: &str, value: &str, with: &str) -> String {
     out
 }
 
+/// The prefix of a sentence marked as stating an absence as a fact.
+pub const ABSENCE_MARK: &str = "[absence of evidence, not proof: ";
+
+/// Words after "not" or "never" that describe a search result rather than
+/// state that something did not happen, as in "was not found".
+const SEARCH_WORDS: &[&str] = &[
+    "found",
+    "seen",
+    "observed",
+    "returned",
+    "detected",
+    "identified",
+    "located",
+    "recorded",
+    "shown",
+    "visible",
+    "present",
+    "searched",
+    "available",
+    "confirmed",
+    "proven",
+    "established",
+    "in",
+];
+
+struct AbsencePatterns {
+    negated_verb: Regex,
+    no_subject: Regex,
+    there_was_no: Regex,
+}
+
+fn absence_patterns() -> &'static AbsencePatterns {
+    static PATTERNS: OnceLock<AbsencePatterns> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let compile = |pattern: &str| Regex::new(pattern).expect("absence pattern is valid");
+        AbsencePatterns {
+            negated_verb: compile(
+                r"(?i)\b(?:did\s+not|didn't|does\s+not|doesn't|was\s+not|wasn't|were\s+not|weren't|has\s+not|hasn't|have\s+not|haven't|had\s+not|hadn't|never|could\s+not\s+have)\s+(?:been\s+|be\s+)?([a-z]+)",
+            ),
+            no_subject: compile(
+                r"(?i)\bno\s+(\w+)(?:\s+[\w-]+){0,4}?\s+(?:occurred|happened|took\s+place|succeeded|was\s+made|were\s+made|was\s+compromised)\b",
+            ),
+            there_was_no: compile(r"(?i)\bthere\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no\s+(\w+)"),
+        }
+    })
+}
+
+/// Returns whether `sentence` states that something did not happen, rather
+/// than that no search found it.
+pub fn states_absence(sentence: &str) -> bool {
+    let patterns = absence_patterns();
+    let hedge = |word: &str| {
+        matches!(
+            word.to_ascii_lowercase().as_str(),
+            "evidence" | "sign" | "signs" | "search" | "searches" | "record" | "records"
+                | "indication" | "trace" | "traces"
+        )
+    };
+    let negated = patterns.negated_verb.captures_iter(sentence).any(|c| {
+        let word = c[1].to_ascii_lowercase();
+        !SEARCH_WORDS.contains(&word.as_str())
+    });
+    let no_subject = patterns
+        .no_subject
+        .captures_iter(sentence)
+        .any(|c| !hedge(&c[1]));
+    let there_was_no = patterns
+        .there_was_no
+        .captures_iter(sentence)
+        .any(|c| !hedge(&c[1]));
+    negated || no_subject || there_was_no
+}
+
+/// Splits text into sentences at `.`, `!` or `?` followed by whitespace, keeping
+/// the whitespace with the sentence before it.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let ends = matches!(b, b'.' | b'!' | b'?')
+            && bytes.get(i + 1).is_some_and(|next| next.is_ascii_whitespace());
+        if ends {
+            let mut end = i + 1;
+            while bytes.get(end).is_some_and(|c| c.is_ascii_whitespace()) {
+                end += 1;
+            }
+            parts.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        parts.push(&text[start..]);
+    }
+    parts
+}
+
+/// Marks each sentence that states an absence as a fact as
+/// `[absence of evidence, not proof: ...]`, and returns the text and those sentences.
+pub fn mark_absence_claims(text: &str) -> (String, Vec<String>) {
+    let mut marked = String::with_capacity(text.len());
+    let mut claims = Vec::new();
+    for sentence in sentences(text) {
+        let body = sentence.trim_end();
+        if body.starts_with(ABSENCE_MARK) || !states_absence(body) {
+            marked.push_str(sentence);
+            continue;
+        }
+        claims.push(body.to_string());
+        marked.push_str(ABSENCE_MARK);
+        marked.push_str(body);
+        marked.push(']');
+        marked.push_str(&sentence[body.len()..]);
+    }
+    (marked, claims)
+}
+
+/// Model text after both marks, with what was marked.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BoundText {
+    pub text: String,
+    pub unverified: Vec<String>,
+    pub absence_claims: Vec<String>,
+}
+
+/// Applies [`mark_unverified`] and [`mark_absence_claims`] to model text.
+pub fn bind_text(text: &str, report: &Report) -> BoundText {
+    let (marked, unverified) = mark_unverified(text.trim(), report);
+    let (text, absence_claims) = mark_absence_claims(&marked);
+    BoundText {
+        text,
+        unverified,
+        absence_claims,
+    }
+}
+
+fn technique_ids() -> &'static Regex {
+    static IDS: OnceLock<Regex> = OnceLock::new();
+    IDS.get_or_init(|| Regex::new(r"\bT\d{4}(?:\.\d{3})?\b").expect("technique id pattern"))
+}
+
+/// Checks a model's attack-chain stage against the analysis, and builds it with
+/// the tactic and evidence of the entries it cites. Returns the reason when it is
+/// rejected. The text is kept as given, so the caller marks it with [`bind_text`].
+pub fn check_stage(
+    text: &str,
+    techniques: &[String],
+    timeline: &[usize],
+    report: &Report,
+) -> Result<ChainStage, String> {
+    if text.trim().is_empty() {
+        return Err("the stage has no text".into());
+    }
+    let found = |id: &str| report.techniques.iter().any(|t| t.id == id);
+    let in_text = technique_ids().find_iter(text).map(|m| m.as_str());
+    if let Some(id) = techniques.iter().map(String::as_str).chain(in_text).find(|id| !found(id)) {
+        return Err(format!("the stage cites technique {id}, which the analysis did not find"));
+    }
+    if timeline.is_empty() {
+        return Err("the stage cites no timeline entry".into());
+    }
+    if let Some(position) = timeline.iter().find(|&&p| p >= report.timeline.len()) {
+        return Err(format!(
+            "the stage cites timeline entry {position}, but the timeline has {} entries \
+             (0 to {})",
+            report.timeline.len(),
+            report.timeline.len().saturating_sub(1)
+        ));
+    }
+    let mut evidence: Vec<String> = Vec::new();
+    for &position in timeline {
+        for id in &report.timeline[position].evidence {
+            if !evidence.contains(id) {
+                evidence.push(id.clone());
+            }
+        }
+    }
+    Ok(ChainStage {
+        tactic: report.timeline[timeline[0]].tactic.clone(),
+        text: text.trim().to_string(),
+        techniques: techniques.to_vec(),
+        timeline: timeline.to_vec(),
+        evidence,
+        source: "model".into(),
+    })
+}
+
+/// Splits text into lowercase words, keeping the dots, dashes, colons and
+/// slashes inside addresses, hostnames, ids and times.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || ",;()[]{}\"'`".contains(c))
+        .map(|w| w.trim_end_matches(['.', ':', '!', '?']))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Checks a model's wording of a remediation step: every word with a digit
+/// (an address, count, time or technique id) and every indicator in it must
+/// appear in the step itself. Returns why the wording is rejected otherwise.
+pub fn check_rewording(step: &RemediationStep, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("the wording is empty".into());
+    }
+    let own = format!(
+        "{} {} {} {} {}",
+        step.action,
+        step.reason,
+        step.mitigation.as_deref().unwrap_or_default(),
+        step.techniques.join(" "),
+        step.findings.join(" ")
+    );
+    let own_words: BTreeSet<String> = words(&own).collect();
+    let own_indicators: BTreeSet<String> = ioc::extract(&own).into_iter().map(|i| i.value).collect();
+    if let Some(word) = words(text).find(|w| w.contains(|c: char| c.is_ascii_digit()) && !own_words.contains(w)) {
+        return Err(format!("the wording states '{word}', which the step does not"));
+    }
+    if let Some(indicator) = ioc::extract(text)
+        .into_iter()
+        .find(|i| !own_indicators.contains(&i.value))
+    {
+        return Err(format!("the wording names '{}', which the step does not", indicator.value));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +545,117 @@ mod tests {
     fn replace_whole_wraps_value_once() {
         let out = replace_whole("1.2.3.4, 1.2.3.4.", "1.2.3.4", "[u: 1.2.3.4]");
         assert_eq!(out, "[u: 1.2.3.4], [u: 1.2.3.4].");
+    }
+}
+
+#[cfg(test)]
+mod wording_tests {
+    use super::*;
+    use crate::analysis::RemediationKind;
+
+    #[test]
+    fn absence_did_not_happen_marked() {
+        let (text, claims) = mark_absence_claims("Brute force seen. The login did not succeed.");
+        assert_eq!(
+            text,
+            "Brute force seen. [absence of evidence, not proof: The login did not succeed.]"
+        );
+        assert_eq!(claims, ["The login did not succeed."]);
+    }
+
+    #[test]
+    fn absence_no_subject_occurred_marked() {
+        assert!(states_absence("No lateral movement occurred."));
+    }
+
+    #[test]
+    fn absence_there_was_no_marked() {
+        assert!(states_absence("There was no exfiltration."));
+    }
+
+    #[test]
+    fn absence_was_not_compromised_marked() {
+        assert!(states_absence("The host was not compromised."));
+    }
+
+    #[test]
+    fn absence_never_logged_in_marked() {
+        assert!(states_absence("The attacker never logged in."));
+    }
+
+    #[test]
+    fn no_evidence_wording_kept() {
+        assert!(!states_absence("No evidence of lateral movement was found."));
+    }
+
+    #[test]
+    fn not_found_wording_kept() {
+        assert!(!states_absence("A successful login was not found in the searched data."));
+    }
+
+    #[test]
+    fn there_was_no_sign_kept() {
+        assert!(!states_absence("There was no sign of exfiltration in the searched data."));
+    }
+
+    #[test]
+    fn absence_mark_not_doubled() {
+        let (once, _) = mark_absence_claims("Nothing happened. It did not spread.");
+        let (twice, claims) = mark_absence_claims(&once);
+        assert_eq!(once, twice);
+        assert!(claims.is_empty());
+    }
+
+    #[test]
+    fn sentences_keep_addresses_whole() {
+        let parts = sentences("From 1.2.3.4 at noon. Then it stopped.");
+        assert_eq!(parts, ["From 1.2.3.4 at noon. ", "Then it stopped."]);
+    }
+
+    fn step() -> RemediationStep {
+        RemediationStep {
+            kind: RemediationKind::Immediate,
+            action: "Block 5.101.40.81 at the firewall".into(),
+            reason: "It made 1,208 failed logins.".into(),
+            mitigation: None,
+            techniques: vec!["T1110.001".into()],
+            findings: vec!["F1".into()],
+            model_text: None,
+        }
+    }
+
+    #[test]
+    fn rewording_with_same_values_accepted() {
+        let text = "Block 5.101.40.81 on the perimeter firewall now (T1110.001, F1).";
+        assert_eq!(check_rewording(&step(), text), Ok(()));
+    }
+
+    #[test]
+    fn rewording_changed_address_rejected() {
+        let why = check_rewording(&step(), "Block 5.101.40.82 at the firewall.").unwrap_err();
+        assert!(why.contains("5.101.40.82"), "{why}");
+    }
+
+    #[test]
+    fn rewording_changed_count_rejected() {
+        let why = check_rewording(&step(), "It made 12 failed logins; block it.").unwrap_err();
+        assert!(why.contains("'12'"), "{why}");
+    }
+
+    #[test]
+    fn rewording_new_technique_rejected() {
+        let why = check_rewording(&step(), "Block it; this stops T1078.").unwrap_err();
+        assert!(why.contains("t1078"), "{why}");
+    }
+
+    #[test]
+    fn rewording_new_domain_rejected() {
+        let why = check_rewording(&step(), "Block it and evil.example.com.").unwrap_err();
+        assert!(why.contains("evil.example.com"), "{why}");
+    }
+
+    #[test]
+    fn rewording_empty_rejected() {
+        assert!(check_rewording(&step(), "  ").is_err());
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Each iteration [`LlmPlanner`] sends the model the alert, the findings and
 //! the actions already run (fenced as untrusted data, see
-//! [`prompt`](crate::llm::prompt)) with the closed action catalogue, and
-//! parses its JSON answer. An answer is rejected, with the reason sent back
+//! [`prompt`](crate::llm::prompt)) with the closed action catalogue and its
+//! answer schema, and reads its answer tolerantly (see
+//! [`answer`](crate::llm::answer)). An answer is rejected, with the reason sent back
 //! to the model, when it is not JSON, names an unknown action, has arguments
 //! that [`Action::from_json`] rejects, repeats an action that already ran, or
 //! asks for a `run_spl` query that the read-only guard rejects. After
@@ -28,8 +29,8 @@ use tracing::{info, warn};
 
 use crate::llm::masking::{MaskKind, Masker};
 use crate::llm::scripted::ScriptedModel;
-use crate::llm::{prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
-use crate::report::{LlmRecord, ModelCall, ModelDecision, PlannerInfo, Report};
+use crate::llm::{answer, prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
+use crate::report::{LlmRecord, ModelCall, ModelDecision, PlannerInfo, RejectedPart, Report};
 
 use super::action::Action;
 use super::grounding;
@@ -88,6 +89,9 @@ struct State {
     masker: Masker,
     decisions: Vec<ModelDecision>,
     calls: Vec<ModelCall>,
+    /// `provider/model` of the last successful call, which decisions on its
+    /// answer name; `None` after a failed call.
+    last_answered_by: Option<String>,
 }
 
 /// A model answer as the planner reads it; missing fields take defaults.
@@ -184,6 +188,7 @@ impl LlmPlanner {
         users.for_each(|u| state.masker.register(u, MaskKind::User));
     }
 
+    /// Records a decision on the answer of the last model call.
     fn record(
         &self,
         iteration: usize,
@@ -192,14 +197,27 @@ impl LlmPlanner {
         actions: Vec<String>,
         reason: String,
     ) {
-        info!(iteration, attempt, outcome, %reason, "model decision");
+        let decided_by = self.state().last_answered_by.clone();
+        self.record_by(iteration, attempt, outcome, actions, reason, decided_by);
+    }
+
+    fn record_by(
+        &self,
+        iteration: usize,
+        attempt: usize,
+        outcome: &str,
+        actions: Vec<String>,
+        reason: String,
+        decided_by: Option<String>,
+    ) {
+        info!(iteration, attempt, outcome, %reason, decided_by, "model decision");
         let decision = ModelDecision {
             iteration,
             attempt,
             outcome: outcome.into(),
             actions,
             reason,
-            decided_by: None,
+            decided_by,
         };
         self.state().decisions.push(decision);
     }
@@ -219,6 +237,16 @@ impl LlmPlanner {
             ),
             Err(e) => (String::new(), Some(e.to_string()), 0, 0, elapsed),
         };
+        // A chain of providers names the one that answered; a single
+        // provider is described by its own info.
+        let (provider, model) = match &result {
+            Ok(r) => {
+                let info = self.model.info();
+                let provider = r.provider.clone().unwrap_or(info.provider);
+                (Some(provider), Some(r.model.clone().unwrap_or(info.model)))
+            }
+            Err(_) => (None, None),
+        };
         let cost = tokens_in as f64 * self.settings.price_input_per_million / 1e6
             + tokens_out as f64 * self.settings.price_output_per_million / 1e6;
         self.state().calls.push(ModelCall {
@@ -230,7 +258,11 @@ impl LlmPlanner {
             output_tokens: tokens_out,
             duration_ms: duration.as_secs_f64() * 1000.0,
             cost,
+            provider: provider.clone(),
+            model: model.clone(),
         });
+        let answered_by = provider.zip(model).map(|(p, m)| format!("{p}/{m}"));
+        self.state().last_answered_by = answered_by;
         match error {
             Some(e) => Err(e),
             None => Ok(response),
@@ -248,11 +280,22 @@ impl LlmPlanner {
         }
     }
 
+    /// Builds a planning request, which carries the planner's answer schema.
+    fn plan_request(&self, messages: Vec<ChatMessage>) -> ChatRequest {
+        ChatRequest {
+            answer_schema: Some(prompt::planner_answer_schema()),
+            ..self.request(prompt::planner_system(), messages)
+        }
+    }
+
     /// Checks an answer against the action set, the actions already run and the guard.
     fn validate(&self, text: &str, context: &PlanContext<'_>) -> Result<Plan, Rejection> {
         let reject = |actions: Vec<String>, reason: String| Rejection { actions, reason };
-        let Some(json) = prompt::extract_json(text) else {
-            return Err(reject(Vec::new(), "the answer is not a JSON object".into()));
+        let Some(json) = answer::plan_answer(text, prompt::PLAN_TOOL) else {
+            return Err(reject(
+                Vec::new(),
+                "the answer is not a JSON object or a tool call".into(),
+            ));
         };
         let answer: Answer = serde_json::from_value(json).map_err(|e| {
             reject(
@@ -322,7 +365,8 @@ impl LlmPlanner {
             ),
             Plan::Done { reason } => (Vec::new(), format!("{why}; playbook: {reason}")),
         };
-        self.record(context.iteration, 0, "fallback", actions, reason);
+        let playbook = Some("playbook".to_string());
+        self.record_by(context.iteration, 0, "fallback", actions, reason, playbook);
         Ok(match plan {
             Plan::Run(actions) => Plan::Run(
                 actions
@@ -396,7 +440,7 @@ impl Planner for LlmPlanner {
             content: user,
         }];
         for attempt in 1..=self.settings.max_retries + 1 {
-            let request = self.request(prompt::planner_system(), messages.clone());
+            let request = self.plan_request(messages.clone());
             let answer = match self.call("plan", request).await {
                 Ok(text) => text,
                 Err(error) => {
@@ -471,7 +515,8 @@ impl Planner for LlmPlanner {
         let mut decisions = std::mem::take(&mut state.decisions);
         state.masker = Masker::default();
         drop(state);
-        let mut unverified = report.llm.take().map(|l| l.unverified).unwrap_or_default();
+        let earlier = report.llm.take().unwrap_or_default();
+        let mut unverified = earlier.unverified;
         for decision in &mut decisions {
             let (marked, found) = grounding::mark_unverified(&decision.reason, report);
             decision.reason = marked;
@@ -490,6 +535,8 @@ impl Planner for LlmPlanner {
             decisions,
             unverified,
             summary_source: summary_source.into(),
+            rejected: earlier.rejected,
+            absence_claims: earlier.absence_claims,
             input_tokens: calls.iter().map(|c| c.input_tokens).sum(),
             output_tokens: calls.iter().map(|c| c.output_tokens).sum(),
             cost: calls.iter().map(|c| c.cost).sum(),
@@ -519,7 +566,8 @@ fn bind_step_reasons(report: &mut Report) {
     }
 }
 
-/// The model's closing answer.
+/// The model's closing response. Stages and rewordings stay JSON values until
+/// each is checked, so one malformed part is rejected alone.
 #[derive(Debug, Deserialize)]
 struct SummaryAnswer {
     summary: String,
@@ -533,10 +581,55 @@ struct SummaryAnswer {
     severity: Option<String>,
     #[serde(default)]
     severity_reason: String,
+    #[serde(default)]
+    attack_chain: Vec<Value>,
+    #[serde(default)]
+    remediation: Vec<Value>,
+}
+
+/// One attack-chain stage as the model words it.
+#[derive(Debug, Deserialize)]
+struct StageAnswer {
+    text: String,
+    #[serde(default)]
+    techniques: Vec<String>,
+    #[serde(default)]
+    timeline: Vec<usize>,
+}
+
+/// The model's wording of one remediation step, keyed as `R1`, `R2`, ... in the facts.
+#[derive(Debug, Deserialize)]
+struct RewordAnswer {
+    step: Value,
+    text: String,
+}
+
+/// Values marked and parts left out by the checks of a closing response, for the model record.
+#[derive(Default)]
+struct Bound {
+    unverified: Vec<String>,
+    absence_claims: Vec<String>,
+    rejected: Vec<RejectedPart>,
+}
+
+impl Bound {
+    /// Marks model text and keeps what was marked.
+    fn bind(&mut self, text: &str, report: &Report) -> String {
+        let bound = grounding::bind_text(text, report);
+        self.unverified.extend(bound.unverified);
+        self.absence_claims.extend(bound.absence_claims);
+        bound.text
+    }
+
+    fn reject(&mut self, part: String, reason: String) {
+        warn!(%part, %reason, "part of the model's closing answer rejected");
+        self.rejected.push(RejectedPart { part, reason });
+    }
 }
 
 impl LlmPlanner {
-    /// Asks the model for the narrative and verdict, and applies what the evidence allows.
+    /// Asks the model for the narrative, verdict, attack chain and remediation
+    /// wording, and applies what the evidence allows.
     async fn write_summary(&self, report: &mut Report) {
         self.register_names(
             report.affected.hosts.iter(),
@@ -544,23 +637,19 @@ impl LlmPlanner {
         );
         let token = prompt::boundary();
         let user = self.mask(&prompt::summary_user(&report_facts(report), &token));
-        let request = self.request(
+        let mut request = self.request(
             prompt::summary_system(),
             vec![ChatMessage {
                 role: Role::User,
                 content: user,
             }],
         );
+        request.answer_schema = Some(prompt::summary_schema());
         let text = match self.call("summary", request).await {
             Ok(text) => self.unmask(&text),
             Err(error) => {
-                self.record(
-                    0,
-                    1,
-                    "rejected",
-                    Vec::new(),
-                    format!("summary call failed: {error}"),
-                );
+                let reason = format!("summary call failed: {error}");
+                self.record(0, 1, "rejected", Vec::new(), reason);
                 return;
             }
         };
@@ -576,39 +665,134 @@ impl LlmPlanner {
                 return;
             }
         };
-        let (marked, unverified) = grounding::mark_unverified(&answer.summary, report);
-        report.summary = marked;
-        report
-            .llm
-            .get_or_insert_with(LlmRecord::default)
-            .unverified
-            .extend(unverified);
+        let mut bound = Bound::default();
+        report.summary = bound.bind(&answer.summary, report);
         let mut notes = vec!["summary written by the model".to_string()];
-        if let Some(level) = answer
-            .severity
-            .as_deref()
-            .and_then(grounding::parse_severity)
-        {
-            if grounding::raise_severity(report, level, &answer.severity_reason) {
-                notes.push(format!("severity raised to {}", level.as_str()));
-            } else if level < report.severity.level {
-                notes.push(format!(
-                    "proposed severity {} is below the evidence floor {} and was ignored",
-                    level.as_str(),
-                    report.severity.level.as_str()
-                ));
-            }
-        }
+        notes.extend(apply_severity(report, &answer));
         if let Some(verdict) = answer.verdict.as_deref() {
-            grounding::apply_verdict(report, verdict, &answer.confidence, answer.reasons);
+            let reasons = answer.reasons.iter().map(|r| bound.bind(r, report)).collect();
+            grounding::apply_verdict(report, verdict, &answer.confidence, reasons);
             let source = report
                 .verdict
                 .as_ref()
                 .map_or("analysis", |v| v.source.as_str());
             notes.push(format!("verdict from the {source}"));
         }
+        notes.extend(apply_chain(report, &answer.attack_chain, &mut bound));
+        notes.extend(apply_rewording(report, &answer.remediation, &mut bound));
+        let llm = report.llm.get_or_insert_with(LlmRecord::default);
+        llm.unverified.extend(bound.unverified);
+        llm.absence_claims.extend(bound.absence_claims);
+        llm.rejected.extend(bound.rejected);
         self.record(0, 1, "accepted", Vec::new(), notes.join("; "));
     }
+}
+
+/// Raises the severity when the model proposes more than the floor, and returns a note.
+fn apply_severity(report: &mut Report, answer: &SummaryAnswer) -> Option<String> {
+    let level = answer
+        .severity
+        .as_deref()
+        .and_then(grounding::parse_severity)?;
+    if grounding::raise_severity(report, level, &answer.severity_reason) {
+        return Some(format!("severity raised to {}", level.as_str()));
+    }
+    (level < report.severity.level).then(|| {
+        format!(
+            "proposed severity {} is below the evidence floor {} and was ignored",
+            level.as_str(),
+            report.severity.level.as_str()
+        )
+    })
+}
+
+/// Replaces the analysis's attack chain with the model's stages that pass
+/// [`grounding::check_stage`]; when none pass, the analysis's chain stays.
+fn apply_chain(report: &mut Report, stages: &[Value], bound: &mut Bound) -> Option<String> {
+    if stages.is_empty() {
+        return None;
+    }
+    let mut accepted = Vec::new();
+    for (position, value) in stages.iter().enumerate() {
+        let part = format!("attack_chain[{position}]");
+        let checked = serde_json::from_value::<StageAnswer>(value.clone())
+            .map_err(|e| format!("the stage does not match the format: {e}"))
+            .and_then(|s| grounding::check_stage(&s.text, &s.techniques, &s.timeline, report));
+        match checked {
+            Ok(mut stage) => {
+                stage.text = bound.bind(&stage.text, report);
+                accepted.push(stage);
+            }
+            Err(reason) => bound.reject(part, reason),
+        }
+    }
+    let rejected = stages.len() - accepted.len();
+    if accepted.is_empty() {
+        return Some(format!(
+            "all {rejected} attack-chain stages rejected; the analysis's chain stands"
+        ));
+    }
+    let note = format!(
+        "attack chain worded by the model ({} stages, {rejected} rejected)",
+        accepted.len()
+    );
+    report.attack_chain = accepted;
+    Some(note)
+}
+
+/// Parses a remediation key such as `R2`, `2` or the number 2 into a position from 0.
+fn remediation_position(key: &Value) -> Option<usize> {
+    let number = match key {
+        Value::Number(n) => n.as_u64()? as usize,
+        Value::String(s) => s.trim().trim_start_matches(['R', 'r']).parse().ok()?,
+        _ => return None,
+    };
+    number.checked_sub(1)
+}
+
+/// Sets `model_text` on each remediation step the model reworded within
+/// [`grounding::check_rewording`]; other steps keep only the analysis's wording.
+fn apply_rewording(report: &mut Report, rewordings: &[Value], bound: &mut Bound) -> Option<String> {
+    if rewordings.is_empty() {
+        return None;
+    }
+    let mut worded = 0;
+    for (position, value) in rewordings.iter().enumerate() {
+        let answer = match serde_json::from_value::<RewordAnswer>(value.clone()) {
+            Ok(answer) => answer,
+            Err(e) => {
+                let reason = format!("the wording does not match the format: {e}");
+                bound.reject(format!("remediation[{position}]"), reason);
+                continue;
+            }
+        };
+        let part = format!("remediation[{}]", answer.step).replace('"', "");
+        let Some(index) = remediation_position(&answer.step).filter(|&i| i < report.remediation.len())
+        else {
+            let reason = format!(
+                "no remediation step {}; the steps are R1 to R{}, and the model cannot add one",
+                answer.step,
+                report.remediation.len()
+            );
+            bound.reject(part, reason);
+            continue;
+        };
+        if report.remediation[index].model_text.is_some() {
+            bound.reject(part, format!("step R{} was worded twice; the first wording stands", index + 1));
+            continue;
+        }
+        if let Err(reason) = grounding::check_rewording(&report.remediation[index], &answer.text) {
+            bound.reject(part, reason);
+            continue;
+        }
+        let text = bound.bind(&answer.text, report);
+        report.remediation[index].model_text = Some(text);
+        worded += 1;
+    }
+    Some(format!(
+        "{worded} of {} remediation steps worded by the model",
+        report.remediation.len()
+    ))
 }
 
 /// The facts the closing summary may draw on, one per line.
@@ -639,6 +823,26 @@ fn report_facts(report: &Report) -> String {
         lines.push(format!(
             "Technique {} {} ({} events)",
             t.id, t.name, t.event_count
+        ));
+    }
+    for (position, entry) in report.timeline.iter().enumerate() {
+        lines.push(format!(
+            "Timeline entry {position}: {} on {}: {} (tactic {}; techniques {})",
+            crate::event::format_rfc3339(entry.time),
+            entry.host.as_deref().unwrap_or("an unknown host"),
+            entry.description,
+            entry.tactic.as_deref().unwrap_or("none"),
+            entry.techniques.join(", ")
+        ));
+    }
+    for (position, step) in report.remediation.iter().enumerate() {
+        lines.push(format!(
+            "Remediation R{}: {} ({}; techniques {}; findings {})",
+            position + 1,
+            step.action,
+            step.reason,
+            step.techniques.join(", "),
+            step.findings.join(", ")
         ));
     }
     if let Some(v) = &report.verdict {

@@ -15,11 +15,12 @@ use crate::analysis::intel::IntelDb;
 use crate::analysis::mapper::Mapper;
 use crate::analysis::{
     ioc, remediation, severity, timeline, Finding, FindingCategory, IndicatorRecord, TechniqueHit,
+    TimelineEntry,
 };
 use crate::event::{Row, TimestampMicros};
 use crate::report::{
-    Affected, AlertSummary, Confidence, EvidenceRecord, PlannerInfo, Report, Status, StepRecord,
-    SCHEMA_VERSION,
+    Affected, AlertSummary, ChainStage, Confidence, EvidenceRecord, PlannerInfo, Report, Status,
+    StepRecord, SCHEMA_VERSION,
 };
 use crate::search::BackendInfo;
 
@@ -73,6 +74,7 @@ pub fn build(
     let severity = severity::assess(&findings, &techniques, &indicators);
     let remediation = remediation::recommend(&findings, &techniques, catalogue);
     let timeline = timeline::build(&findings, &events, catalogue);
+    let attack_chain = attack_chain(&timeline);
     let confidence = confidence(&findings, &evidence, &steps);
     let affected = affected(&findings);
     let summary = summary(alert, class, &findings, severity.level.as_str());
@@ -101,6 +103,7 @@ pub fn build(
         confidence,
         summary,
         timeline,
+        attack_chain,
         techniques,
         indicators,
         affected,
@@ -335,4 +338,164 @@ fn summary(alert: &Alert, class: AlertClass, findings: &[Finding], level: &str) 
     }
     sentences.push(format!("Severity is {level}."));
     sentences.join(" ")
+}
+
+/// ATT&CK Enterprise tactics in kill-chain order, as the matrix lists them.
+pub const KILL_CHAIN: [&str; 14] = [
+    "reconnaissance",
+    "resource-development",
+    "initial-access",
+    "execution",
+    "persistence",
+    "privilege-escalation",
+    "defense-evasion",
+    "credential-access",
+    "discovery",
+    "lateral-movement",
+    "collection",
+    "command-and-control",
+    "exfiltration",
+    "impact",
+];
+
+/// Descriptions quoted per stage before the rest are counted, so a busy tactic stays one sentence.
+const MAX_STAGE_EVENTS: usize = 4;
+
+/// Groups the timeline by tactic in kill-chain order, one stage per tactic; entries
+/// without a tactic form a last stage. Each stage quotes its entries' descriptions.
+pub fn attack_chain(timeline: &[TimelineEntry]) -> Vec<ChainStage> {
+    let rank = |tactic: Option<&str>| {
+        tactic
+            .and_then(|t| KILL_CHAIN.iter().position(|k| *k == t))
+            .unwrap_or(KILL_CHAIN.len())
+    };
+    let mut groups: BTreeMap<(usize, Option<&str>), Vec<usize>> = BTreeMap::new();
+    for (position, entry) in timeline.iter().enumerate() {
+        let tactic = entry.tactic.as_deref();
+        groups.entry((rank(tactic), tactic)).or_default().push(position);
+    }
+    groups
+        .into_iter()
+        .map(|((_, tactic), positions)| stage(timeline, tactic, positions))
+        .collect()
+}
+
+fn stage(timeline: &[TimelineEntry], tactic: Option<&str>, positions: Vec<usize>) -> ChainStage {
+    let mut techniques: Vec<String> = Vec::new();
+    let mut evidence: Vec<String> = Vec::new();
+    let mut events: Vec<String> = Vec::new();
+    for &position in &positions {
+        let entry = &timeline[position];
+        for id in &entry.techniques {
+            if !techniques.contains(id) {
+                techniques.push(id.clone());
+            }
+        }
+        for id in &entry.evidence {
+            if !evidence.contains(id) {
+                evidence.push(id.clone());
+            }
+        }
+        if events.len() < MAX_STAGE_EVENTS {
+            let host = entry.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+            events.push(format!("{}{host}", entry.description.trim_end_matches('.')));
+        }
+    }
+    let hidden = positions.len() - events.len();
+    let mut text = format!("{}: {}", tactic_label(tactic), events.join("; "));
+    if hidden > 0 {
+        text.push_str(&format!("; and {hidden} more"));
+    }
+    text.push('.');
+    ChainStage {
+        tactic: tactic.map(str::to_string),
+        text,
+        techniques,
+        timeline: positions,
+        evidence,
+        source: "analysis".into(),
+    }
+}
+
+/// Turns a tactic short name such as `command-and-control` into `Command and control`.
+fn tactic_label(tactic: Option<&str>) -> String {
+    let Some(tactic) = tactic else {
+        return "Other activity".to_string();
+    };
+    let words = tactic.replace('-', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(time: i64, description: &str, tactic: Option<&str>, technique: &str) -> TimelineEntry {
+        TimelineEntry {
+            time,
+            host: Some("web01".into()),
+            description: description.into(),
+            tactic: tactic.map(str::to_string),
+            techniques: vec![technique.to_string()],
+            evidence: vec![format!("E{time}")],
+        }
+    }
+
+    fn sample_timeline() -> Vec<TimelineEntry> {
+        vec![
+            entry(1, "failed logins", Some("credential-access"), "T1110.001"),
+            entry(2, "login as root", Some("initial-access"), "T1078"),
+            entry(3, "ran \"id\"", None, "T0000"),
+            entry(4, "more failed logins", Some("credential-access"), "T1110.001"),
+        ]
+    }
+
+    #[test]
+    fn chain_orders_tactics_by_kill_chain() {
+        let chain = attack_chain(&sample_timeline());
+        let tactics: Vec<Option<&str>> = chain.iter().map(|s| s.tactic.as_deref()).collect();
+        assert_eq!(tactics, [Some("initial-access"), Some("credential-access"), None]);
+    }
+
+    #[test]
+    fn chain_groups_entries_of_one_tactic() {
+        let chain = attack_chain(&sample_timeline());
+        assert_eq!(chain[1].timeline, [0, 3]);
+        assert_eq!(chain[1].techniques, ["T1110.001"]);
+        assert_eq!(chain[1].evidence, ["E1", "E4"]);
+    }
+
+    #[test]
+    fn chain_text_names_tactic_and_events() {
+        let chain = attack_chain(&sample_timeline());
+        assert_eq!(
+            chain[1].text,
+            "Credential access: failed logins on web01; more failed logins on web01."
+        );
+        assert!(chain[2].text.starts_with("Other activity: "), "{}", chain[2].text);
+    }
+
+    #[test]
+    fn chain_counts_events_past_limit() {
+        let timeline: Vec<TimelineEntry> =
+            (0..6).map(|i| entry(i, "scan", Some("discovery"), "T1046")).collect();
+        let chain = attack_chain(&timeline);
+        assert_eq!(chain.len(), 1);
+        assert!(chain[0].text.ends_with("; and 2 more."), "{}", chain[0].text);
+    }
+
+    #[test]
+    fn chain_of_empty_timeline_is_empty() {
+        assert!(attack_chain(&[]).is_empty());
+    }
+
+    #[test]
+    fn chain_source_is_analysis() {
+        let chain = attack_chain(&sample_timeline());
+        assert!(chain.iter().all(|s| s.source == "analysis"));
+    }
 }

@@ -213,6 +213,9 @@ pub struct RemediationStep {
     pub techniques: Vec<String>,
     /// Finding IDs this step responds to.
     pub findings: Vec<String>,
+    /// The model's wording of `action`, checked against it; `None` when no model reworded it.
+    #[serde(default)]
+    pub model_text: Option<String>,
 }
 
 /// One entry of the attack-chain timeline.

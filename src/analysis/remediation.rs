@@ -51,6 +51,7 @@ impl Steps {
             mitigation: None,
             techniques: finding.techniques.clone(),
             findings: vec![finding.id.clone()],
+            model_text: None,
         });
     }
 }
@@ -272,6 +273,7 @@ fn mitigation_steps(
                 mitigation: Some(mitigation.id.clone()),
                 techniques: vec![hit.id.clone()],
                 findings: related.clone(),
+                model_text: None,
             });
         }
     }

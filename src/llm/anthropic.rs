@@ -2,18 +2,26 @@
 //!
 //! `POST {base}/v1/messages` with the key in `x-api-key` and
 //! `anthropic-version: 2023-06-01`; the system prompt is the top-level
-//! `system` field and `max_tokens` is required. The answer's text is the
-//! concatenation of its `text` content blocks.
+//! `system` field and `max_tokens` is required. A request with an
+//! [`AnswerSchema`] sends it as the only tool (`name`, `description`,
+//! `input_schema`) and forces it with `tool_choice: {"type": "tool", "name":
+//! ...}`; the answer text is then the `input` object of the `tool_use`
+//! content block. Otherwise the answer's text is the concatenation of its
+//! `text` content blocks.
 //!
 //! NOTE: Anthropic has no JSON answer mode like OpenAI's `response_format`,
-//! so `ChatRequest::json` only relies on the prompt asking for JSON.
+//! so without a schema `ChatRequest::json` only relies on the prompt asking
+//! for JSON.
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::config::EndpointSettings;
-use super::http::{is_loopback, join_url, require, require_count, Transport};
-use super::{ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo, Role};
+use super::http::{
+    join_url, model_info, require, require_count, role_name, tool_call_text, ParsedAnswer,
+    Transport,
+};
+use super::{ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo};
 
 /// The `anthropic-version` header value this client's wire format follows.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -26,8 +34,7 @@ pub struct AnthropicChat {
 
 impl AnthropicChat {
     pub fn new(endpoint: EndpointSettings) -> Result<AnthropicChat, LlmError> {
-        let key = endpoint.api_key.clone();
-        let transport = Transport::new("anthropic", key, "ANTHROPIC_API_KEY", endpoint.call)?;
+        let transport = Transport::for_endpoint("anthropic", &endpoint, "ANTHROPIC_API_KEY")?;
         Ok(AnthropicChat {
             endpoint,
             transport,
@@ -39,23 +46,29 @@ impl AnthropicChat {
             .messages
             .iter()
             .map(|message| {
-                let role = match message.role {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
+                let role = role_name(message.role, "assistant");
                 json!({"role": role, "content": message.content})
             })
             .collect();
-        json!({
+        let mut body = json!({
             "model": self.endpoint.model,
             "system": request.system,
             "messages": messages,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
-        })
+        });
+        if let Some(schema) = &request.answer_schema {
+            body["tools"] = json!([{
+                "name": schema.name,
+                "description": schema.description,
+                "input_schema": schema.schema,
+            }]);
+            body["tool_choice"] = json!({"type": "tool", "name": schema.name});
+        }
+        body
     }
 
-    fn parse(&self, answer: &Value) -> Result<(String, u64, u64), LlmError> {
+    fn parse(&self, answer: &Value, expected: Option<&str>) -> Result<ParsedAnswer, LlmError> {
         let blocks = require(&self.transport, answer, "/content")?
             .as_array()
             .ok_or_else(|| {
@@ -64,29 +77,50 @@ impl AnthropicChat {
                     "response field `/content` is not a list",
                 )
             })?;
+        let text = match tool_use(blocks, expected) {
+            Some(text) => text,
+            None => self.text_blocks(blocks)?,
+        };
+        Ok(ParsedAnswer {
+            text,
+            input_tokens: require_count(&self.transport, answer, "/usage/input_tokens")?,
+            output_tokens: require_count(&self.transport, answer, "/usage/output_tokens")?,
+        })
+    }
+
+    fn text_blocks(&self, blocks: &[Value]) -> Result<String, LlmError> {
         let texts: Vec<&str> = blocks
             .iter()
             .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))
             .filter_map(|block| block.get("text").and_then(Value::as_str))
             .collect();
         if texts.is_empty() {
-            let message = "response has no `text` block in `/content`";
+            let message = "response has no `text` or `tool_use` block in `/content`";
             return Err(self.transport.error(LlmFailure::Unavailable, message));
         }
-        let input = require_count(&self.transport, answer, "/usage/input_tokens")?;
-        let output = require_count(&self.transport, answer, "/usage/output_tokens")?;
-        Ok((texts.concat(), input, output))
+        Ok(texts.concat())
     }
+}
+
+/// Reads the first `tool_use` block as answer text, when the request named
+/// a tool. Without one, tool calls are not the answer (the text is).
+fn tool_use(blocks: &[Value], expected: Option<&str>) -> Option<String> {
+    expected?;
+    let block = blocks
+        .iter()
+        .find(|block| block.get("type").and_then(Value::as_str) == Some("tool_use"))?;
+    let name = block
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let input = block.get("input").cloned().unwrap_or_else(|| json!({}));
+    Some(tool_call_text(expected, name, input))
 }
 
 #[async_trait]
 impl ChatModel for AnthropicChat {
     fn info(&self) -> ModelInfo {
-        ModelInfo {
-            provider: "anthropic".to_string(),
-            model: self.endpoint.model.clone(),
-            remote: !is_loopback(&self.endpoint.base_url),
-        }
+        model_info("anthropic", &self.endpoint)
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
@@ -95,22 +129,12 @@ impl ChatModel for AnthropicChat {
         if let Some(key) = &self.endpoint.api_key {
             headers.push(("x-api-key", key.clone()));
         }
-        let (answer, duration) = self
-            .transport
-            .post_json(&url, &headers, &self.body(request))
-            .await?;
-        let (text, input_tokens, output_tokens) = self.parse(&answer)?;
-        let model = answer
-            .get("model")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        Ok(ChatResponse {
-            text,
-            input_tokens,
-            output_tokens,
-            model,
-            duration,
-            provider: None,
-        })
+        let expected = request.answer_schema.as_ref().map(|s| s.name.as_str());
+        let body = self.body(request);
+        self.transport
+            .chat(&url, &headers, &body, "/model", |answer| {
+                self.parse(answer, expected)
+            })
+            .await
     }
 }

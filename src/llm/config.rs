@@ -1,9 +1,12 @@
 //! Model provider settings read from the environment.
 //!
-//! `LLM_PROVIDER` picks the provider (`none`, `gemini`, `openai`,
-//! `anthropic`, `openai-compatible`); each provider reads its key, model and
-//! base URL from its own variables. A cloud provider without its key is a
-//! configuration error that names the variable. API keys never appear in
+//! `LLM_PROVIDER` names one provider (`none`, `gemini`, `openai`,
+//! `anthropic`, `openai-compatible`) or a comma-separated chain of them
+//! (`gemini,openai`), tried in that order by a [`ChainModel`]. Each provider
+//! reads its model and base URL from its own variables, and its API key from
+//! its variable or, when that is unset, from the OS keyring
+//! ([`keys`](super::keys)). A cloud provider without a key is a
+//! configuration error that names both places. API keys never appear in
 //! `Debug` output or error messages.
 
 use std::fmt;
@@ -12,8 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::anthropic::AnthropicChat;
+use super::chain::ChainModel;
 use super::gemini::GeminiChat;
-use super::openai::OpenAiChat;
+use super::keys::{self, KeySource, NoKeyring};
+use super::openai::{parse_tools_setting, OpenAiChat};
 use super::{ChatModel, LlmError};
 
 /// Default Gemini model. Provider model names change often, so this default
@@ -34,13 +39,32 @@ pub const DEFAULT_GEMINI_BASE_URL: &str = "https://generativelanguage.googleapis
 pub enum LlmConfigError {
     #[error(
         "unknown LLM_PROVIDER '{0}'; expected one of none, gemini, openai, anthropic, \
-         openai-compatible"
+         openai-compatible, or a comma-separated list of them"
     )]
     UnknownProvider(String),
+    #[error("LLM_PROVIDER '{0}' has an empty name between commas; remove the extra comma")]
+    EmptyProviderName(String),
+    #[error("LLM_PROVIDER lists {0} twice; give each provider once")]
+    DuplicateProvider(&'static str),
+    #[error(
+        "LLM_PROVIDER '{0}' lists none together with providers; leave none out, because \
+         the playbook always decides when every provider fails"
+    )]
+    NoneInChain(String),
     #[error("LLM_PROVIDER={provider} needs {variable}; set it in the environment")]
     Missing {
         provider: &'static str,
         variable: &'static str,
+    },
+    #[error(
+        "LLM_PROVIDER={provider} needs an API key: set {variable}, or store the key in the OS \
+         keyring with `argus key set {provider}` ({keyring})"
+    )]
+    MissingKey {
+        provider: &'static str,
+        variable: &'static str,
+        /// The reason the keyring supplied no key.
+        keyring: String,
     },
     #[error("invalid {variable} '{value}'; expected {expected}")]
     Invalid {
@@ -73,7 +97,55 @@ impl ProviderKind {
             "openai" => Ok(ProviderKind::OpenAi),
             "anthropic" => Ok(ProviderKind::Anthropic),
             "openai-compatible" => Ok(ProviderKind::OpenAiCompatible),
-            _ => Err(LlmConfigError::UnknownProvider(value.to_string())),
+            _ => Err(LlmConfigError::UnknownProvider(value.trim().to_string())),
+        }
+    }
+
+    /// The providers that take an API key, in the order `argus key status`
+    /// lists them.
+    pub const WITH_KEYS: [ProviderKind; 4] = [
+        ProviderKind::Gemini,
+        ProviderKind::OpenAi,
+        ProviderKind::Anthropic,
+        ProviderKind::OpenAiCompatible,
+    ];
+
+    /// Parses an `LLM_PROVIDER` list: one name or several separated by
+    /// commas, in the order to try them. `none` alone, or an empty value,
+    /// gives an empty list; `none` inside a list, a name given twice and an
+    /// empty name are rejected.
+    pub fn parse_list(value: &str) -> Result<Vec<ProviderKind>, LlmConfigError> {
+        if !value.contains(',') {
+            return Ok(match ProviderKind::parse(value)? {
+                ProviderKind::None => Vec::new(),
+                kind => vec![kind],
+            });
+        }
+        let mut kinds = Vec::new();
+        for item in value.split(',') {
+            if item.trim().is_empty() {
+                return Err(LlmConfigError::EmptyProviderName(value.to_string()));
+            }
+            let kind = ProviderKind::parse(item)?;
+            if kind == ProviderKind::None {
+                return Err(LlmConfigError::NoneInChain(value.to_string()));
+            }
+            if kinds.contains(&kind) {
+                return Err(LlmConfigError::DuplicateProvider(kind.name()));
+            }
+            kinds.push(kind);
+        }
+        Ok(kinds)
+    }
+
+    /// Returns the environment variable of the provider's API key, `None`
+    /// for `none`.
+    pub fn key_variable(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::None => None,
+            ProviderKind::Gemini => Some("GEMINI_API_KEY"),
+            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Some("OPENAI_API_KEY"),
+            ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
         }
     }
 
@@ -140,74 +212,111 @@ impl fmt::Debug for EndpointSettings {
     }
 }
 
-/// The configured provider and its endpoint (`None` for `none`).
+/// One provider of the chain and its endpoint.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub provider: ProviderKind,
+    pub endpoint: EndpointSettings,
+    /// Whether an OpenAI-compatible server gets answer schemas as tools
+    /// (`OPENAI_COMPATIBLE_TOOLS`, default on); other providers ignore it.
+    pub compatible_tools: bool,
+}
+
+impl ProviderSettings {
+    /// Builds the provider's chat model.
+    pub fn build(&self) -> Result<Arc<dyn ChatModel>, LlmConfigError> {
+        let endpoint = self.endpoint.clone();
+        let model: Arc<dyn ChatModel> = match self.provider {
+            ProviderKind::Gemini => Arc::new(GeminiChat::new(endpoint)?),
+            ProviderKind::OpenAi => Arc::new(OpenAiChat::new(endpoint)?),
+            ProviderKind::Anthropic => Arc::new(AnthropicChat::new(endpoint)?),
+            ProviderKind::OpenAiCompatible => {
+                Arc::new(OpenAiChat::compatible(endpoint)?.with_tools(self.compatible_tools))
+            }
+            ProviderKind::None => {
+                return Err(LlmConfigError::Invalid {
+                    variable: "LLM_PROVIDER",
+                    value: "none".into(),
+                    expected: "a model provider, because none has no model",
+                })
+            }
+        };
+        Ok(model)
+    }
+}
+
+/// The configured providers in the order to try them; empty for `none`.
 #[derive(Debug, Clone)]
 pub struct LlmSettings {
-    pub provider: ProviderKind,
-    pub endpoint: Option<EndpointSettings>,
+    pub providers: Vec<ProviderSettings>,
 }
 
 impl LlmSettings {
-    /// Reads the settings from the process environment.
+    /// Reads the settings from the process environment, with keys from the
+    /// environment or the key store that `ARGUS_KEYRING` selects.
     pub fn from_env() -> Result<LlmSettings, LlmConfigError> {
-        LlmSettings::from_lookup(|name| std::env::var(name).ok())
+        let env = |name: &str| std::env::var(name).ok();
+        let keys = keys::source_from_lookup(env)?;
+        LlmSettings::from_lookup_with_keys(env, keys.as_ref())
     }
 
-    /// Reads the settings through `lookup`; empty values count as unset.
+    /// Reads the settings, keys included, through `lookup` alone; the OS
+    /// keyring is not read. Empty values count as unset.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<LlmSettings, LlmConfigError> {
+        LlmSettings::from_lookup_with_keys(lookup, &NoKeyring)
+    }
+
+    /// Reads the settings through `lookup`; a key missing there is read
+    /// from `keys`. Empty values count as unset.
+    pub fn from_lookup_with_keys(
+        lookup: impl Fn(&str) -> Option<String>,
+        keys: &dyn KeySource,
     ) -> Result<LlmSettings, LlmConfigError> {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let provider = ProviderKind::parse(&get("LLM_PROVIDER").unwrap_or_default())?;
+        let kinds = ProviderKind::parse_list(&get("LLM_PROVIDER").unwrap_or_default())?;
         let call = call_settings(&get)?;
-        let endpoint = match provider {
-            ProviderKind::None => None,
-            ProviderKind::Gemini => Some(cloud_endpoint(
-                provider,
-                &get,
-                ["GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL"],
-                DEFAULT_GEMINI_MODEL,
-                DEFAULT_GEMINI_BASE_URL,
-                call,
-            )?),
-            ProviderKind::OpenAi => Some(cloud_endpoint(
-                provider,
-                &get,
-                ["OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL"],
-                DEFAULT_OPENAI_MODEL,
-                DEFAULT_OPENAI_BASE_URL,
-                call,
-            )?),
-            ProviderKind::Anthropic => Some(cloud_endpoint(
-                provider,
-                &get,
-                ["ANTHROPIC_API_KEY", "ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL"],
-                DEFAULT_ANTHROPIC_MODEL,
-                DEFAULT_ANTHROPIC_BASE_URL,
-                call,
-            )?),
-            ProviderKind::OpenAiCompatible => Some(compatible_endpoint(&get, call)?),
+        let compatible_tools = match get("OPENAI_COMPATIBLE_TOOLS") {
+            None => true,
+            Some(value) => parse_tools_setting(&value).ok_or(LlmConfigError::Invalid {
+                variable: "OPENAI_COMPATIBLE_TOOLS",
+                value,
+                expected: "on or off",
+            })?,
         };
-        Ok(LlmSettings { provider, endpoint })
+        let providers = kinds
+            .into_iter()
+            .map(|provider| {
+                let endpoint = endpoint(provider, &get, keys, call)?;
+                Ok(ProviderSettings {
+                    provider,
+                    endpoint,
+                    compatible_tools,
+                })
+            })
+            .collect::<Result<Vec<_>, LlmConfigError>>()?;
+        Ok(LlmSettings { providers })
     }
 
-    /// Builds the chat model these settings name, or `None` for `none`.
+    /// Builds the chat model these settings name: `None` for `none`, the
+    /// provider's own model for one provider, and a [`ChainModel`] over
+    /// them for several.
     pub fn build(&self) -> Result<Option<Arc<dyn ChatModel>>, LlmConfigError> {
-        let Some(endpoint) = self.endpoint.clone() else {
-            return Ok(None);
-        };
-        let model: Arc<dyn ChatModel> = match self.provider {
-            ProviderKind::None => return Ok(None),
-            ProviderKind::Gemini => Arc::new(GeminiChat::new(endpoint)?),
-            ProviderKind::OpenAi => Arc::new(OpenAiChat::new(endpoint)?),
-            ProviderKind::Anthropic => Arc::new(AnthropicChat::new(endpoint)?),
-            ProviderKind::OpenAiCompatible => Arc::new(OpenAiChat::compatible(endpoint)?),
-        };
-        Ok(Some(model))
+        let mut models = self
+            .providers
+            .iter()
+            .map(ProviderSettings::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        if models.len() <= 1 {
+            return Ok(models.pop());
+        }
+        let first = models.remove(0);
+        Ok(Some(Arc::new(ChainModel::new(first, models))))
     }
 }
 
@@ -216,11 +325,55 @@ pub fn from_env() -> Result<Option<Arc<dyn ChatModel>>, LlmConfigError> {
     LlmSettings::from_env()?.build()
 }
 
-/// Builds the chat model configured through `lookup`.
+/// Builds the chat model configured through `lookup`, without the keyring.
 pub fn from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Arc<dyn ChatModel>>, LlmConfigError> {
     LlmSettings::from_lookup(lookup)?.build()
+}
+
+/// Reads one provider's endpoint variables.
+fn endpoint(
+    provider: ProviderKind,
+    get: &impl Fn(&str) -> Option<String>,
+    keys: &dyn KeySource,
+    call: CallSettings,
+) -> Result<EndpointSettings, LlmConfigError> {
+    match provider {
+        ProviderKind::Gemini => cloud_endpoint(
+            provider,
+            get,
+            keys,
+            ["GEMINI_MODEL", "GEMINI_BASE_URL"],
+            DEFAULT_GEMINI_MODEL,
+            DEFAULT_GEMINI_BASE_URL,
+            call,
+        ),
+        ProviderKind::OpenAi => cloud_endpoint(
+            provider,
+            get,
+            keys,
+            ["OPENAI_MODEL", "OPENAI_BASE_URL"],
+            DEFAULT_OPENAI_MODEL,
+            DEFAULT_OPENAI_BASE_URL,
+            call,
+        ),
+        ProviderKind::Anthropic => cloud_endpoint(
+            provider,
+            get,
+            keys,
+            ["ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL"],
+            DEFAULT_ANTHROPIC_MODEL,
+            DEFAULT_ANTHROPIC_BASE_URL,
+            call,
+        ),
+        ProviderKind::OpenAiCompatible => compatible_endpoint(get, keys, call),
+        ProviderKind::None => Err(LlmConfigError::Invalid {
+            variable: "LLM_PROVIDER",
+            value: "none".into(),
+            expected: "a model provider, because none has no model",
+        }),
+    }
 }
 
 fn call_settings(get: &impl Fn(&str) -> Option<String>) -> Result<CallSettings, LlmConfigError> {
@@ -249,37 +402,50 @@ fn positive_number(
         })
 }
 
-/// Reads a cloud provider's `[key, model, base URL]` variables. The key is
-/// required.
+/// Reads a cloud provider's `[model, base URL]` variables and its key, from
+/// its variable or else from `keys`. The key is required.
 fn cloud_endpoint(
     provider: ProviderKind,
     get: &impl Fn(&str) -> Option<String>,
-    [key_var, model_var, base_var]: [&'static str; 3],
+    keys: &dyn KeySource,
+    [model_var, base_var]: [&'static str; 2],
     default_model: &str,
     default_base: &str,
     call: CallSettings,
 ) -> Result<EndpointSettings, LlmConfigError> {
-    let api_key = get(key_var).ok_or(LlmConfigError::Missing {
-        provider: provider.name(),
-        variable: key_var,
-    })?;
+    let variable = provider.key_variable().unwrap_or_default();
+    let lookup = keys::find_key(provider, variable, get, keys);
+    let Some(found) = lookup.found else {
+        let keyring = match lookup.keyring_error {
+            Some(error) => error.to_string(),
+            None => format!("the OS keyring has no key for {}", provider.name()),
+        };
+        return Err(LlmConfigError::MissingKey {
+            provider: provider.name(),
+            variable,
+            keyring,
+        });
+    };
     let base_url = get(base_var).unwrap_or_else(|| default_base.to_string());
     check_url(&base_url, base_var)?;
     Ok(EndpointSettings {
         base_url,
-        api_key: Some(api_key),
+        api_key: Some(found.key),
         model: get(model_var).unwrap_or_else(|| default_model.to_string()),
         call,
     })
 }
 
 /// Reads an OpenAI-compatible server's settings: base URL and model are
-/// required because no default fits every local server; the key is optional.
+/// required because no default fits every local server. The key is
+/// optional, so a keyring that cannot be read only leaves it unset.
 fn compatible_endpoint(
     get: &impl Fn(&str) -> Option<String>,
+    keys: &dyn KeySource,
     call: CallSettings,
 ) -> Result<EndpointSettings, LlmConfigError> {
-    let provider = ProviderKind::OpenAiCompatible.name();
+    let kind = ProviderKind::OpenAiCompatible;
+    let provider = kind.name();
     let base_url = get("OPENAI_BASE_URL").ok_or(LlmConfigError::Missing {
         provider,
         variable: "OPENAI_BASE_URL",
@@ -289,9 +455,13 @@ fn compatible_endpoint(
         provider,
         variable: "OPENAI_MODEL",
     })?;
+    let variable = kind.key_variable().unwrap_or_default();
+    let api_key = keys::find_key(kind, variable, get, keys)
+        .found
+        .map(|f| f.key);
     Ok(EndpointSettings {
         base_url,
-        api_key: get("OPENAI_API_KEY"),
+        api_key,
         model,
         call,
     })
@@ -311,6 +481,7 @@ fn check_url(value: &str, variable: &'static str) -> Result<(), LlmConfigError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::keys::MemoryKeys;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<LlmSettings, LlmConfigError> {
         let pairs: Vec<(String, String)> = pairs
@@ -326,10 +497,25 @@ mod tests {
     }
 
     #[test]
+    fn compatible_tools_setting() {
+        let base = [
+            ("LLM_PROVIDER", "openai-compatible"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("OPENAI_MODEL", "llama3.1"),
+        ];
+        assert!(settings(&base).unwrap().providers[0].compatible_tools);
+        let off = [base.as_slice(), &[("OPENAI_COMPATIBLE_TOOLS", "off")]].concat();
+        assert!(!settings(&off).unwrap().providers[0].compatible_tools);
+        let bad = [base.as_slice(), &[("OPENAI_COMPATIBLE_TOOLS", "sometimes")]].concat();
+        let error = settings(&bad).unwrap_err().to_string();
+        assert!(error.contains("OPENAI_COMPATIBLE_TOOLS"), "{error}");
+        assert!(error.contains("'sometimes'"), "{error}");
+    }
+
+    #[test]
     fn unset_provider_is_none() {
         let parsed = settings(&[]).unwrap();
-        assert_eq!(parsed.provider, ProviderKind::None);
-        assert!(parsed.endpoint.is_none());
+        assert!(parsed.providers.is_empty());
         assert!(parsed.build().unwrap().is_none());
     }
 
@@ -356,7 +542,7 @@ mod tests {
     fn cloud_defaults_apply() {
         let parsed =
             settings(&[("LLM_PROVIDER", "Anthropic"), ("ANTHROPIC_API_KEY", "k")]).unwrap();
-        let endpoint = parsed.endpoint.unwrap();
+        let endpoint = parsed.providers[0].endpoint.clone();
         assert_eq!(endpoint.model, DEFAULT_ANTHROPIC_MODEL);
         assert_eq!(endpoint.base_url, DEFAULT_ANTHROPIC_BASE_URL);
         assert_eq!(endpoint.call, CallSettings::default());
@@ -427,7 +613,7 @@ mod tests {
             ("LLM_MAX_ATTEMPTS", "1"),
         ])
         .unwrap();
-        let call = parsed.endpoint.unwrap().call;
+        let call = parsed.providers[0].endpoint.call;
         assert_eq!(call.timeout, Duration::from_secs(5));
         assert_eq!(call.max_attempts.get(), 1);
     }
@@ -441,5 +627,158 @@ mod tests {
         ])
         .unwrap_err();
         assert!(error.to_string().contains("GEMINI_BASE_URL"));
+    }
+
+    #[test]
+    fn list_parsed_in_order() {
+        let parsed = settings(&[
+            ("LLM_PROVIDER", " Gemini , OPENAI "),
+            ("GEMINI_API_KEY", "g"),
+            ("OPENAI_API_KEY", "o"),
+        ])
+        .unwrap();
+        let kinds: Vec<ProviderKind> = parsed.providers.iter().map(|p| p.provider).collect();
+        assert_eq!(kinds, [ProviderKind::Gemini, ProviderKind::OpenAi]);
+        assert_eq!(parsed.providers[0].endpoint.api_key.as_deref(), Some("g"));
+        assert_eq!(parsed.providers[1].endpoint.api_key.as_deref(), Some("o"));
+    }
+
+    #[test]
+    fn list_builds_chain() {
+        let model = from_lookup(|name| match name {
+            "LLM_PROVIDER" => Some("openai-compatible,gemini".into()),
+            "OPENAI_BASE_URL" => Some("http://127.0.0.1:11434/v1".into()),
+            "OPENAI_MODEL" => Some("llama3.1".into()),
+            "GEMINI_API_KEY" => Some("g".into()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
+        let info = model.info();
+        assert_eq!(info.provider, "openai-compatible,gemini");
+        assert_eq!(info.model, format!("llama3.1,{DEFAULT_GEMINI_MODEL}"));
+        assert!(info.remote);
+    }
+
+    #[test]
+    fn list_unknown_name_rejected() {
+        let error = settings(&[("LLM_PROVIDER", "gemini, mistral")]).unwrap_err();
+        assert!(matches!(&error, LlmConfigError::UnknownProvider(name) if name == "mistral"));
+        assert!(error.to_string().contains("comma-separated"));
+    }
+
+    #[test]
+    fn list_duplicate_rejected() {
+        let error = settings(&[("LLM_PROVIDER", "gemini,openai,Gemini")]).unwrap_err();
+        assert!(matches!(error, LlmConfigError::DuplicateProvider("gemini")));
+    }
+
+    #[test]
+    fn list_none_inside_rejected() {
+        for value in ["gemini,none", "none,openai"] {
+            let error = settings(&[("LLM_PROVIDER", value)]).unwrap_err();
+            assert!(matches!(error, LlmConfigError::NoneInChain(_)), "{value}");
+        }
+    }
+
+    #[test]
+    fn list_empty_name_rejected() {
+        for value in ["gemini,", ",gemini", "gemini,,openai"] {
+            let error = settings(&[("LLM_PROVIDER", value)]).unwrap_err();
+            assert!(
+                matches!(error, LlmConfigError::EmptyProviderName(_)),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_missing_second_key_named() {
+        let error =
+            settings(&[("LLM_PROVIDER", "gemini,openai"), ("GEMINI_API_KEY", "g")]).unwrap_err();
+        assert!(matches!(
+            error,
+            LlmConfigError::MissingKey {
+                variable: "OPENAI_API_KEY",
+                ..
+            }
+        ));
+    }
+
+    fn with_keys(
+        pairs: &'static [(&'static str, &'static str)],
+        keys: &dyn KeySource,
+    ) -> Result<LlmSettings, LlmConfigError> {
+        LlmSettings::from_lookup_with_keys(
+            |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            },
+            keys,
+        )
+    }
+
+    #[test]
+    fn key_from_keyring_when_env_unset() {
+        let keys = MemoryKeys::default().with("gemini", "g-stored");
+        let parsed = with_keys(&[("LLM_PROVIDER", "gemini")], &keys).unwrap();
+        assert_eq!(
+            parsed.providers[0].endpoint.api_key.as_deref(),
+            Some("g-stored")
+        );
+    }
+
+    #[test]
+    fn key_from_env_wins() {
+        let keys = MemoryKeys::default().with("gemini", "g-stored");
+        let pairs = &[("LLM_PROVIDER", "gemini"), ("GEMINI_API_KEY", "g-env")];
+        let parsed = with_keys(pairs, &keys).unwrap();
+        assert_eq!(
+            parsed.providers[0].endpoint.api_key.as_deref(),
+            Some("g-env")
+        );
+    }
+
+    #[test]
+    fn missing_key_names_both_places() {
+        let error = with_keys(&[("LLM_PROVIDER", "anthropic")], &MemoryKeys::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ANTHROPIC_API_KEY"), "{error}");
+        assert!(error.contains("argus key set anthropic"), "{error}");
+        assert!(
+            error.contains("the OS keyring has no key for anthropic"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn missing_key_gives_keyring_error() {
+        let error = with_keys(&[("LLM_PROVIDER", "openai")], &NoKeyring)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("use of the OS keyring is turned off"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn compatible_key_from_keyring() {
+        let keys = MemoryKeys::default().with("openai-compatible", "local-key");
+        let pairs = &[
+            ("LLM_PROVIDER", "openai-compatible"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1"),
+            ("OPENAI_MODEL", "m"),
+        ];
+        let parsed = with_keys(pairs, &keys).unwrap();
+        assert_eq!(
+            parsed.providers[0].endpoint.api_key.as_deref(),
+            Some("local-key")
+        );
+        let parsed = with_keys(pairs, &NoKeyring).unwrap();
+        assert_eq!(parsed.providers[0].endpoint.api_key, None);
     }
 }

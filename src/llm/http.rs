@@ -4,7 +4,10 @@
 //! module sends the JSON, applies the per-call timeout, classifies failures
 //! into [`LlmFailure`] and retries rate limits and server errors with
 //! backoff, honouring `Retry-After`. The API key is removed from every error
-//! message, because some providers quote the rejected key back.
+//! message, because some providers quote the rejected key back. It also contains
+//! the steps every provider shares: building the client from its endpoint,
+//! turning a parsed answer into a [`ChatResponse`], and encoding a tool call
+//! as answer text.
 
 use std::time::{Duration, Instant};
 
@@ -12,11 +15,18 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::config::CallSettings;
-use super::{LlmError, LlmFailure};
+use super::config::{CallSettings, EndpointSettings};
+use super::{ChatResponse, LlmError, LlmFailure, ModelInfo, Role};
 
 /// Maximum characters of an error body quoted in a message when it has no `error.message`.
 const MAX_QUOTED_BODY: usize = 300;
+
+/// The answer text and token counts read from one provider response.
+pub(crate) struct ParsedAnswer {
+    pub text: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
 
 /// A reqwest client bound to one provider and its call settings.
 pub(crate) struct Transport {
@@ -56,6 +66,43 @@ impl Transport {
             secret,
             key_variable,
             settings,
+        })
+    }
+
+    /// Builds the client for `provider` from its endpoint settings.
+    pub(crate) fn for_endpoint(
+        provider: &str,
+        endpoint: &EndpointSettings,
+        key_variable: &'static str,
+    ) -> Result<Transport, LlmError> {
+        let key = endpoint.api_key.clone();
+        Transport::new(provider, key, key_variable, endpoint.call)
+    }
+
+    /// Posts `body`, reads the answer with `parse`, and builds the response
+    /// with the model name found at JSON `model_pointer` (when the provider
+    /// sends one) and the time spent, retries included.
+    pub(crate) async fn chat(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &Value,
+        model_pointer: &str,
+        parse: impl FnOnce(&Value) -> Result<ParsedAnswer, LlmError>,
+    ) -> Result<ChatResponse, LlmError> {
+        let (answer, duration) = self.post_json(url, headers, body).await?;
+        let parsed = parse(&answer)?;
+        let model = answer
+            .pointer(model_pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(ChatResponse {
+            text: parsed.text,
+            input_tokens: parsed.input_tokens,
+            output_tokens: parsed.output_tokens,
+            model,
+            duration,
+            provider: None,
         })
     }
 
@@ -268,6 +315,34 @@ pub(crate) fn is_loopback(base_url: &str) -> bool {
         Ok(ip) => ip.is_loopback(),
         Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
+}
+
+/// Describes the model behind `endpoint`; a loopback base URL is local.
+pub(crate) fn model_info(provider: &str, endpoint: &EndpointSettings) -> ModelInfo {
+    ModelInfo {
+        provider: provider.to_string(),
+        model: endpoint.model.clone(),
+        remote: !is_loopback(&endpoint.base_url),
+    }
+}
+
+/// Returns the wire name of `role`; providers differ only in the assistant's name.
+pub(crate) fn role_name(role: Role, assistant: &'static str) -> &'static str {
+    match role {
+        Role::User => "user",
+        Role::Assistant => assistant,
+    }
+}
+
+/// Encodes a tool call as answer text. A call of the requested tool
+/// (`expected`) becomes its arguments alone. A call of another tool becomes
+/// `{"name": ..., "arguments": ...}`, which the answer parser reads as a tool
+/// call, so the caller can still tell which tool the model chose.
+pub(crate) fn tool_call_text(expected: Option<&str>, name: &str, arguments: Value) -> String {
+    if expected == Some(name) {
+        return arguments.to_string();
+    }
+    serde_json::json!({"name": name, "arguments": arguments}).to_string()
 }
 
 /// Joins a base URL and a path with exactly one slash between them.

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 /// The kinds of value a [`Masker`] replaces.
@@ -42,6 +43,8 @@ pub struct Masker {
     counts: BTreeMap<MaskKind, usize>,
     /// Registered hosts and accounts with their kind.
     names: Vec<(String, MaskKind)>,
+    /// Finds every registered name in one pass; rebuilt after a registration.
+    finder: Option<AhoCorasick>,
     ip: Regex,
     email: Regex,
     placeholder: Regex,
@@ -54,6 +57,7 @@ impl Default for Masker {
             to_value: BTreeMap::new(),
             counts: BTreeMap::new(),
             names: Vec::new(),
+            finder: None,
             ip: Regex::new(concat!(
                 r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
                 r"|\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b",
@@ -66,6 +70,15 @@ impl Default for Masker {
     }
 }
 
+/// Whether `text[start..end]` is a whole name and not part of a longer word.
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    before.is_none_or(|c| !word(c) && c != '.' && c != '-')
+        && after.is_none_or(|c| !word(c) && c != '-')
+}
+
 impl Masker {
     /// Registers a host or account name to mask wherever it appears as a whole word.
     pub fn register(&mut self, value: &str, kind: MaskKind) {
@@ -75,9 +88,7 @@ impl Masker {
             return;
         }
         self.names.push((value.to_string(), kind));
-        // Longest first, so `gacrux.example` is masked before `gacrux`.
-        self.names
-            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        self.finder = None;
     }
 
     /// Returns the placeholder of a value, assigning the next number of its kind.
@@ -98,25 +109,39 @@ impl Masker {
     pub fn mask(&mut self, text: &str) -> String {
         let mut out = self.mask_pattern(text, MaskKind::Email);
         out = self.mask_pattern(&out, MaskKind::Ip);
-        for (value, kind) in self.names.clone() {
-            let pattern = format!(r"(^|[^\w.-]){}($|[^\w-]|\.(?:\W|$))", regex::escape(&value));
-            let re = Regex::new(&pattern).expect("escaped name is a valid regex");
-            if !re.is_match(&out) {
+        self.mask_names(&out)
+    }
+
+    /// Replaces registered names that stand as whole words: not preceded by
+    /// a word character, `.` or `-`, nor followed by a word character or `-`.
+    /// Where names overlap, the longest one starting first wins, so
+    /// `gacrux.example` is masked whole rather than as `gacrux`.
+    fn mask_names(&mut self, text: &str) -> String {
+        if self.names.is_empty() {
+            return text.to_string();
+        }
+        let finder = self.finder.get_or_insert_with(|| {
+            AhoCorasick::new(self.names.iter().map(|(name, _)| name))
+                .expect("names build a search automaton")
+        });
+        let mut found: Vec<(usize, usize, usize)> = finder
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for (start, end, index) in found {
+            if start < copied || !stands_alone(text, start, end) {
                 continue;
             }
+            let (value, kind) = self.names[index].clone();
             let placeholder = self.placeholder_for(&value, kind);
-            let mut masked = String::new();
-            let mut rest = out.as_str();
-            while let Some(caps) = re.captures(rest) {
-                let lead = caps.get(1).expect("lead group");
-                let tail = caps.get(2).expect("tail group");
-                masked.push_str(&rest[..lead.end()]);
-                masked.push_str(&placeholder);
-                rest = &rest[tail.start()..];
-            }
-            masked.push_str(rest);
-            out = masked;
+            out.push_str(&text[copied..start]);
+            out.push_str(&placeholder);
+            copied = end;
         }
+        out.push_str(&text[copied..]);
         out
     }
 
@@ -197,6 +222,16 @@ mod tests {
         masker.register("ec2-user", MaskKind::User);
         let out = masker.mask("ec2-user logged in to gacrux; gacruxes is another word");
         assert_eq!(out, "USER_1 logged in to HOST_1; gacruxes is another word");
+    }
+
+    #[test]
+    fn longest_overlapping_name_wins() {
+        let mut masker = Masker::default();
+        masker.register("gacrux", MaskKind::Host);
+        masker.register("gacrux.example", MaskKind::Host);
+        masker.register("root", MaskKind::User);
+        let out = masker.mask("gacrux.example, gacrux. pre-root root-x root_1 x.root root");
+        assert_eq!(out, "HOST_1, HOST_2. pre-root root-x root_1 x.root USER_1");
     }
 
     #[test]

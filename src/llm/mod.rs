@@ -6,10 +6,13 @@
 //! sees only this trait, so a scripted model can stand in for tests and
 //! replays.
 
+pub mod answer;
 pub mod anthropic;
+pub mod chain;
 pub mod config;
 pub mod gemini;
 mod http;
+pub mod keys;
 pub mod masking;
 pub mod openai;
 pub mod prompt;
@@ -80,7 +83,8 @@ pub struct ChatResponse {
 /// The provider and model behind a [`ChatModel`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// `openai`, `openai-compatible`, `anthropic`, `gemini` or `scripted`.
+    /// `openai`, `openai-compatible`, `anthropic`, `gemini` or `scripted`;
+    /// for a chain of providers, their names joined with commas.
     pub provider: String,
     pub model: String,
     /// Whether the model runs outside this machine (cloud), which turns
@@ -100,6 +104,19 @@ pub enum LlmFailure {
     BadRequest,
     /// Unreachable, timed out, or an answer that is not the protocol.
     Unavailable,
+}
+
+impl LlmFailure {
+    /// Returns the class name as it appears in reports and messages
+    /// (`auth`, `retryable`, `bad_request`, `unavailable`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmFailure::Auth => "auth",
+            LlmFailure::Retryable => "retryable",
+            LlmFailure::BadRequest => "bad_request",
+            LlmFailure::Unavailable => "unavailable",
+        }
+    }
 }
 
 /// A model call that returned no usable answer.

@@ -23,8 +23,17 @@ pub type ScriptedAnswer = Result<String, String>;
 #[derive(Debug)]
 pub struct ScriptedModel {
     info: ModelInfo,
-    answers: Mutex<VecDeque<ScriptedAnswer>>,
+    answers: Mutex<VecDeque<(ScriptedAnswer, Option<Origin>)>>,
     requests: Mutex<Vec<ChatRequest>>,
+}
+
+/// What a recorded call said of itself: who answered and the tokens it counted.
+#[derive(Debug, Clone)]
+struct Origin {
+    provider: Option<String>,
+    model: Option<String>,
+    input_tokens: u64,
+    output_tokens: u64,
 }
 
 impl ScriptedModel {
@@ -41,17 +50,31 @@ impl ScriptedModel {
                 model: "scripted".into(),
                 remote: false,
             },
-            answers: Mutex::new(outcomes.into_iter().collect()),
+            answers: Mutex::new(outcomes.into_iter().map(|o| (o, None)).collect()),
             requests: Mutex::new(Vec::new()),
         }
     }
 
-    /// Creates a model that replays the calls recorded in a report, failed ones included.
+    /// Creates a model that replays the calls recorded in a report, failed
+    /// ones included. Each answer names the provider and model that gave it
+    /// and the token counts the provider reported, as recorded.
     pub fn from_calls(calls: &[ModelCall]) -> Self {
-        Self::with_outcomes(calls.iter().map(|call| match &call.error {
-            Some(error) => Err(error.clone()),
-            None => Ok(call.response.clone()),
-        }))
+        let model = Self::with_outcomes(std::iter::empty());
+        let queue = calls.iter().map(|call| {
+            let outcome = match &call.error {
+                Some(error) => Err(error.clone()),
+                None => Ok(call.response.clone()),
+            };
+            let origin = Origin {
+                provider: call.provider.clone(),
+                model: call.model.clone(),
+                input_tokens: call.input_tokens,
+                output_tokens: call.output_tokens,
+            };
+            (outcome, Some(origin))
+        });
+        *model.answers.lock().expect("answer queue lock") = queue.collect();
+        model
     }
 
     /// Replaces the model description, for example to mark it remote.
@@ -90,21 +113,34 @@ impl ChatModel for ScriptedModel {
             retry_after: None,
         };
         match next {
-            Some(Ok(text)) => Ok(ChatResponse {
-                input_tokens: approximate_tokens(&request.system)
-                    + request
-                        .messages
-                        .iter()
-                        .map(|m| approximate_tokens(&m.content))
-                        .sum::<u64>(),
-                output_tokens: approximate_tokens(&text),
-                text,
-                model: Some(self.info.model.clone()),
-                duration: Duration::ZERO,
-                provider: None,
-            }),
-            Some(Err(message)) => Err(failure(message)),
+            Some((Ok(text), origin)) => Ok(self.answer(request, text, origin)),
+            Some((Err(message), _)) => Err(failure(message)),
             None => Err(failure("the script has no answers left".into())),
+        }
+    }
+}
+
+impl ScriptedModel {
+    /// Builds the response for one queued answer text.
+    fn answer(&self, request: &ChatRequest, text: String, origin: Option<Origin>) -> ChatResponse {
+        let origin = origin.unwrap_or_else(|| Origin {
+            provider: None,
+            model: Some(self.info.model.clone()),
+            input_tokens: approximate_tokens(&request.system)
+                + request
+                    .messages
+                    .iter()
+                    .map(|m| approximate_tokens(&m.content))
+                    .sum::<u64>(),
+            output_tokens: approximate_tokens(&text),
+        });
+        ChatResponse {
+            text,
+            input_tokens: origin.input_tokens,
+            output_tokens: origin.output_tokens,
+            model: origin.model.or_else(|| Some(self.info.model.clone())),
+            duration: Duration::ZERO,
+            provider: origin.provider,
         }
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::analysis::{Finding, IndicatorRecord, RemediationKind, RemediationStep};
 use crate::event::{format_rfc3339, parse_splunk_time, Row, TimestampMicros};
 
+use super::parts;
 use super::{EvidenceRecord, Report, Status};
 
 /// Maximum characters of `_raw` shown per sample row; longer values end in `…`.
@@ -28,9 +29,11 @@ pub fn render(report: &Report) -> String {
     metadata(&mut doc, report);
     doc.heading("Summary");
     doc.paragraphs(&report.summary, "No summary was written.");
+    verdict(&mut doc, report);
     severity(&mut doc, report);
     confidence(&mut doc, report);
     timeline(&mut doc, report);
+    attack_chain(&mut doc, report);
     techniques(&mut doc, report);
     indicators(&mut doc, report);
     affected(&mut doc, report);
@@ -38,6 +41,7 @@ pub fn render(report: &Report) -> String {
     remediation(&mut doc, &report.remediation);
     evidence(&mut doc, &report.evidence);
     steps(&mut doc, report);
+    model(&mut doc, report);
     doc.heading("Notices");
     doc.list(report.notices.iter().map(|n| inline(n)), "No notices.");
     doc.finish()
@@ -473,7 +477,14 @@ pub(crate) fn mitigation_prefix(step: &RemediationStep) -> Option<&str> {
 }
 
 fn remediation_text(step: &RemediationStep) -> String {
-    let mut text = format!("**{}**", inline(&step.action));
+    let mut text = match &step.model_text {
+        Some(worded) => format!(
+            "**{}** (worded by the model; the analysis wrote: {})",
+            inline(worded),
+            inline(&step.action)
+        ),
+        None => format!("**{}**", inline(&step.action)),
+    };
     if !step.reason.trim().is_empty() {
         let _ = write!(text, " — {}", inline(&step.reason));
     }
@@ -585,6 +596,79 @@ fn steps(doc: &mut Doc, report: &Report) {
         "Evidence",
     ];
     doc.table(&headers, &rows);
+}
+
+fn verdict(doc: &mut Doc, report: &Report) {
+    doc.heading("Verdict");
+    let Some(verdict) = &report.verdict else {
+        doc.para("No verdict was recorded.");
+        return;
+    };
+    doc.para(&format!("**Verdict:** {}", inline(&parts::verdict_headline(verdict))));
+    let reasons = verdict.reasons.iter().map(|r| inline(r));
+    doc.list(reasons, "No verdict reasons were recorded.");
+}
+
+fn attack_chain(doc: &mut Doc, report: &Report) {
+    doc.heading("Attack chain");
+    if report.attack_chain.is_empty() {
+        doc.para("The attack chain is empty: no events were placed on the timeline.");
+        return;
+    }
+    for (i, stage) in report.attack_chain.iter().enumerate() {
+        let _ = writeln!(
+            doc.out,
+            "{}. **{}** {} ({})",
+            i + 1,
+            inline(&parts::stage_title(stage)),
+            inline(&stage.text),
+            inline(&parts::stage_citations(stage))
+        );
+    }
+    doc.out.push('\n');
+}
+
+/// Writes the model section: overview, decisions, rejected parts, marked values and calls.
+fn model(doc: &mut Doc, report: &Report) {
+    let Some((llm, calls)) = parts::model_part(report) else {
+        return;
+    };
+    doc.heading("Model");
+    let overview: Vec<Vec<String>> = parts::model_overview(llm, calls)
+        .into_iter()
+        .map(|(field, value)| vec![field.to_string(), inline(&value)])
+        .collect();
+    doc.table(&["Field", "Value"], &overview);
+
+    doc.subheading("Decisions");
+    if llm.decisions.is_empty() {
+        doc.para("No decisions were recorded.");
+    } else {
+        doc.table(&parts::DECISION_HEADERS, &escaped(parts::decision_rows(llm)));
+    }
+
+    doc.subheading("Rejected parts of the closing answer");
+    let rejected = parts::rejected_lines(llm);
+    doc.list(rejected.iter().map(|l| inline(l)), "None were rejected.");
+
+    doc.subheading("Unverified values");
+    doc.list(llm.unverified.iter().map(|v| inline(v)), "None: every value in model text was returned by a search.");
+
+    doc.subheading("Absence stated as fact");
+    doc.list(llm.absence_claims.iter().map(|c| inline(c)), "None.");
+
+    doc.subheading("Model calls");
+    if calls.is_empty() {
+        doc.para("No model calls were recorded.");
+    } else {
+        doc.table(&parts::CALL_HEADERS, &escaped(parts::call_rows(calls)));
+    }
+}
+
+fn escaped(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|row| row.iter().map(|cell| inline(cell)).collect())
+        .collect()
 }
 
 #[cfg(test)]

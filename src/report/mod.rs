@@ -5,7 +5,9 @@
 //! and [`pdf`] render the same model for people.
 
 pub mod markdown;
+mod parts;
 pub mod pdf;
+pub mod replay;
 #[cfg(test)]
 mod sample;
 #[cfg(test)]
@@ -41,6 +43,10 @@ pub struct Report {
     /// A short narrative of what happened, written from the findings.
     pub summary: String,
     pub timeline: Vec<TimelineEntry>,
+    /// The timeline told as stages, one per ATT&CK tactic in kill-chain order, worded by
+    /// the analysis or, when one was used and its wording passed the checks, by a model.
+    #[serde(default)]
+    pub attack_chain: Vec<ChainStage>,
     pub techniques: Vec<TechniqueHit>,
     pub indicators: Vec<IndicatorRecord>,
     pub affected: Affected,
@@ -73,6 +79,32 @@ pub struct Verdict {
     pub source: String,
 }
 
+/// One stage of the attack chain: what the timeline entries of one tactic show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainStage {
+    /// ATT&CK tactic short name of the stage's first timeline entry, such as
+    /// `credential-access`; `None` for entries no technique maps to a tactic.
+    pub tactic: Option<String>,
+    /// One sentence describing the stage.
+    pub text: String,
+    /// ATT&CK technique ids the stage describes; each is one the analysis found.
+    pub techniques: Vec<String>,
+    /// Positions in `Report::timeline` (from 0) of the entries the stage describes.
+    pub timeline: Vec<usize>,
+    /// Evidence ids behind those entries.
+    pub evidence: Vec<EvidenceId>,
+    /// `analysis`, or `model` when a model wrote `text`.
+    pub source: String,
+}
+
+/// A part of a model's closing answer that was left out of the report, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedPart {
+    /// The part, such as `attack_chain[2]` or `remediation[R3]`.
+    pub part: String,
+    pub reason: String,
+}
+
 /// The part a language model took in the investigation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LlmRecord {
@@ -89,6 +121,13 @@ pub struct LlmRecord {
     /// `model` when the narrative summary was written by the model, else `analysis`.
     #[serde(default)]
     pub summary_source: String,
+    /// Parts of the model's closing answer left out because they broke a rule.
+    #[serde(default)]
+    pub rejected: Vec<RejectedPart>,
+    /// Sentences of model text that stated an absence as a fact; the report marks
+    /// them as absence of evidence.
+    #[serde(default)]
+    pub absence_claims: Vec<String>,
     #[serde(default)]
     pub input_tokens: u64,
     #[serde(default)]
@@ -132,6 +171,12 @@ pub struct ModelCall {
     pub output_tokens: u64,
     pub duration_ms: f64,
     pub cost: f64,
+    /// The provider that returned the answer, such as `gemini`; `None` when the call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The model that returned the answer, as the provider named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// The alert as the report restates it.

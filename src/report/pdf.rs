@@ -21,6 +21,7 @@ use crate::analysis::{Finding, RemediationKind, RemediationStep};
 use crate::event::{format_rfc3339, parse_splunk_time, Row, TimestampMicros};
 
 use super::markdown::{group_digits, mitigation_prefix, serde_name, status_text, truncate};
+use super::parts;
 use super::{EvidenceRecord, Report, ReportError};
 use layout::{Column, Fonts, Layout, Style};
 
@@ -43,8 +44,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
 
     heading_block(&mut page, report);
     summary(&mut page, report);
+    verdict(&mut page, report);
     severity(&mut page, report);
     timeline(&mut page, report);
+    attack_chain(&mut page, report);
     techniques(&mut page, report);
     indicators(&mut page, report);
     affected(&mut page, report);
@@ -52,6 +55,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
     remediation(&mut page, &report.remediation);
     evidence(&mut page, &report.evidence);
     steps(&mut page, report);
+    model(&mut page, report);
     notices(&mut page, report);
 
     let pages = page.finish(&format!("Argus incident report {}", report.id));
@@ -372,11 +376,18 @@ fn remediation(page: &mut Layout, steps: &[RemediationStep]) {
             .iter()
             .filter(|step| step.kind == kind)
             .map(|step| {
-                let mut parts = vec![sentence(&step.action), sentence(&step.reason)];
+                let mut pieces = match &step.model_text {
+                    Some(worded) => vec![
+                        sentence(worded),
+                        format!("(Worded by the model; the analysis wrote: {})", sentence(&step.action)),
+                    ],
+                    None => vec![sentence(&step.action)],
+                };
+                pieces.push(sentence(&step.reason));
                 if !step.techniques.is_empty() {
-                    parts.push(format!("Techniques: {}.", step.techniques.join(", ")));
+                    pieces.push(format!("Techniques: {}.", step.techniques.join(", ")));
                 }
-                let text = parts
+                let text = pieces
                     .into_iter()
                     .filter(|p| !p.is_empty())
                     .collect::<Vec<_>>();
@@ -488,6 +499,83 @@ fn steps(page: &mut Layout, report: &Report) {
         ("Evidence", 0.11),
     ];
     page.titled_table("Investigation steps", 13.0, &columns(&spec), &rows, TABLE);
+}
+
+fn verdict(page: &mut Layout, report: &Report) {
+    page.heading("Verdict", 13.0);
+    let Some(verdict) = &report.verdict else {
+        body(page, "No verdict was recorded.");
+        return;
+    };
+    let headline = format!("Verdict: {}", parts::verdict_headline(verdict));
+    page.paragraph(Style::Bold(BODY), &headline, 0.0);
+    bullets(page, &verdict.reasons, "No verdict reasons were recorded.");
+}
+
+fn attack_chain(page: &mut Layout, report: &Report) {
+    page.heading("Attack chain", 13.0);
+    if report.attack_chain.is_empty() {
+        body(page, "The attack chain is empty: no events were placed on the timeline.");
+        return;
+    }
+    let items: Vec<String> = report
+        .attack_chain
+        .iter()
+        .map(|stage| {
+            format!(
+                "{}: {} ({})",
+                parts::stage_title(stage),
+                stage.text,
+                parts::stage_citations(stage)
+            )
+        })
+        .collect();
+    bullets(page, &items, "");
+}
+
+/// Draws the model section: overview, decisions, rejected parts, marked values and calls.
+fn model(page: &mut Layout, report: &Report) {
+    let Some((llm, calls)) = parts::model_part(report) else {
+        return;
+    };
+    let overview: Vec<Vec<String>> = parts::model_overview(llm, calls)
+        .into_iter()
+        .map(|(field, value)| vec![field.to_string(), value])
+        .collect();
+    let spec = columns(&[("Field", 0.22), ("Value", 0.78)]);
+    page.titled_table("Model", 13.0, &spec, &overview, TABLE);
+
+    let decisions = parts::decision_rows(llm);
+    let spec: Vec<(&str, f32)> = parts::DECISION_HEADERS
+        .iter()
+        .copied()
+        .zip([0.1, 0.08, 0.1, 0.27, 0.33, 0.12])
+        .collect();
+    if decisions.is_empty() {
+        page.heading("Decisions", 11.0);
+        body(page, "No decisions were recorded.");
+    } else {
+        page.titled_table("Decisions", 11.0, &columns(&spec), &decisions, TABLE);
+    }
+
+    page.heading("Rejected parts of the closing answer", 11.0);
+    bullets(page, &parts::rejected_lines(llm), "None were rejected.");
+    page.heading("Unverified values", 11.0);
+    bullets(page, &llm.unverified, "None: every value in model text was returned by a search.");
+    page.heading("Absence stated as fact", 11.0);
+    bullets(page, &llm.absence_claims, "None.");
+
+    let spec: Vec<(&str, f32)> = parts::CALL_HEADERS
+        .iter()
+        .copied()
+        .zip([0.05, 0.12, 0.13, 0.12, 0.12, 0.1, 0.36])
+        .collect();
+    if calls.is_empty() {
+        page.heading("Model calls", 11.0);
+        body(page, "No model calls were recorded.");
+    } else {
+        page.titled_table("Model calls", 11.0, &columns(&spec), &parts::call_rows(calls), TABLE);
+    }
 }
 
 fn notices(page: &mut Layout, report: &Report) {

@@ -13,8 +13,8 @@ use crate::event::{Row, Value};
 use crate::search::BackendInfo;
 
 use super::{
-    Affected, AlertSummary, Confidence, EvidenceRecord, PlannerInfo, Report, Status, StepRecord,
-    SCHEMA_VERSION,
+    Affected, AlertSummary, Confidence, EvidenceRecord, LlmRecord, ModelCall, ModelDecision,
+    PlannerInfo, RejectedPart, Report, Status, StepRecord, SCHEMA_VERSION,
 };
 
 pub(crate) const HOST: &str = "gacrux.i-0920036c8ca91e501";
@@ -61,6 +61,7 @@ pub(crate) fn report() -> Report {
         },
         summary: summary(),
         timeline: timeline(),
+        attack_chain: crate::agent::report_builder::attack_chain(&timeline()),
         techniques: techniques(),
         indicators: indicators(),
         affected: Affected {
@@ -83,6 +84,90 @@ pub(crate) fn report() -> Report {
         }),
         llm: None,
         model_calls: Vec::new(),
+    }
+}
+
+/// Builds the sample report as a model would leave it: two planning decisions (one
+/// rejected), a model-worded attack-chain stage and remediation step, a rejected
+/// stage, an unverified value, a marked absence claim and three model calls.
+pub(crate) fn report_with_model() -> Report {
+    let mut report = report();
+    report.planner = PlannerInfo {
+        kind: "openai".to_string(),
+        model: Some("gpt-test".to_string()),
+    };
+    report.verdict = Some(crate::report::Verdict {
+        verdict: "true_positive".into(),
+        confidence: "high".into(),
+        reasons: strings(&["ec2-user logged in from a listed scanner (F2)"]),
+        source: "model".into(),
+    });
+    report.attack_chain[0].text =
+        "The attacker logged in as ec2-user from 91.207.175.249 after guessing.".to_string();
+    report.attack_chain[0].source = "model".to_string();
+    report.remediation[2].model_text =
+        Some("Reset the ec2-user password now and end its open sessions".to_string());
+    report.llm = Some(LlmRecord {
+        provider: "openai".into(),
+        model: "gpt-test".into(),
+        masking: true,
+        decisions: vec![
+            decision(1, 1, "rejected", "unknown action 'delete_logs'", None),
+            decision(1, 2, "accepted", "size the brute force", Some("openai gpt-test")),
+            decision(0, 1, "accepted", "summary written by the model", Some("openai gpt-test")),
+        ],
+        unverified: strings(&["203.0.113.77"]),
+        summary_source: "model".into(),
+        rejected: vec![RejectedPart {
+            part: "attack_chain[1]".into(),
+            reason: "the stage cites technique T1486, which the analysis did not find".into(),
+        }],
+        absence_claims: strings(&["No data left the host."]),
+        input_tokens: 4_200,
+        output_tokens: 310,
+        cost: 0.0125,
+    });
+    report.model_calls = vec![call("plan", 1_500, 120, 812.5, None), call("plan", 1_600, 90, 640.0, None)];
+    report.model_calls.push(call("summary", 1_100, 100, 1_250.25, Some("timed out")));
+    report
+}
+
+fn decision(
+    iteration: usize,
+    attempt: usize,
+    outcome: &str,
+    reason: &str,
+    decided_by: Option<&str>,
+) -> ModelDecision {
+    ModelDecision {
+        iteration,
+        attempt,
+        outcome: outcome.to_string(),
+        actions: strings(&["count_failed_logins({})"]),
+        reason: reason.to_string(),
+        decided_by: decided_by.map(str::to_string),
+    }
+}
+
+fn call(purpose: &str, input: u64, output: u64, ms: f64, error: Option<&str>) -> ModelCall {
+    ModelCall {
+        purpose: purpose.to_string(),
+        request: crate::llm::ChatRequest {
+            system: "system".into(),
+            messages: Vec::new(),
+            max_tokens: 1024,
+            temperature: 0.0,
+            json: true,
+            answer_schema: None,
+        },
+        response: String::new(),
+        error: error.map(str::to_string),
+        input_tokens: input,
+        output_tokens: output,
+        duration_ms: ms,
+        cost: 0.0,
+        provider: None,
+        model: None,
     }
 }
 
@@ -271,6 +356,7 @@ fn remediation() -> Vec<RemediationStep> {
             mitigation: mitigation.map(str::to_string),
             techniques: strings(techniques),
             findings: strings(&["F1", "F2"]),
+            model_text: None,
         }
     };
     vec![

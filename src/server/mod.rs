@@ -8,6 +8,10 @@
 //! or Ctrl-C, then stops accepting connections, lets running investigations
 //! finish within the grace period, and re-queues any that do not.
 //!
+//! Each investigation gets its own planner from `LLM_PROVIDER`, as with
+//! `argus investigate`: a model planner (all of them sharing one model
+//! client) or the playbook.
+//!
 //! Searches run on the local backend over `--evidence` (the bundled demo
 //! evidence by default), or with `--backend splunk` on Splunk, each
 //! investigation within the Splunk settings' search budget. With Splunk,
@@ -30,11 +34,14 @@ use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::agent::llm_planner::{LlmPlanner, LlmPlannerSettings};
+use crate::agent::planner::Planner;
 use crate::agent::playbook::PlaybookPlanner;
 use crate::agent::AgentConfig;
 use crate::config::Settings;
 use crate::evidence::EvidenceStore;
 use crate::listener::connections::LimitedListener;
+use crate::llm::ChatModel;
 use crate::listener::{router, AppState, ListenerConfig, Secrets};
 use crate::search::local::LocalBackend;
 use crate::search::splunk::fired::SplunkFiredAlerts;
@@ -43,7 +50,7 @@ use crate::search::SearchBackend;
 use crate::store::catchup::{catch_up, FiredAlertSource};
 use crate::store::{paths, SqliteStore, StoreError};
 use secrets::{SecretError, API_TOKEN_FILE, HOOK_TOKEN_FILE, WEBHOOK_SECRET_FILE};
-use worker::{spawn_workers, WorkerContext};
+use worker::{spawn_workers, PlannerFactory, WorkerContext};
 
 /// Options of `argus serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -114,6 +121,8 @@ pub enum ServeError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Settings(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Model(#[from] crate::llm::config::LlmConfigError),
     #[error(
         "refusing to listen on {0}, which is not a loopback address; pass --allow-remote \
          (or set ARGUS_ALLOW_REMOTE=true) to accept alerts from other hosts"
@@ -152,6 +161,8 @@ impl Server {
         if !args.bind.is_loopback() && !args.allow_remote {
             return Err(ServeError::RemoteBind(args.bind));
         }
+        // Model settings are checked before any evidence is read, so a bad key fails fast.
+        let planners = planner_factory()?;
         let data_dir = paths::data_dir(args.data_dir.as_deref());
         let store = SqliteStore::open(paths::database_path(&data_dir))?;
         let requeued = store.requeue_running().await?;
@@ -184,7 +195,7 @@ impl Server {
         let context = WorkerContext {
             store: store.clone(),
             backend: search.backend,
-            planner: Arc::new(PlaybookPlanner),
+            planners,
             agent_config: agent_config()?,
             wake: wake.clone(),
             events: events.clone(),
@@ -285,6 +296,24 @@ impl Server {
         info!("stopped");
         Ok(())
     }
+}
+
+/// Builds the per-investigation planner factory from `LLM_PROVIDER`, as
+/// `argus investigate` chooses its planner: a model planner sharing one
+/// model client, or the playbook when no provider is set.
+fn planner_factory() -> Result<PlannerFactory, ServeError> {
+    let Some(model) = crate::llm::config::from_env()? else {
+        info!("no LLM_PROVIDER set; the playbook plans investigations");
+        return Ok(Arc::new(|| Arc::new(PlaybookPlanner) as Arc<dyn Planner>));
+    };
+    let info = model.info();
+    info!(provider = %info.provider, model = %info.model, "a model plans investigations");
+    Ok(model_planners(model, LlmPlannerSettings::default()))
+}
+
+/// Returns a factory that builds a new [`LlmPlanner`] on `model` for each investigation.
+pub fn model_planners(model: Arc<dyn ChatModel>, settings: LlmPlannerSettings) -> PlannerFactory {
+    Arc::new(move || Arc::new(LlmPlanner::new(model.clone(), settings.clone())) as Arc<dyn Planner>)
 }
 
 fn agent_config() -> Result<AgentConfig, ServeError> {

@@ -28,12 +28,17 @@ use crate::store::{ClaimedInvestigation, SqliteStore};
 /// no wake-up arrives (a safety net: queueing an alert wakes a worker).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
+/// Builds the planner of one investigation. A model planner keeps its
+/// decisions and calls until the report is finished, so each investigation
+/// needs its own.
+pub type PlannerFactory = Arc<dyn Fn() -> Arc<dyn Planner> + Send + Sync>;
+
 /// Shared state of the workers.
 #[derive(Clone)]
 pub struct WorkerContext {
     pub store: SqliteStore,
     pub backend: Arc<dyn SearchBackend>,
-    pub planner: Arc<dyn Planner>,
+    pub planners: PlannerFactory,
     pub agent_config: AgentConfig,
     pub wake: Arc<Notify>,
     pub events: broadcast::Sender<LiveEvent>,
@@ -103,7 +108,7 @@ async fn run_one(context: &WorkerContext, claimed: ClaimedInvestigation) {
     };
     let agent = Agent::new(
         backend,
-        context.planner.clone(),
+        (context.planners)(),
         Arc::new(sink),
         context.agent_config.clone(),
     );

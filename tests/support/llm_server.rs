@@ -4,7 +4,10 @@
 //! optional delay) for every POST and records each request it received, so
 //! tests can check the path, the headers and the JSON body a client sent.
 //! The `*_ok` and `*_error` helpers build responses in each provider's wire
-//! format. An exhausted queue returns 500.
+//! format, the `*_tool_*` helpers build each provider's tool-call answer,
+//! and [`Wire`] builds a client for a provider with the same encoding. A
+//! test may queue more replies while the server runs ([`LlmServer::push`]).
+//! An exhausted queue returns 500.
 
 #![allow(dead_code)]
 
@@ -109,6 +112,11 @@ impl LlmServer {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.script.requests.lock().unwrap().clone()
+    }
+
+    /// Queues one more reply behind those already queued.
+    pub fn push(&self, reply: Reply) {
+        self.script.replies.lock().unwrap().push_back(reply);
     }
 }
 
@@ -227,4 +235,173 @@ pub fn gemini_ok(text: &str, input: u64, output: u64) -> Reply {
 pub fn gemini_error(status: u16, kind: &str, message: &str) -> Reply {
     let body = json!({"error": {"code": status, "message": message, "status": kind}});
     Reply::json(status, body)
+}
+
+/// An OpenAI chat completion whose message is one call of tool `name`;
+/// `arguments` are sent as a JSON string, as OpenAI does.
+pub fn openai_tool_call(name: &str, arguments: &Value, input: u64, output: u64) -> Reply {
+    Reply::json(
+        200,
+        json!({
+            "id": "chatcmpl-test2",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": "gpt-test-0001",
+            "choices": [{
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": null,
+                    "refusal": null,
+                    "tool_calls": [{
+                        "id": "call_test1",
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments.to_string()}
+                    }]
+                },
+                "logprobs": null,
+                "finish_reason": "tool_calls"
+            }],
+            "usage": {
+                "prompt_tokens": input,
+                "completion_tokens": output,
+                "total_tokens": input + output
+            }
+        }),
+    )
+}
+
+/// An Anthropic message whose content is one `tool_use` block.
+pub fn anthropic_tool_use(name: &str, input_object: &Value, input: u64, output: u64) -> Reply {
+    Reply::json(
+        200,
+        json!({
+            "id": "msg_test2",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-test-0001",
+            "content": [{
+                "type": "tool_use",
+                "id": "toolu_test1",
+                "name": name,
+                "input": input_object
+            }],
+            "stop_reason": "tool_use",
+            "stop_sequence": null,
+            "usage": {"input_tokens": input, "output_tokens": output}
+        }),
+    )
+}
+
+/// A Gemini answer under `responseSchema`: the JSON object as the text part.
+pub fn gemini_tool_json(value: &Value, input: u64, output: u64) -> Reply {
+    gemini_ok(&value.to_string(), input, output)
+}
+
+/// A provider's wire format, for tests that run every provider alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    OpenAi,
+    OpenAiCompatible,
+    Anthropic,
+    Gemini,
+}
+
+impl Wire {
+    pub const ALL: [Wire; 4] = [
+        Wire::OpenAi,
+        Wire::OpenAiCompatible,
+        Wire::Anthropic,
+        Wire::Gemini,
+    ];
+
+    /// The provider name the client reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wire::OpenAi => "openai",
+            Wire::OpenAiCompatible => "openai-compatible",
+            Wire::Anthropic => "anthropic",
+            Wire::Gemini => "gemini",
+        }
+    }
+
+    /// The path each request is posted to, for model `test-model`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Wire::OpenAi | Wire::OpenAiCompatible => "/v1/chat/completions",
+            Wire::Anthropic => "/v1/messages",
+            Wire::Gemini => "/v1beta/models/test-model:generateContent",
+        }
+    }
+
+    /// The provider's answer that calls tool `name` with `arguments`
+    /// (for Gemini, the JSON text that `responseSchema` asks for).
+    pub fn tool_reply(self, name: &str, arguments: &Value) -> Reply {
+        match self {
+            Wire::OpenAi | Wire::OpenAiCompatible => openai_tool_call(name, arguments, 40, 20),
+            Wire::Anthropic => anthropic_tool_use(name, arguments, 40, 20),
+            Wire::Gemini => gemini_tool_json(arguments, 40, 20),
+        }
+    }
+
+    /// The provider's plain text answer.
+    pub fn text_reply(self, text: &str) -> Reply {
+        match self {
+            Wire::OpenAi | Wire::OpenAiCompatible => openai_ok(text, 40, 20),
+            Wire::Anthropic => anthropic_ok(text, 40, 20),
+            Wire::Gemini => gemini_ok(text, 40, 20),
+        }
+    }
+
+    /// The tool definitions, or Gemini's response schema, of a recorded request.
+    pub fn sent_schema(self, request: &Recorded) -> Value {
+        let body = request.json();
+        match self {
+            Wire::OpenAi | Wire::OpenAiCompatible | Wire::Anthropic => body["tools"].clone(),
+            Wire::Gemini => body["generationConfig"]["responseSchema"].clone(),
+        }
+    }
+
+    /// The system prompt of a recorded request.
+    pub fn sent_system(self, request: &Recorded) -> Value {
+        let body = request.json();
+        match self {
+            Wire::OpenAi | Wire::OpenAiCompatible => body["messages"][0]["content"].clone(),
+            Wire::Anthropic => body["system"].clone(),
+            Wire::Gemini => body["systemInstruction"]["parts"][0]["text"].clone(),
+        }
+    }
+
+    /// A client of this provider for `server`, with one attempt per call
+    /// so an unexpected extra request fails at once.
+    pub fn model(self, server: &LlmServer) -> std::sync::Arc<dyn argus::llm::ChatModel> {
+        use argus::llm::anthropic::AnthropicChat;
+        use argus::llm::config::{CallSettings, EndpointSettings};
+        use argus::llm::gemini::GeminiChat;
+        use argus::llm::openai::OpenAiChat;
+
+        let suffix = match self {
+            Wire::OpenAi | Wire::OpenAiCompatible => "/v1",
+            Wire::Anthropic | Wire::Gemini => "",
+        };
+        let endpoint = EndpointSettings {
+            base_url: format!("{}{suffix}", server.base_url()),
+            api_key: Some("wire-test-key".to_string()),
+            model: "test-model".to_string(),
+            call: CallSettings {
+                timeout: Duration::from_secs(10),
+                max_attempts: std::num::NonZeroU32::new(1).unwrap(),
+                initial_backoff: Duration::from_millis(10),
+                max_retry_wait: Duration::from_millis(100),
+            },
+        };
+        match self {
+            Wire::OpenAi => std::sync::Arc::new(OpenAiChat::new(endpoint).unwrap()),
+            Wire::OpenAiCompatible => {
+                std::sync::Arc::new(OpenAiChat::compatible(endpoint).unwrap())
+            }
+            Wire::Anthropic => std::sync::Arc::new(AnthropicChat::new(endpoint).unwrap()),
+            Wire::Gemini => std::sync::Arc::new(GeminiChat::new(endpoint).unwrap()),
+        }
+    }
 }

@@ -54,9 +54,11 @@ fn sections_appear_in_order() {
     let md = sample_markdown();
     let expected = [
         "## Summary",
+        "## Verdict",
         "## Severity",
         "## Confidence",
         "## Attack-chain timeline",
+        "## Attack chain",
         "## ATT&CK techniques",
         "## Indicators",
         "## Affected hosts, accounts and addresses",
@@ -276,4 +278,103 @@ fn digits_are_grouped() {
     assert_eq!(group_digits(999), "999");
     assert_eq!(group_digits(1_208), "1,208");
     assert_eq!(group_digits(1_234_567), "1,234,567");
+}
+
+/// Returns the text from `heading` up to the next heading of the same level.
+fn section<'a>(md: &'a str, heading: &str) -> &'a str {
+    let start = md.find(heading).unwrap_or_else(|| panic!("{heading} missing"));
+    let level = heading.split(' ').next().unwrap();
+    let rest = &md[start + heading.len()..];
+    let end = rest
+        .find(&format!("\n{level} "))
+        .map_or(rest.len(), |i| i + 1);
+    &md[start..start + heading.len() + end]
+}
+
+#[test]
+fn verdict_shows_confidence_and_source() {
+    let md = sample_markdown();
+    let verdict = section(&md, "## Verdict");
+    assert!(
+        verdict.contains("**Verdict:** true\\_positive, confidence high, from the analysis"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("- Successful login for ec2-user"), "{verdict}");
+}
+
+#[test]
+fn attack_chain_lists_stages_in_order() {
+    let md = sample_markdown();
+    let chain = section(&md, "## Attack chain");
+    // The sample timeline has two initial-access and two credential-access
+    // entries; kill-chain order puts initial access first.
+    let first = chain.find("1. **initial-access (analysis)**").expect("stage 1");
+    let second = chain.find("2. **credential-access (analysis)**").expect("stage 2");
+    assert!(first < second);
+    assert!(chain.contains("timeline entries: 2, 3"), "{chain}");
+    assert!(chain.contains("timeline entries: 0, 1"), "{chain}");
+}
+
+#[test]
+fn model_section_absent_without_model() {
+    assert!(!sample_markdown().contains("## Model"));
+}
+
+#[test]
+fn model_overview_shows_usage() {
+    let md = render(&sample::report_with_model());
+    let model = section(&md, "## Model");
+    assert!(model.contains("| Provider | openai |"), "{model}");
+    assert!(model.contains("| Model | gpt-test |"), "{model}");
+    assert!(model.contains("| Masking | on |"), "{model}");
+    assert!(model.contains("| Tokens in | 4200 |"), "{model}");
+    assert!(model.contains("| Tokens out | 310 |"), "{model}");
+    assert!(model.contains("| Estimated cost | 0.0125"), "{model}");
+    // 812.5 + 640.0 + 1,250.25 ms.
+    assert!(model.contains("| Model calls | 3 (2702.8 ms in all) |"), "{model}");
+}
+
+#[test]
+fn model_decisions_show_rejections() {
+    let md = render(&sample::report_with_model());
+    let model = section(&md, "## Model");
+    assert!(
+        model.contains("| 1 | 1 | rejected | count\\_failed\\_logins({}) | unknown action 'delete\\_logs' | — |"),
+        "{model}"
+    );
+    assert!(
+        model.contains("| summary | 1 | accepted | count\\_failed\\_logins({}) | summary written by the model | openai gpt-test |"),
+        "{model}"
+    );
+}
+
+#[test]
+fn model_marks_and_rejected_parts_listed() {
+    let md = render(&sample::report_with_model());
+    let model = section(&md, "## Model");
+    assert!(
+        model.contains("- attack\\_chain\\[1\\]: the stage cites technique T1486"),
+        "{model}"
+    );
+    assert!(model.contains("- 203.0.113.77"), "{model}");
+    assert!(model.contains("- No data left the host."), "{model}");
+}
+
+#[test]
+fn model_calls_show_durations() {
+    let md = render(&sample::report_with_model());
+    let model = section(&md, "## Model");
+    assert!(model.contains("| 1 | plan | 812.5 ms | 1500 | 120 |"), "{model}");
+    assert!(model.contains("| 3 | summary | 1250.2 ms | 1100 | 100 | 0.0000 | timed out |"), "{model}");
+}
+
+#[test]
+fn model_wording_shown_beside_analysis() {
+    let md = render(&sample::report_with_model());
+    assert!(
+        md.contains("**Reset the ec2-user password now and end its open sessions** (worded by the model; the analysis wrote: Reset the ec2-user password and review its sessions)"),
+        "{md}"
+    );
+    assert!(md.contains("1. **initial-access (model)** The attacker logged in"), "{md}");
+    assert!(md.contains("from the model"), "{md}");
 }

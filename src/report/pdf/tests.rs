@@ -277,3 +277,49 @@ fn creation_date_is_generated_at() {
     let date = info.get(b"CreationDate").and_then(|o| o.as_str()).unwrap();
     assert_eq!(date, b"D:20231210093002+00'00'");
 }
+
+#[test]
+fn verdict_and_chain_are_printed() {
+    let text = all_text(&sample::report());
+    assert!(
+        text.contains("Verdict: true_positive, confidence high, from the analysis"),
+        "{text}"
+    );
+    let start = text.find("Attack chain").expect("attack chain heading");
+    let chain = &text[start..text.find("ATT&CK techniques").expect("techniques heading")];
+    assert!(chain.contains("initial-access (analysis)"), "{chain}");
+    assert!(chain.contains("timeline entries: 0, 1"), "{chain}");
+}
+
+#[test]
+fn model_section_lists_decisions_and_usage() {
+    let text = all_text(&sample::report_with_model());
+    let start = text.find("Model Field").expect("model table");
+    let model = &text[start..];
+    assert!(model.contains("Masking on"), "{model}");
+    assert!(model.contains("Tokens in 4200"), "{model}");
+    assert!(model.contains("Tokens out 310"), "{model}");
+    assert!(model.contains("0.0125"), "{model}");
+    assert!(model.contains("unknown action 'delete_logs'"), "{model}");
+    assert!(model.contains("openai gpt-test"), "{model}");
+    assert!(model.contains("T1486"), "{model}");
+    assert!(model.contains("203.0.113.77"), "{model}");
+    assert!(model.contains("812.5 ms"), "{model}");
+    assert!(model.contains("timed out"), "{model}");
+}
+
+#[test]
+fn model_section_absent_without_model() {
+    let text = all_text(&sample::report());
+    assert!(!text.contains("Model calls"), "model section drawn for a playbook report");
+}
+
+#[test]
+fn remediation_shows_model_wording() {
+    let text = all_text(&sample::report_with_model());
+    assert!(
+        text.contains("Reset the ec2-user password now and end its open sessions."),
+        "{text}"
+    );
+    assert!(text.contains("Worded by the model"), "{text}");
+}
