@@ -12,6 +12,12 @@
 //!    both warm in the page cache, and prints the process's peak resident
 //!    memory (`VmHWM`) relative to the file size.
 //!
+//! The ingest line also gives the process's user and system CPU time for the
+//! ingest, read from `/proc/self/stat` (Linux only, 10 ms resolution), because
+//! wall time on a shared machine includes time spent waiting for other work.
+//! `ARGUS_BENCH_INGEST_ONLY=1` skips the searches, and `ARGUS_BENCH_FILES`
+//! (comma-separated, such as `syslog.log`) picks the files to run.
+//!
 //! With `ARGUS_BENCH_EVTX` naming a folder of `.evtx` files and `evtx_dump`
 //! (from the `evtx` crate) on the PATH or in `ARGUS_EVTX_DUMP`, it also
 //! compares EVTX ingest into the in-memory store, into an index in memory and
@@ -60,11 +66,16 @@ fn main() {
         return;
     }
     if let Some(data) = data {
-        for name in ["syslog.log", "events.jsonl"] {
+        let names = std::env::var("ARGUS_BENCH_FILES")
+            .unwrap_or_else(|_| "syslog.log,events.jsonl".to_string());
+        let ingest_only = std::env::var_os("ARGUS_BENCH_INGEST_ONLY").is_some();
+        for name in names.split(',').filter(|name| !name.is_empty()) {
             let file = data.join(name);
             let index = data.join(format!("index-{name}"));
             ingest_phase(&file, &index);
-            run_search_process(&data, &file, &index);
+            if !ingest_only {
+                run_search_process(&data, &file, &index);
+            }
         }
     }
     if let Some(folder) = evtx {
@@ -75,15 +86,20 @@ fn main() {
 fn ingest_phase(file: &Path, index_dir: &Path) {
     let _ = std::fs::remove_dir_all(index_dir);
     let raw = std::fs::metadata(file).expect("bench data file exists").len();
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let mut index = EvidenceIndex::open(index_dir).expect("index folder opens");
     let summary = index.ingest_path(file).expect("ingest runs");
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_after = cpu_seconds();
+    let (user, system) = (cpu_after.0 - cpu_before.0, cpu_after.1 - cpu_before.1);
     let disk = index.disk_bytes();
 
     println!("{}", file.display());
     println!("  ingest:  {} events in {seconds:.2} s, {:.0} events/s (one thread)",
         summary.events, summary.events as f64 / seconds);
+    println!("  cpu:     user {user:.2} s ({:.0} events per user second), system {system:.2} s",
+        summary.events as f64 / user);
     println!("  skipped: {} lines", summary.lines_skipped);
     println!("  index:   {:.1} MiB on disk for {:.1} MiB of evidence ({:.2}x)",
         mib(disk), mib(raw), disk as f64 / raw as f64);

@@ -9,8 +9,9 @@ use std::time::SystemTime;
 
 use memchr::memchr;
 
+use super::sink::{forward_events, EventSink};
 use super::{jsonl, splunk_csv, syslog};
-use crate::event::{Event, TimestampMicros};
+use crate::event::TimestampMicros;
 
 /// How many non-empty lines at the top of a file are inspected to detect its format.
 const DETECT_LINES: usize = 5;
@@ -94,20 +95,19 @@ impl Format {
         }
     }
 
-    /// Parses every line (every record, for CSV) of `text` into `out`, with
-    /// the byte range of each event's record in `spans`. Returns the number
-    /// of non-empty lines or records skipped as malformed.
-    pub fn parse(
-        self,
-        text: &str,
-        context: &SourceContext,
-        out: &mut Vec<Event>,
-        spans: &mut Vec<Range<usize>>,
-    ) -> usize {
+    /// Parses every line (every record, for CSV) of `text` into `sink`.
+    /// Returns the number of non-empty lines or records skipped as malformed.
+    pub fn parse(self, text: &str, context: &SourceContext, sink: &mut impl EventSink) -> usize {
         match self {
-            Format::Syslog => syslog::parse(text, context, out, spans),
-            Format::JsonLines => jsonl::parse(text, context, out, spans),
-            Format::SplunkCsv => splunk_csv::parse(text, context, out, spans),
+            Format::Syslog => syslog::parse(text, context, sink),
+            Format::JsonLines => jsonl::parse(text, context, sink),
+            Format::SplunkCsv => {
+                let mut events = Vec::new();
+                let mut spans = Vec::new();
+                let skipped = splunk_csv::parse(text, context, &mut events, &mut spans);
+                forward_events(events, spans, sink);
+                skipped
+            }
         }
     }
 }

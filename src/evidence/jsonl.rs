@@ -11,15 +11,15 @@
 //! same way: `@timestamp` gives the time when `_time` is absent, and a `host`
 //! object gives the host from `host.name` (or `host.hostname`).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use indexmap::IndexMap;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value as Json;
 
-use std::ops::Range;
-
 use super::format::{lines, span_of, SourceContext};
+use super::sink::{EventHead, EventSink, Fields};
 use crate::event::{parse_splunk_time, Event, TimestampMicros, Value};
 
 /// The sourcetype for JSON events that name none (Splunk's built-in JSON sourcetype).
@@ -28,37 +28,53 @@ const DEFAULT_SOURCETYPE: &str = "_json";
 /// The members of a JSON object in line order. A list rather than a map,
 /// because each member is looked up at most once: dropping the per-line hash
 /// map raised `benches/ingest.rs` from about 183k to 230k JSON events/s on
-/// one core of a shared 2-core machine.
+/// one core of a shared 2-core machine. Keys without escapes borrow from the
+/// line.
 #[derive(Debug, Default)]
-struct Members(Vec<(String, Json)>);
+struct Members<'de>(Vec<(Cow<'de, str>, Json)>);
 
 /// One parsed line: its members, and the `result` object when the line is an
 /// export wrapper (`preview` appears before `result`).
 #[derive(Debug, Default)]
-struct ParsedLine {
-    members: Members,
+struct ParsedLine<'de> {
+    members: Members<'de>,
     preview: bool,
-    result: Option<Members>,
+    result: Option<Members<'de>>,
+}
+
+/// Returns whether `key` is one that [`event_parts`] or [`unwrap_export`]
+/// reads. Members under other keys only become fields, so a sink that
+/// wants no fields gets them skipped unread.
+fn is_head_key(key: &str) -> bool {
+    matches!(
+        key,
+        "_time" | "@timestamp" | "_raw" | "host" | "source" | "sourcetype" | "index" | "preview"
+            | "result"
+    )
 }
 
 /// Returns whether `line` is a JSON object.
 pub(crate) fn looks_like(line: &str) -> bool {
-    line.trim_start().starts_with('{') && serde_json::from_str::<ParsedLine>(line).is_ok()
+    line.trim_start().starts_with('{') && parse_line(line, true).is_ok()
 }
 
-/// Parses every line of `text` into `out`; returns the count of malformed
+/// Parses one line into its members. With `keep_fields` false, members
+/// that [`is_head_key`] rejects are checked for valid JSON but not kept.
+fn parse_line(line: &str, keep_fields: bool) -> serde_json::Result<ParsedLine<'_>> {
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let parsed = deserializer.deserialize_map(ObjectVisitor { keep_fields })?;
+    deserializer.end()?;
+    Ok(parsed)
+}
+
+/// Parses every line of `text` into `sink`; returns the count of malformed
 /// lines. Export wrapper lines without a `result` (such as `messages`) carry
 /// no event and are passed over without being counted.
-pub(crate) fn parse(
-    text: &str,
-    context: &SourceContext,
-    out: &mut Vec<Event>,
-    spans: &mut Vec<Range<usize>>,
-) -> usize {
+pub(crate) fn parse<S: EventSink>(text: &str, context: &SourceContext, sink: &mut S) -> usize {
     let mut skipped = 0;
     let mut previous_time = None;
     for line in lines(text) {
-        let Ok(parsed) = serde_json::from_str::<ParsedLine>(line) else {
+        let Ok(parsed) = parse_line(line, S::WANTS_FIELDS) else {
             skipped += 1;
             continue;
         };
@@ -70,10 +86,9 @@ pub(crate) fn parse(
                 continue;
             }
         };
-        let event = build_event(line, members, context, previous_time);
-        previous_time = Some(event.time);
-        out.push(event);
-        spans.push(span_of(text, line));
+        let (head, members) = event_parts(line, members, context, previous_time);
+        previous_time = Some(head.time);
+        sink.push(span_of(text, line), head, || member_fields(members));
     }
     skipped
 }
@@ -81,13 +96,14 @@ pub(crate) fn parse(
 /// Parses one line again, for a store that kept the line and not the event.
 /// Returns `None` for malformed lines and wrapper lines without a result.
 pub(crate) fn parse_record(line: &str, source: &str) -> Option<Event> {
-    let parsed = serde_json::from_str::<ParsedLine>(line).ok()?;
+    let parsed = parse_line(line, true).ok()?;
     let members = unwrap_export(parsed).ok()??;
     let context = SourceContext {
         source,
         modified: None,
     };
-    Some(build_event(line, members, &context, None))
+    let (head, members) = event_parts(line, members, &context, None);
+    Some(head.into_event(member_fields(members)))
 }
 
 /// Returns the event members of a line: the `result` of an export wrapper, or
@@ -103,13 +119,16 @@ fn unwrap_export(parsed: ParsedLine) -> Result<Option<Members>, ()> {
     }
     let mut members = parsed.members;
     match members.take("result") {
-        Some(Json::Object(result)) => Ok(Some(Members(result.into_iter().collect()))),
+        Some(Json::Object(result)) => {
+            let members = result.into_iter().map(|(key, value)| (Cow::Owned(key), value));
+            Ok(Some(Members(members.collect())))
+        }
         Some(_) => Err(()),
         None => Ok(None),
     }
 }
 
-impl Members {
+impl Members<'_> {
     /// Returns the first member named `key`.
     fn get(&self, key: &str) -> Option<&Json> {
         self.0.iter().find(|(name, _)| name == key).map(|(_, value)| value)
@@ -122,36 +141,48 @@ impl Members {
     }
 }
 
-impl<'de> Deserialize<'de> for Members {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_map(ObjectVisitor)
-            .map(|line| line.members)
+/// Reads a JSON object as [`Members`], skipping non-head members unless
+/// `keep_fields` is set.
+struct MembersSeed {
+    keep_fields: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for MembersSeed {
+    type Value = Members<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let visitor = ObjectVisitor {
+            keep_fields: self.keep_fields,
+        };
+        deserializer.deserialize_map(visitor).map(|line| line.members)
     }
 }
 
-impl<'de> Deserialize<'de> for ParsedLine {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ObjectVisitor)
-    }
+struct ObjectVisitor {
+    keep_fields: bool,
 }
-
-struct ObjectVisitor;
 
 impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = ParsedLine;
+    type Value = ParsedLine<'de>;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         formatter.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParsedLine, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParsedLine<'de>, A::Error> {
         let mut line = ParsedLine::default();
         line.members.0.reserve(map.size_hint().unwrap_or(16));
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(KeyText(key)) = map.next_key::<KeyText<'de>>()? {
             if key == "result" && line.preview {
                 // A wrapper's result that is not an object fails the line.
-                line.result = Some(map.next_value::<Members>()?);
+                let seed = MembersSeed {
+                    keep_fields: self.keep_fields,
+                };
+                line.result = Some(map.next_value_seed(seed)?);
+                continue;
+            }
+            if !self.keep_fields && !is_head_key(&key) {
+                map.next_value::<IgnoredAny>()?;
                 continue;
             }
             let value = map.next_value::<Json>()?;
@@ -164,21 +195,53 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 }
 
-/// Builds an event. A missing or unreadable `_time` takes the time of the
-/// previous event in the file, or else the file's modification time.
-fn build_event(
-    line: &str,
-    mut members: Members,
-    context: &SourceContext,
+/// An object key, borrowed from the line unless it contains escapes.
+struct KeyText<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = KeyText<'de>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<KeyText<'de>, E> {
+        Ok(KeyText(Cow::Borrowed(key)))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<KeyText<'de>, E> {
+        Ok(KeyText(Cow::Owned(key.to_owned())))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<KeyText<'de>, E> {
+        Ok(KeyText(Cow::Owned(key)))
+    }
+}
+
+/// Takes the time and default fields out of `members`; what remains are the
+/// event's other fields. A missing or unreadable `_time` takes the time of
+/// the previous event in the file, or else the file's modification time.
+fn event_parts<'a>(
+    line: &'a str,
+    mut members: Members<'a>,
+    context: &SourceContext<'a>,
     previous_time: Option<TimestampMicros>,
-) -> Event {
+) -> (EventHead<'a>, Members<'a>) {
     let time = match members.take("_time") {
         Some(value) => parse_time(&value),
         // ECS and other shippers: `@timestamp`, kept as a field too.
         None => members.get("@timestamp").and_then(parse_time),
     };
     let time = time.or(previous_time).unwrap_or_else(|| context.reference_time());
-    let raw = take_text(&mut members, "_raw").unwrap_or_else(|| line.to_string());
+    let raw = take_text(&mut members, "_raw").map_or(Cow::Borrowed(line), Cow::Owned);
     let host = match members.get("host") {
         // An ECS `host` object stays a field group (`host.name`, `host.ip`).
         Some(Json::Object(inner)) => ["name", "hostname"]
@@ -188,24 +251,30 @@ fn build_event(
             .to_string(),
         _ => take_text(&mut members, "host").unwrap_or_default(),
     };
-    let source = take_text(&mut members, "source").unwrap_or_else(|| context.source.to_string());
-    let sourcetype =
-        take_text(&mut members, "sourcetype").unwrap_or_else(|| DEFAULT_SOURCETYPE.to_string());
-    let index = take_text(&mut members, "index").unwrap_or_else(|| "main".to_string());
-
-    let mut fields = IndexMap::with_capacity(members.0.len() + 4);
-    for (key, value) in members.0 {
-        flatten_into(&mut fields, key, value);
-    }
-    Event {
+    let mut text_or = |key: &str, default: &'a str| {
+        take_text(&mut members, key).map_or(Cow::Borrowed(default), Cow::Owned)
+    };
+    let source = text_or("source", context.source);
+    let sourcetype = text_or("sourcetype", DEFAULT_SOURCETYPE);
+    let index = text_or("index", "main");
+    let head = EventHead {
         time,
         raw,
-        host,
+        host: Cow::Owned(host),
         source,
         sourcetype,
         index,
-        fields,
+    };
+    (head, members)
+}
+
+/// Turns the members left after [`event_parts`] into fields.
+fn member_fields(members: Members) -> Fields {
+    let mut fields = IndexMap::with_capacity(members.0.len() + 4);
+    for (key, value) in members.0 {
+        flatten_into(&mut fields, key.into_owned(), value);
     }
+    fields
 }
 
 fn parse_time(value: &Json) -> Option<TimestampMicros> {
@@ -270,15 +339,16 @@ fn scalar_text(value: Json) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::sink::EventList;
 
     fn parse_all(text: &str) -> (Vec<Event>, usize) {
         let context = SourceContext {
             source: "export.json",
             modified: None,
         };
-        let mut events = Vec::new();
-        let skipped = parse(text, &context, &mut events, &mut Vec::new());
-        (events, skipped)
+        let mut list = EventList::default();
+        let skipped = parse(text, &context, &mut list);
+        (list.events, skipped)
     }
 
     #[test]

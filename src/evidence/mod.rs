@@ -13,6 +13,8 @@
 //! - `compressed`: gzip of any of the above, detected by its magic bytes.
 //! - `record`: whole-file parsing with each event's record text, and records
 //!   parsed back into events (for the persistent index).
+//! - `sink`: the seam parsers fill, either with whole events or, for the
+//!   persistent index, with columns.
 //! - `extract`: key=value pairs and sshd/sudo fields taken from `_raw`.
 //!
 //! Whole files are read into memory before parsing, so the largest file the
@@ -24,6 +26,7 @@ mod extract;
 mod format;
 mod jsonl;
 mod record;
+mod sink;
 mod splunk_csv;
 mod syslog;
 
@@ -36,9 +39,9 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::event::Event;
-pub use record::{
-    parse_file, parse_file_owned, parse_file_records, ParsedFile, RecordFormat, RecordReader,
-};
+pub use record::{parse_file, parse_file_owned, ParsedFile, RecordFormat, RecordReader};
+pub(crate) use record::{parse_file_into, FileRead};
+pub(crate) use sink::{EventHead, EventSink, Fields};
 
 /// Events ingested from evidence files, newest first.
 #[derive(Debug, Default)]

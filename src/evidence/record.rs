@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::format::{lines, Format, SourceContext};
 use super::evtx::FieldSet;
+use super::sink::{forward_events, EventList, EventSink};
 use super::{compressed, evtx, extract, jsonl, splunk_csv, syslog};
 use crate::event::Event;
 
@@ -93,18 +94,6 @@ pub fn parse_file_owned(
     parse_owned(source, bytes, modified, FieldSet::All)
 }
 
-/// Parses a whole evidence file for a store that keeps its records, like
-/// [`parse_file_owned`], except that EVTX events carry only the fields
-/// behind their time, `host` and `sourcetype`. [`RecordReader`] gives the
-/// other fields from the records.
-pub fn parse_file_records(
-    source: &str,
-    bytes: Vec<u8>,
-    modified: Option<SystemTime>,
-) -> Result<ParsedFile, String> {
-    parse_owned(source, bytes, modified, FieldSet::Defaults)
-}
-
 fn parse_owned(
     source: &str,
     bytes: Vec<u8>,
@@ -127,7 +116,77 @@ fn parse_decoded(
     if evtx::looks_like(&bytes) {
         return parse_evtx(source, bytes, evtx_fields);
     }
+    let (text, format) = decode_text(source, bytes)?;
+    let context = SourceContext { source, modified };
+    let capacity = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut list = EventList::with_capacity(capacity);
+    let skipped = format.parse(&text, &context, &mut list);
+    let EventList { events, spans, .. } = list;
+    Ok(ParsedFile {
+        format: RecordFormat::from_text_format(format),
+        events,
+        spans,
+        csv_header: csv_header(format, &text),
+        text,
+        skipped,
+    })
+}
 
+/// The format, text and skip count of a file parsed by [`parse_file_into`].
+#[derive(Debug)]
+pub(crate) struct FileRead {
+    pub format: RecordFormat,
+    /// The decoded file text, or the EVTX records' JSON one after another:
+    /// the text the byte ranges handed to the sink refer to.
+    pub text: String,
+    /// The header row of a CSV export, which every record needs to be read again.
+    pub csv_header: Option<String>,
+    /// Lines or records that no parser accepted.
+    pub skipped: usize,
+}
+
+/// Parses a whole evidence file like [`parse_file_owned`], handing each
+/// event to `sink` as it is parsed instead of collecting [`Event`] values.
+pub(crate) fn parse_file_into<S: EventSink>(
+    source: &str,
+    bytes: Vec<u8>,
+    modified: Option<SystemTime>,
+    sink: &mut S,
+) -> Result<FileRead, String> {
+    let bytes = match compressed::is_gzip(&bytes) {
+        true => compressed::gunzip(&bytes)?,
+        false => bytes,
+    };
+    if evtx::looks_like(&bytes) {
+        // A sink that wants no other fields gets only the EVTX fields every
+        // event keeps as columns; the rest are read from the record when searched.
+        let fields = if S::WANTS_FIELDS {
+            FieldSet::All
+        } else {
+            FieldSet::Defaults
+        };
+        let parsed = parse_evtx(source, bytes, fields)?;
+        forward_events(parsed.events, parsed.spans, sink);
+        return Ok(FileRead {
+            format: RecordFormat::Evtx,
+            text: parsed.text,
+            csv_header: None,
+            skipped: parsed.skipped,
+        });
+    }
+    let (text, format) = decode_text(source, bytes)?;
+    let context = SourceContext { source, modified };
+    let skipped = format.parse(&text, &context, sink);
+    Ok(FileRead {
+        format: RecordFormat::from_text_format(format),
+        csv_header: csv_header(format, &text),
+        text,
+        skipped,
+    })
+}
+
+/// Decodes file bytes as text and detects the text format.
+fn decode_text(source: &str, bytes: Vec<u8>) -> Result<(String, Format), String> {
     // Invalid UTF-8 sequences become U+FFFD so that one bad byte costs no line.
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -140,24 +199,14 @@ fn parse_decoded(
         "no recognised log format (expected syslog, JSON lines, Splunk CSV, EVTX \
          or gzip of one of them)",
     )?;
+    Ok((text, format))
+}
 
-    let context = SourceContext { source, modified };
-    let capacity = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut events = Vec::with_capacity(capacity);
-    let mut spans = Vec::with_capacity(capacity);
-    let skipped = format.parse(&text, &context, &mut events, &mut spans);
-    let csv_header = match format {
-        Format::SplunkCsv => lines(&text).next().map(str::to_string),
+fn csv_header(format: Format, text: &str) -> Option<String> {
+    match format {
+        Format::SplunkCsv => lines(text).next().map(str::to_string),
         _ => None,
-    };
-    Ok(ParsedFile {
-        format: RecordFormat::from_text_format(format),
-        events,
-        spans,
-        text,
-        csv_header,
-        skipped,
-    })
+    }
 }
 
 fn parse_evtx(source: &str, bytes: Vec<u8>, fields: FieldSet) -> Result<ParsedFile, String> {

@@ -12,11 +12,12 @@
 //! The RFC 3164 header is parsed by hand, without regex, because it is the
 //! per-line hot path of an ingest.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 
-use std::ops::Range;
-
 use super::format::{lines, span_of, SourceContext};
+use super::sink::{EventHead, EventSink, Fields};
 use crate::event::{Event, TimestampMicros, Value};
 
 /// A backwards step larger than this (31 days) between consecutive RFC 3164
@@ -84,13 +85,8 @@ pub(crate) fn looks_like(line: &str) -> bool {
     parse_line(line).is_some()
 }
 
-/// Parses every line of `text` into `out`; returns the count of malformed lines.
-pub(crate) fn parse(
-    text: &str,
-    context: &SourceContext,
-    out: &mut Vec<Event>,
-    spans: &mut Vec<Range<usize>>,
-) -> usize {
+/// Parses every line of `text` into `sink`; returns the count of malformed lines.
+pub(crate) fn parse(text: &str, context: &SourceContext, sink: &mut impl EventSink) -> usize {
     let mut years = YearInference::default();
     let mut skipped = 0;
     let mut previous_time = None;
@@ -105,20 +101,37 @@ pub(crate) fn parse(
                 time
             }
             Stamp::NoYear(partial) => {
-                years.push(out.len(), partial);
+                years.push(sink.len(), partial);
                 0
             }
             // An event without a timestamp takes the time of the event before it.
             Stamp::Missing => previous_time.unwrap_or_else(|| context.reference_time()),
         };
-        out.push(build_event(line, parts, context.source, time));
-        spans.push(span_of(text, line));
+        let head = event_head(line, &parts, context.source, time);
+        sink.push(span_of(text, line), head, || line_fields(&parts));
     }
-    years.apply(out, context.reference_time());
+    years.apply(sink, context.reference_time());
     skipped
 }
 
-fn build_event(line: &str, parts: Line, source: &str, time: TimestampMicros) -> Event {
+fn event_head<'a>(
+    line: &'a str,
+    parts: &Line<'a>,
+    source: &'a str,
+    time: TimestampMicros,
+) -> EventHead<'a> {
+    EventHead {
+        time,
+        raw: Cow::Borrowed(line),
+        host: Cow::Borrowed(parts.host),
+        source: Cow::Borrowed(source),
+        sourcetype: Cow::Borrowed(sourcetype_for(parts.process)),
+        index: Cow::Borrowed("main"),
+    }
+}
+
+/// Returns the fields a syslog header gives beyond the default ones.
+fn line_fields(parts: &Line) -> Fields {
     let present = [parts.process, parts.pid, parts.msgid, parts.structured_data];
     let mut fields = IndexMap::with_capacity(present.iter().flatten().count());
     let mut put = |name: &str, value: Option<&str>| {
@@ -133,15 +146,7 @@ fn build_event(line: &str, parts: Line, source: &str, time: TimestampMicros) -> 
     if let Some(data) = parts.structured_data {
         add_structured_params(data, &mut fields);
     }
-    Event {
-        time,
-        raw: line.to_string(),
-        host: parts.host.to_string(),
-        source: source.to_string(),
-        sourcetype: sourcetype_for(parts.process).to_string(),
-        index: "main".to_string(),
-        fields,
-    }
+    fields
 }
 
 fn sourcetype_for(process: Option<&str>) -> &'static str {
@@ -156,7 +161,7 @@ fn sourcetype_for(process: Option<&str>) -> &'static str {
 /// whole file, so the caller sets the time it stored.
 pub(crate) fn parse_record(line: &str, source: &str) -> Option<Event> {
     let (_, parts) = parse_line(line)?;
-    Some(build_event(line, parts, source, 0))
+    Some(event_head(line, &parts, source, 0).into_event(line_fields(&parts)))
 }
 
 /// Parses the header of any supported syslog form.
@@ -399,7 +404,7 @@ impl YearInference {
 
     /// Sets each pending event's time. The first year is the latest one that
     /// keeps every event within a day after `reference`.
-    fn apply(&self, events: &mut [Event], reference: TimestampMicros) {
+    fn apply(&self, sink: &mut impl EventSink, reference: TimestampMicros) {
         if self.pending.is_empty() {
             return;
         }
@@ -416,7 +421,7 @@ impl YearInference {
             first_year -= 1;
         }
         for &(index, rollovers, time) in &self.pending {
-            events[index].time = to_micros(first_year + rollovers, time);
+            sink.set_time(index, to_micros(first_year + rollovers, time));
         }
     }
 }
@@ -457,6 +462,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
+    use crate::evidence::sink::EventList;
 
     /// Seconds since the epoch of a UTC date and time, computed by chrono.
     fn utc(text: &str) -> TimestampMicros {
@@ -472,9 +478,9 @@ mod tests {
             source: "/var/log/auth.log",
             modified: Some(modified),
         };
-        let mut events = Vec::new();
-        let skipped = parse(text, &context, &mut events, &mut Vec::new());
-        (events, skipped)
+        let mut list = EventList::default();
+        let skipped = parse(text, &context, &mut list);
+        (list.events, skipped)
     }
 
     fn field<'a>(event: &'a Event, name: &str) -> Option<&'a str> {

@@ -6,6 +6,7 @@
 //!
 //! - `segment`: one indexed file (record text, time and default-field
 //!   columns, posting lists) and its file encoding.
+//! - `builder`: fills a segment's columns while a file is parsed.
 //! - `postings`: the tokenizer and the posting lists.
 //! - `codec`: integers, strings and the checksum footer of index files.
 //! - `search`: SPL over the index, and schema discovery.
@@ -25,6 +26,7 @@
 //! came from), not as parsed fields: searches parse the records of candidate
 //! events again. That keeps the index near the size of the evidence.
 
+mod builder;
 mod codec;
 mod lookups;
 mod postings;
@@ -39,7 +41,8 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::evidence::{parse_file_records, IngestSummary, SkippedFile};
+use crate::evidence::{parse_file_into, EventSink, IngestSummary, SkippedFile};
+use builder::SegmentBuilder;
 use codec::{Reader, Writer};
 pub use segment::{Defaults, FileEntry};
 use segment::Segment;
@@ -233,26 +236,25 @@ impl EvidenceIndex {
         }
 
         let hashed = started.elapsed();
-        let parsed = match parse_file_records(&entry.path, bytes, modified) {
-            Ok(parsed) => parsed,
+        let mut builder = SegmentBuilder::default();
+        let read = match parse_file_into(&entry.path, bytes, modified, &mut builder) {
+            Ok(read) => read,
             Err(reason) => {
                 skip(summary, reason);
                 return Ok(());
             }
         };
         summary.files_read += 1;
-        summary.events += parsed.events.len();
-        summary.lines_skipped += parsed.skipped;
-        let parsed_at = started.elapsed();
-        let segment = Segment::build(entry, parsed);
+        summary.events += builder.len();
+        summary.lines_skipped += read.skipped;
+        let segment = builder.finish(entry, read);
         let built = started.elapsed();
         let name = self.write_segment(&segment)?;
         tracing::debug!(
             file = %path.display(),
             events = segment.len(),
             hash_ms = hashed.as_millis() as u64,
-            parse_ms = (parsed_at - hashed).as_millis() as u64,
-            build_ms = (built - parsed_at).as_millis() as u64,
+            parse_and_build_ms = (built - hashed).as_millis() as u64,
             write_ms = (started.elapsed() - built).as_millis() as u64,
             "indexed a file"
         );

@@ -7,13 +7,11 @@
 //! (host, source, sourcetype, index) combinations, because a file usually
 //! has only a few.
 
-use std::collections::HashMap;
-
 use super::codec::{Reader, Writer};
 use super::postings::{Posting, Postings};
 use super::IndexError;
 use crate::event::{Event, TimestampMicros};
-use crate::evidence::{ParsedFile, RecordFormat, RecordReader};
+use crate::evidence::{RecordFormat, RecordReader};
 use crate::spl::terms::{Requirement, ValueTest};
 
 /// The version written in every segment file; files of another version are
@@ -60,58 +58,22 @@ pub struct Segment {
     pub format: RecordFormat,
     pub csv_header: Option<String>,
     /// Every record, one after another.
-    text: String,
+    pub(super) text: String,
     /// End offset in `text` of each event's record.
-    ends: Vec<u64>,
+    pub(super) ends: Vec<u64>,
     pub times: Vec<TimestampMicros>,
     /// Index into `defaults` for each event.
-    default_ids: Vec<u32>,
+    pub(super) default_ids: Vec<u32>,
     pub defaults: Vec<Defaults>,
-    postings: Postings,
+    pub(super) postings: Postings,
     /// Parses records again; built once per segment.
-    reader: RecordReader,
+    pub(super) reader: RecordReader,
 }
 
 /// Events of one segment that may match, ascending; `None` means all.
 pub type Candidates = Option<Vec<u32>>;
 
 impl Segment {
-    /// Builds a segment from a parsed file.
-    pub fn build(file: FileEntry, parsed: ParsedFile) -> Segment {
-        let mut text = String::with_capacity(parsed.spans.iter().map(|s| s.len()).sum());
-        let mut ends = Vec::with_capacity(parsed.events.len());
-        let mut times = Vec::with_capacity(parsed.events.len());
-        let mut default_ids = Vec::with_capacity(parsed.events.len());
-        let mut table = DefaultsTable::default();
-        let mut postings = Postings::default();
-        let mut scratch = String::new();
-        let mut last_defaults = None;
-
-        // Each event is dropped as soon as it is indexed.
-        let ParsedFile { events, spans, text: file_text, format, csv_header, .. } = parsed;
-        for (number, (event, span)) in events.into_iter().zip(spans).enumerate() {
-            text.push_str(&file_text[span]);
-            ends.push(text.len() as u64);
-            times.push(event.time);
-            let id = intern_defaults(&event, &mut table, &mut last_defaults);
-            default_ids.push(id);
-            postings.add_event(number as u32, &event.raw, &mut scratch);
-        }
-        let reader = RecordReader::new(format, csv_header.as_deref());
-        Segment {
-            file,
-            format,
-            csv_header,
-            text,
-            ends,
-            times,
-            default_ids,
-            defaults: table.entries,
-            postings,
-            reader,
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.times.len()
     }
@@ -309,57 +271,6 @@ impl Segment {
         }
         Ok(segment)
     }
-}
-
-/// Returns the table number of an event's default fields, adding them when
-/// new. `last` remembers the previous event's number, because consecutive
-/// events of a file often share their defaults, and `key` is a reusable
-/// buffer so that a lookup allocates nothing.
-fn intern_defaults(
-    event: &Event,
-    table: &mut DefaultsTable,
-    last: &mut Option<u32>,
-) -> u32 {
-    if let Some(id) = *last {
-        let previous = &table.entries[id as usize];
-        let same = previous.host == event.host
-            && previous.source == event.source
-            && previous.sourcetype == event.sourcetype
-            && previous.index == event.index;
-        if same {
-            return id;
-        }
-    }
-    table.key.clear();
-    for part in [&event.host, &event.source, &event.sourcetype, &event.index] {
-        table.key.push_str(part);
-        table.key.push('\0');
-    }
-    let id = match table.lookup.get(table.key.as_str()) {
-        Some(&id) => id,
-        None => {
-            let id = table.entries.len() as u32;
-            table.entries.push(Defaults {
-                host: event.host.clone(),
-                source: event.source.clone(),
-                sourcetype: event.sourcetype.clone(),
-                index: event.index.clone(),
-            });
-            table.lookup.insert(table.key.clone(), id);
-            id
-        }
-    };
-    *last = Some(id);
-    id
-}
-
-/// The distinct default-field combinations seen while building a segment.
-#[derive(Default)]
-struct DefaultsTable {
-    entries: Vec<Defaults>,
-    /// Combination numbers by their fields joined with NUL bytes.
-    lookup: HashMap<String, u32>,
-    key: String,
 }
 
 fn encode_file(out: &mut Writer, file: &FileEntry) {

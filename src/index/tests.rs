@@ -1,9 +1,11 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::builder::SegmentBuilder;
+use super::postings::{Posting, PostingsBuilder};
 use super::*;
 use crate::event::Value;
-use crate::evidence::EvidenceStore;
+use crate::evidence::{parse_file, EvidenceStore};
 use crate::spl;
 
 const SYSLOG: &str = "\
@@ -188,4 +190,131 @@ fn schema_lists_hosts_and_sourcetypes() {
     let (earliest, latest) = schema.time_range.unwrap();
     assert_eq!(earliest, 1_702_191_346_000_000);
     assert!(latest >= earliest);
+}
+
+/// Parses `path` into events as the in-memory store does and into a segment
+/// as the index does, and checks that the segment contains the same events:
+/// record text, time, default fields and the tokens of `_raw`.
+fn assert_segment_matches_events(path: &Path) {
+    let bytes = fs::read(path).unwrap();
+    let modified = fs::metadata(path).unwrap().modified().ok();
+    let source = path.to_string_lossy();
+    let Ok(parsed) = parse_file(&source, &bytes, modified) else {
+        return;
+    };
+    let mut builder = SegmentBuilder::default();
+    let read = parse_file_into(&source, bytes, modified, &mut builder).unwrap();
+    assert_eq!(read.format, parsed.format, "{source}");
+    assert_eq!(read.skipped, parsed.skipped, "{source}");
+    assert_eq!(read.csv_header, parsed.csv_header, "{source}");
+    let entry = FileEntry { path: source.to_string(), size: 0, modified_nanos: 0, sha256: [0; 32] };
+    let segment = builder.finish(entry, read);
+    assert_eq!(segment.len(), parsed.events.len(), "{source}");
+
+    let mut expected_postings = PostingsBuilder::default();
+    let mut start = 0;
+    for (number, (event, span)) in parsed.events.iter().zip(&parsed.spans).enumerate() {
+        let end = segment.ends[number] as usize;
+        assert_eq!(&segment.text[start..end], &parsed.text[span.clone()], "{source} #{number}");
+        start = end;
+        assert_eq!(segment.times[number], event.time, "{source} #{number}");
+        let defaults = segment.defaults_of(number as u32);
+        assert_eq!(defaults.host, event.host, "{source} #{number}");
+        assert_eq!(defaults.source, event.source, "{source} #{number}");
+        assert_eq!(defaults.sourcetype, event.sourcetype, "{source} #{number}");
+        assert_eq!(defaults.index, event.index, "{source} #{number}");
+        expected_postings.add_event(number as u32, &event.raw);
+    }
+    let expected = expected_postings.finish();
+    assert_eq!(segment.postings.lists.len(), expected.lists.len(), "{source}");
+    for (token, posting) in &expected.lists {
+        let found = segment.postings.get(token).map(Posting::events);
+        assert_eq!(found, Some(posting.events()), "{source} token {token}");
+    }
+}
+
+fn assert_folder_matches_events(folder: &Path) -> usize {
+    let mut files = 0;
+    for entry in walkdir::WalkDir::new(folder).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            assert_segment_matches_events(entry.path());
+            files += 1;
+        }
+    }
+    files
+}
+
+#[test]
+fn segment_matches_events_on_demo_evidence() {
+    let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/evidence"));
+    assert!(assert_folder_matches_events(folder) >= 6);
+}
+
+#[test]
+fn segment_matches_events_on_real_data() {
+    let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/real"));
+    if !folder.exists() {
+        eprintln!("skipped: {} is absent", folder.display());
+        return;
+    }
+    // OpenSSH_2k.log, 16 EVTX files and two licence texts, which parse as no format.
+    assert!(assert_folder_matches_events(folder) >= 17);
+}
+
+#[test]
+fn segment_matches_events_on_edge_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = concat!(
+        "{\"preview\":false,\"result\":{\"_time\":\"5\",\"_raw\":\"Wrapped LINE\",\"extra\":1}}\n",
+        "{\"preview\":false,\"messages\":[{\"type\":\"INFO\"}]}\n",
+        "{\"result\":{\"_raw\":\"result first\",\"host\":\"h9\"},\"preview\":false}\n",
+        "{\"@timestamp\":\"2023-12-10T06:55:46Z\",\"host\":{\"name\":\"ecs1\"},\"msg\":\"x\"}\n",
+        "{\"h\\u006fst\":\"escaped key\",\"_raw\":\"esc \\\"quoted\\\" \\u00e9t\\u00e9\"}\n",
+        "{\"host\":[\"first\",\"second\"],\"source\":null,\"index\":7,\"sourcetype\":\"\"}\n",
+        "{\"host\":\"dup1\",\"host\":\"dup2\",\"skip\":{\"deep\":[1,{\"a\":null}]}}\n",
+        "{\"_time\":1,\"bad\":tru}\n",
+        "{\"preview\":false,\"result\":5}\n",
+        "not json at all\n",
+        "{\"_raw\":\"Kelvin \u{212A} ſ ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789abcdef\"}\n",
+    );
+    let syslog = concat!(
+        "<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 [a b=\"c\"] 'su root' failed\n",
+        "<34>1 - - sshd 12 - - no time or host\n",
+        "2024-01-15T10:00:00+00:00 host1 sudo[5]: ISO line\n",
+        "Dec 31 23:59:59 h1 kernel: before the rollover\n",
+        "  continuation line\n",
+        "Jan  1 00:00:01 h1 CRON[2]: after the rollover\r\n",
+        "Feb 29 12:00:00 h2 app: leap day\n",
+    );
+    write(dir.path(), "edge.json", json);
+    write(dir.path(), "edge.log", syslog);
+    assert_eq!(assert_folder_matches_events(dir.path()), 2);
+}
+
+#[test]
+fn other_segment_version_is_reingested() {
+    let evidence = evidence_dir();
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    index.ingest_path(evidence.path()).unwrap();
+
+    // Rewrite the first segment as version 2, with a valid checksum, as a
+    // future format would write it.
+    let segment = folder.path().join(&index.names[0]);
+    let bytes = fs::read(&segment).unwrap();
+    let content_len = bytes.len() - 4;
+    let mut content = bytes[..content_len].to_vec();
+    assert_eq!(content[SEGMENT_MAGIC.len()], 1, "version 1 is one varint byte");
+    content[SEGMENT_MAGIC.len()] = 2;
+    let checksum = crc32fast::hash(&content);
+    content.extend_from_slice(&checksum.to_le_bytes());
+    fs::write(&segment, content).unwrap();
+
+    let mut reopened = EvidenceIndex::open(folder.path()).unwrap();
+    assert_eq!(reopened.event_count(), 2, "only the JSON file's events remain");
+    let again = reopened.ingest_path(evidence.path()).unwrap();
+    assert_eq!(again.files_read, 1);
+    assert_eq!(again.files_unchanged, 1);
+    assert_eq!(reopened.event_count(), 6);
 }
