@@ -71,7 +71,9 @@ Settings: MAX_AGENT_ITERATIONS (default 6); LLM_PROVIDER (none, openai,
 openai-compatible, anthropic, gemini, or a comma-separated list such as
 gemini,openai tried in order) with each provider's key and model variables
 selects a model planner; none (the default) uses the playbook. A key missing
-from the environment is read from the OS keyring (see `argus key`).")]
+from the environment is read from the OS keyring (see `argus key`).
+LLM_TEMPERATURE, LLM_MAX_TOKENS, LLM_MAX_RETRIES, LLM_MASKING (auto, on, off),
+LLM_PRICE_INPUT and LLM_PRICE_OUTPUT tune the model planner.")]
     Investigate {
         /// Alert file in Splunk's webhook JSON format; `-` reads standard input.
         #[arg(long, value_name = "FILE|-", conflicts_with = "demo")]
@@ -253,7 +255,10 @@ fn investigate(
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     // Model settings are checked before any evidence is read, so a bad key fails fast.
     let planner: Arc<dyn Planner> = match llm_config::from_env().map_err(|e| e.to_string())? {
-        Some(model) => Arc::new(LlmPlanner::new(model, LlmPlannerSettings::default())),
+        Some(model) => {
+            let planner_settings = LlmPlannerSettings::from_env().map_err(|e| e.to_string())?;
+            Arc::new(LlmPlanner::new(model, planner_settings))
+        }
         None => Arc::new(PlaybookPlanner),
     };
     if evidence.is_some() && alert.is_none() && demo_name.is_none() {

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::{info, warn};
 
+use crate::llm::config::LlmConfigError;
 use crate::llm::masking::{MaskKind, Masker};
 use crate::llm::scripted::ScriptedModel;
 use crate::llm::{answer, prompt, ChatMessage, ChatModel, ChatRequest, ModelInfo, Role};
@@ -70,6 +71,91 @@ impl Default for LlmPlannerSettings {
             price_output_per_million: 0.0,
         }
     }
+}
+
+impl LlmPlannerSettings {
+    /// Reads the planner settings from the environment; see [`Self::from_lookup`].
+    pub fn from_env() -> Result<Self, LlmConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, defaults for those unset:
+    /// `LLM_TEMPERATURE` (0 to 2), `LLM_MAX_TOKENS` (tokens per answer),
+    /// `LLM_MAX_RETRIES` (rejected answers sent back per iteration),
+    /// `LLM_MASKING` (`auto`: on for cloud providers only, `on`, `off`), and
+    /// `LLM_PRICE_INPUT` and `LLM_PRICE_OUTPUT` (price per million tokens, for
+    /// the cost estimate in the report). A bad value is an error naming the
+    /// variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LlmConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut settings = LlmPlannerSettings::default();
+        if let Some(value) = get("LLM_TEMPERATURE") {
+            settings.temperature =
+                number_in(&value, "LLM_TEMPERATURE", 0.0..=2.0, "a number from 0 to 2")? as f32;
+        }
+        if let Some(value) = get("LLM_MAX_TOKENS") {
+            settings.max_tokens = whole_number(&value, "LLM_MAX_TOKENS", 1)? as u32;
+        }
+        if let Some(value) = get("LLM_MAX_RETRIES") {
+            settings.max_retries = whole_number(&value, "LLM_MAX_RETRIES", 0)? as usize;
+        }
+        if let Some(value) = get("LLM_MASKING") {
+            settings.masking = match value.to_ascii_lowercase().as_str() {
+                "auto" => None,
+                "on" | "true" | "1" => Some(true),
+                "off" | "false" | "0" => Some(false),
+                _ => return Err(invalid("LLM_MASKING", &value, "auto, on or off")),
+            };
+        }
+        let price = "a price per million tokens, 0 or more";
+        if let Some(value) = get("LLM_PRICE_INPUT") {
+            settings.price_input_per_million =
+                number_in(&value, "LLM_PRICE_INPUT", 0.0..=f64::MAX, price)?;
+        }
+        if let Some(value) = get("LLM_PRICE_OUTPUT") {
+            settings.price_output_per_million =
+                number_in(&value, "LLM_PRICE_OUTPUT", 0.0..=f64::MAX, price)?;
+        }
+        Ok(settings)
+    }
+}
+
+fn invalid(variable: &'static str, value: &str, expected: &'static str) -> LlmConfigError {
+    LlmConfigError::Invalid {
+        variable,
+        value: value.to_string(),
+        expected,
+    }
+}
+
+fn number_in(
+    value: &str,
+    variable: &'static str,
+    range: std::ops::RangeInclusive<f64>,
+    expected: &'static str,
+) -> Result<f64, LlmConfigError> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| invalid(variable, value, expected))
+}
+
+fn whole_number(value: &str, variable: &'static str, min: u64) -> Result<u64, LlmConfigError> {
+    let expected = if min == 0 {
+        "a whole number, 0 or more"
+    } else {
+        "a whole number above 0"
+    };
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n >= min && *n <= u64::from(u32::MAX))
+        .ok_or_else(|| invalid(variable, value, expected))
 }
 
 /// A [`Planner`] that asks a chat model, with the playbook as fallback.
@@ -670,7 +756,11 @@ impl LlmPlanner {
         let mut notes = vec!["summary written by the model".to_string()];
         notes.extend(apply_severity(report, &answer));
         if let Some(verdict) = answer.verdict.as_deref() {
-            let reasons = answer.reasons.iter().map(|r| bound.bind(r, report)).collect();
+            let reasons = answer
+                .reasons
+                .iter()
+                .map(|r| bound.bind(r, report))
+                .collect();
             grounding::apply_verdict(report, verdict, &answer.confidence, reasons);
             let source = report
                 .verdict
@@ -767,7 +857,8 @@ fn apply_rewording(report: &mut Report, rewordings: &[Value], bound: &mut Bound)
             }
         };
         let part = format!("remediation[{}]", answer.step).replace('"', "");
-        let Some(index) = remediation_position(&answer.step).filter(|&i| i < report.remediation.len())
+        let Some(index) =
+            remediation_position(&answer.step).filter(|&i| i < report.remediation.len())
         else {
             let reason = format!(
                 "no remediation step {}; the steps are R1 to R{}, and the model cannot add one",
@@ -778,7 +869,13 @@ fn apply_rewording(report: &mut Report, rewordings: &[Value], bound: &mut Bound)
             continue;
         };
         if report.remediation[index].model_text.is_some() {
-            bound.reject(part, format!("step R{} was worded twice; the first wording stands", index + 1));
+            bound.reject(
+                part,
+                format!(
+                    "step R{} was worded twice; the first wording stands",
+                    index + 1
+                ),
+            );
             continue;
         }
         if let Err(reason) = grounding::check_rewording(&report.remediation[index], &answer.text) {
@@ -853,4 +950,73 @@ fn report_facts(report: &Report) -> String {
         ));
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<LlmPlannerSettings, LlmConfigError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LlmPlannerSettings::from_lookup(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn unset_settings_take_defaults() {
+        let read = settings(&[]).unwrap();
+        assert_eq!(read.max_retries, 2);
+        assert_eq!(read.max_tokens, 1024);
+        assert_eq!(read.temperature, 0.0);
+        assert_eq!(read.masking, None);
+        assert_eq!(read.price_input_per_million, 0.0);
+    }
+
+    #[test]
+    fn settings_read_from_variables() {
+        let read = settings(&[
+            ("LLM_TEMPERATURE", "0.5"),
+            ("LLM_MAX_TOKENS", "2048"),
+            ("LLM_MAX_RETRIES", "0"),
+            ("LLM_MASKING", "Off"),
+            ("LLM_PRICE_INPUT", "3"),
+            ("LLM_PRICE_OUTPUT", " 15.5 "),
+        ])
+        .unwrap();
+        assert_eq!(read.temperature, 0.5);
+        assert_eq!(read.max_tokens, 2048);
+        assert_eq!(read.max_retries, 0);
+        assert_eq!(read.masking, Some(false));
+        assert_eq!(read.price_input_per_million, 3.0);
+        assert_eq!(read.price_output_per_million, 15.5);
+        assert_eq!(
+            settings(&[("LLM_MASKING", "on")]).unwrap().masking,
+            Some(true)
+        );
+        assert_eq!(settings(&[("LLM_MASKING", "auto")]).unwrap().masking, None);
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable() {
+        for (variable, value) in [
+            ("LLM_TEMPERATURE", "3"),
+            ("LLM_TEMPERATURE", "warm"),
+            ("LLM_MAX_TOKENS", "0"),
+            ("LLM_MAX_RETRIES", "-1"),
+            ("LLM_MASKING", "maybe"),
+            ("LLM_PRICE_INPUT", "-1"),
+            ("LLM_PRICE_OUTPUT", "NaN"),
+        ] {
+            let error = settings(&[(variable, value)]).unwrap_err().to_string();
+            assert!(error.contains(variable), "{error}");
+            assert!(error.contains(value), "{error}");
+        }
+    }
 }

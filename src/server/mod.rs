@@ -299,16 +299,26 @@ impl Server {
 }
 
 /// Builds the per-investigation planner factory from `LLM_PROVIDER`, as
-/// `argus investigate` chooses its planner: a model planner sharing one
-/// model client, or the playbook when no provider is set.
+/// `argus investigate` chooses its planner: a model planner, or the playbook
+/// when no provider is set. Each investigation gets its own model client, so
+/// a provider chain starts at its first provider every time.
 fn planner_factory() -> Result<PlannerFactory, ServeError> {
-    let Some(model) = crate::llm::config::from_env()? else {
+    let providers = crate::llm::config::LlmSettings::from_env()?;
+    let Some(model) = providers.build()? else {
         info!("no LLM_PROVIDER set; the playbook plans investigations");
         return Ok(Arc::new(|| Arc::new(PlaybookPlanner) as Arc<dyn Planner>));
     };
+    let settings = LlmPlannerSettings::from_env()?;
     let info = model.info();
     info!(provider = %info.provider, model = %info.model, "a model plans investigations");
-    Ok(model_planners(model, LlmPlannerSettings::default()))
+    Ok(Arc::new(move || {
+        let model = match providers.build() {
+            Ok(Some(fresh)) => fresh,
+            // The same settings built a client at start-up; keep that one.
+            _ => model.clone(),
+        };
+        Arc::new(LlmPlanner::new(model, settings.clone())) as Arc<dyn Planner>
+    }))
 }
 
 /// Returns a factory that builds a new [`LlmPlanner`] on `model` for each investigation.
