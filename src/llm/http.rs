@@ -205,7 +205,10 @@ impl Transport {
         let failure = classify(status);
         let mut message = status_message(status, &text);
         if failure == LlmFailure::Auth {
-            message.push_str(&format!("; check {}", self.key_variable));
+            message.push_str(&format!(
+                "; check {}, or the key stored with `argus key set {}`",
+                self.key_variable, self.provider
+            ));
         }
         let mut error = self.error(failure, message);
         error.retry_after = header_pause.or_else(|| parse_retry_delay(&text));
