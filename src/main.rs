@@ -547,7 +547,9 @@ fn serve(args: argus::server::ServeArgs) -> Result<(), String> {
         }
         server.run_until_shutdown().await.map_err(|e| e.to_string())
     });
-    // Investigations past the grace period were re-queued; do not wait for their threads.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    // Investigations past the grace period were re-queued; their threads are
+    // left to end with the process. Shutting the runtime down under them would
+    // make their next timer or I/O call panic.
+    std::mem::forget(runtime);
     result
 }

@@ -244,3 +244,74 @@ async fn concurrent_alerts_keep_own_model_decisions() {
         "the calls did not overlap: {arrivals:?}"
     );
 }
+
+/// A model server that receives each call and never answers within the test.
+async fn start_stalled_model_server(calls: Arc<Mutex<usize>>) -> String {
+    let app = Router::new().fallback(move |_body: Bytes| {
+        let calls = calls.clone();
+        async move {
+            *calls.lock().unwrap() += 1;
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            "never"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_during_model_call_exits_cleanly() {
+    let calls = Arc::new(Mutex::new(0));
+    let model_url = start_stalled_model_server(calls.clone()).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_argus"))
+        .args(["serve", "--port", "0", "--shutdown-grace", "1", "--data-dir"])
+        .arg(data.path())
+        .env("LLM_PROVIDER", "openai-compatible")
+        .env("OPENAI_BASE_URL", &model_url)
+        .env("OPENAI_MODEL", "serve-test-model")
+        .env("LLM_TIMEOUT_SECS", "100")
+        .env_remove("WEBHOOK_SECRET")
+        .env_remove("BACKEND_PORT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("argus serve starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.trim().strip_prefix("listening on ").unwrap().to_string();
+    let hook = std::fs::read_to_string(data.path().join("hook_token")).unwrap();
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let alert = std::fs::read_to_string(format!(
+        "{}/demo/alerts/ssh_brute_force.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/hooks/splunk/{}", hook.trim()))
+        .body(alert)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    for _ in 0..300 {
+        if *calls.lock().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(*calls.lock().unwrap() > 0, "the investigation never called the model");
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
