@@ -371,7 +371,7 @@ fn interruption_before_manifest_keeps_old_state() {
     let manifest_after = fs::read(folder.path().join(MANIFEST_NAME)).unwrap();
     assert_eq!(manifest_before, manifest_after);
 
-    // A crash leaves the new segment files behind; open deletes them.
+    // A crash leaves the new segment files behind, and open deletes them.
     fs::remove_dir(&blocker).unwrap();
     write(folder.path(), "00000002.seg", "left by a crash");
     write(folder.path(), "00000003.seg", "left by a crash");
