@@ -209,7 +209,11 @@ impl EvidenceIndex {
                     sender.send((name.to_string(), segment)).is_ok()
                 });
                 drop(sender);
-                let written = writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                // A panic in the writer is raised again here, as if it had happened inline.
+                let written = match writer.join() {
+                    Ok(written) => written,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
                 (pending, written)
             }),
         };

@@ -358,7 +358,7 @@ fn interruption_before_manifest_keeps_old_state() {
     // files. A folder at the manifest's temporary name makes the manifest
     // write fail after both segment files are written and synced, as a
     // crash at that point would.
-    let extra = "Dec 10 07:00:00 web09 sshd[1]: Failed password for eve from 10.0.0.8 port 1 ssh2\n";
+    let extra = "Dec 10 07:00:00 web09 sshd[1]: Failed password for eve from 10.0.0.8 port 1\n";
     write(evidence.path(), "auth.log", &format!("{SYSLOG}{extra}"));
     write(evidence.path(), "more.log", extra);
     let blocker = folder.path().join(format!("{MANIFEST_NAME}.tmp{}", std::process::id()));
