@@ -324,8 +324,9 @@ impl EvidenceIndex {
     }
 
     /// Makes the segments of one ingest current. The manifest naming them is
-    /// written first and is the commit point; then the segments are installed
-    /// in memory and the files of the segments they replace are deleted.
+    /// written first, because it is the commit point. Then the segments are
+    /// installed in memory and the files of the segments they replace are
+    /// deleted.
     /// When the manifest cannot be written, the new segment files are
     /// deleted and the index keeps its previous state.
     fn commit(
