@@ -16,11 +16,15 @@
 //!
 //! A folder contains one `<n>.seg` file per evidence file, a `manifest`
 //! naming the current segments, and a `lookups` folder with copies of the
-//! CSV lookup tables found directly in ingested folders. Every file is written to a temporary name,
-//! synced and renamed, and carries a CRC-32 footer checked on load, so a
-//! crash leaves either the old or the new state and never a half-written
-//! file under a final name. The manifest is renamed into place after the
-//! segments it names, which makes it the commit point of an ingest.
+//! CSV lookup tables found directly in ingested folders. Every file carries a
+//! CRC-32 footer checked on load. The manifest is the commit point of an
+//! ingest: each `ingest_path` call writes and syncs its new segment files
+//! under names no manifest uses yet, syncs the folder, and then writes the
+//! manifest once to a temporary name, syncs it and renames it into place.
+//! A crash therefore leaves either the old manifest or the new one, each
+//! naming only complete segments, and `open` deletes the segment and
+//! temporary files that no manifest names. Lookup tables are written to a
+//! temporary name, synced and renamed one by one.
 //!
 //! Events are stored as their records (the line, CSV row or EVTX JSON they
 //! came from), not as parsed fields: searches parse the records of candidate
@@ -34,9 +38,10 @@ mod search;
 mod segment;
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
@@ -175,6 +180,12 @@ impl EvidenceIndex {
     /// time and SHA-256 is left alone; a changed file replaces its old
     /// events. Files that cannot be read are listed in the summary and the
     /// rest are still ingested.
+    ///
+    /// In an index folder, a second thread writes and syncs each new segment
+    /// file while the next evidence file is parsed, and the manifest naming
+    /// them is written once, after the last one. When a write fails, the
+    /// segment files of this call are deleted and the index keeps its
+    /// previous state, in memory and on disk.
     pub fn ingest_path(&mut self, path: &Path) -> Result<IngestSummary, IndexError> {
         if !path.exists() {
             return Err(IndexError::NotFound {
@@ -182,7 +193,55 @@ impl EvidenceIndex {
             });
         }
         let mut summary = IngestSummary::default();
-        let mut replaced = Vec::new();
+        let (pending, written) = match self.dir.clone() {
+            None => {
+                let mut segments = Vec::new();
+                let pending = self.build_segments(path, &mut summary, |_, segment| {
+                    segments.push(segment);
+                    true
+                });
+                (pending, Ok(segments))
+            }
+            Some(dir) => std::thread::scope(|scope| {
+                let (sender, receiver) = mpsc::channel();
+                let writer = scope.spawn(move || write_segments(&dir, receiver));
+                let pending = self.build_segments(path, &mut summary, |name, segment| {
+                    sender.send((name.to_string(), segment)).is_ok()
+                });
+                drop(sender);
+                // A panic in the writer is raised again here, as if it had happened inline.
+                let written = match writer.join() {
+                    Ok(written) => written,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                (pending, written)
+            }),
+        };
+        match written {
+            Ok(segments) if !pending.is_empty() => self.commit(pending, segments)?,
+            Ok(_) => {}
+            Err(err) => {
+                self.remove_segment_files(&pending);
+                return Err(err);
+            }
+        }
+        if let Some(lookup_dir) = self.lookup_dir() {
+            lookups::ingest_tables(path, &lookup_dir)?;
+        }
+        Ok(summary)
+    }
+
+    /// Walks `path` and builds a segment for each new or changed file, then
+    /// hands it to `deliver` with a new segment file name. Stops early when
+    /// `deliver` returns false, which it does once the writer has failed.
+    /// Returns the name and replaced position of each segment handed over.
+    fn build_segments(
+        &mut self,
+        path: &Path,
+        summary: &mut IngestSummary,
+        mut deliver: impl FnMut(&str, Segment) -> bool,
+    ) -> Vec<PendingSegment> {
+        let mut pending = Vec::new();
         let walk = WalkDir::new(path).follow_links(true).sort_by_file_name();
         for entry in walk {
             let entry = match entry {
@@ -193,25 +252,31 @@ impl EvidenceIndex {
                     continue;
                 }
             };
-            if entry.file_type().is_file() {
-                self.ingest_file(entry.path(), &mut summary, &mut replaced)?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Some((segment, replaces)) = self.build_segment(entry.path(), summary) else {
+                continue;
+            };
+            let name = format!("{:08}.seg", self.next_id);
+            self.next_id += 1;
+            let delivered = deliver(&name, segment);
+            pending.push(PendingSegment { name, replaces });
+            if !delivered {
+                break;
             }
         }
-        if !replaced.is_empty() || summary.files_read > 0 {
-            self.commit(&replaced)?;
-        }
-        if let Some(lookup_dir) = self.lookup_dir() {
-            lookups::ingest_tables(path, &lookup_dir)?;
-        }
-        Ok(summary)
+        pending
     }
 
-    fn ingest_file(
-        &mut self,
+    /// Parses one file into a segment. Returns `None` when the file is
+    /// unchanged or cannot be read (which the summary records), and
+    /// otherwise the segment with the position of the segment it replaces.
+    fn build_segment(
+        &self,
         path: &Path,
         summary: &mut IngestSummary,
-        replaced: &mut Vec<String>,
-    ) -> Result<(), IndexError> {
+    ) -> Option<(Segment, Option<usize>)> {
         let skip = |summary: &mut IngestSummary, reason: String| {
             summary.skipped.push(SkippedFile { path: path.to_path_buf(), reason });
         };
@@ -219,10 +284,10 @@ impl EvidenceIndex {
             Ok(read) => read,
             Err(err) => {
                 skip(summary, format!("cannot read file: {err}"));
-                return Ok(());
+                return None;
             }
         };
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let entry = FileEntry {
             path: path.to_string_lossy().into_owned(),
             size: bytes.len() as u64,
@@ -232,7 +297,7 @@ impl EvidenceIndex {
         let existing = self.segments.iter().position(|s| s.file.path == entry.path);
         if existing.is_some_and(|at| self.segments[at].file == entry) {
             summary.files_unchanged += 1;
-            return Ok(());
+            return None;
         }
 
         let hashed = started.elapsed();
@@ -241,63 +306,68 @@ impl EvidenceIndex {
             Ok(read) => read,
             Err(reason) => {
                 skip(summary, reason);
-                return Ok(());
+                return None;
             }
         };
         summary.files_read += 1;
         summary.events += builder.len();
         summary.lines_skipped += read.skipped;
         let segment = builder.finish(entry, read);
-        let built = started.elapsed();
-        let name = self.write_segment(&segment)?;
         tracing::debug!(
             file = %path.display(),
             events = segment.len(),
             hash_ms = hashed.as_millis() as u64,
-            parse_and_build_ms = (built - hashed).as_millis() as u64,
-            write_ms = (started.elapsed() - built).as_millis() as u64,
+            parse_and_build_ms = (started.elapsed() - hashed).as_millis() as u64,
             "indexed a file"
         );
-        match existing {
-            Some(at) => {
-                replaced.push(std::mem::replace(&mut self.names[at], name));
-                self.segments[at] = segment;
-            }
-            None => {
-                self.segments.push(segment);
-                self.names.push(name);
-            }
-        }
-        Ok(())
+        Some((segment, existing))
     }
 
-    /// Writes a segment under a new name; returns the name.
-    fn write_segment(&mut self, segment: &Segment) -> Result<String, IndexError> {
-        let name = format!("{:08}.seg", self.next_id);
-        self.next_id += 1;
+    /// Makes the segments of one ingest current. The manifest naming them is
+    /// written first, because it is the commit point. Then the segments are
+    /// installed in memory and the files of the segments they replace are
+    /// deleted.
+    /// When the manifest cannot be written, the new segment files are
+    /// deleted and the index keeps its previous state.
+    fn commit(
+        &mut self,
+        pending: Vec<PendingSegment>,
+        segments: Vec<Segment>,
+    ) -> Result<(), IndexError> {
+        let mut names = self.names.clone();
+        let mut replaced = Vec::new();
+        for new in &pending {
+            match new.replaces {
+                Some(at) => replaced.push(std::mem::replace(&mut names[at], new.name.clone())),
+                None => names.push(new.name.clone()),
+            }
+        }
         if let Some(dir) = &self.dir {
-            write_atomic(&dir.join(&name), |out| segment.write_to(out))?;
+            if let Err(err) = write_manifest(dir, self.next_id, &names) {
+                self.remove_segment_files(&pending);
+                return Err(err);
+            }
+            for name in &replaced {
+                let _ = fs::remove_file(dir.join(name));
+            }
         }
-        Ok(name)
+        for (new, segment) in pending.into_iter().zip(segments) {
+            match new.replaces {
+                Some(at) => self.segments[at] = segment,
+                None => self.segments.push(segment),
+            }
+        }
+        self.names = names;
+        Ok(())
     }
 
-    /// Writes the manifest naming the current segments, then deletes the
-    /// segment files it no longer names.
-    fn commit(&self, replaced: &[String]) -> Result<(), IndexError> {
-        let Some(dir) = &self.dir else { return Ok(()) };
-        let mut out = Writer::default();
-        out.bytes.extend_from_slice(MANIFEST_MAGIC);
-        out.varint(self.next_id);
-        out.varint(self.names.len() as u64);
-        for name in &self.names {
-            out.text(name);
+    /// Deletes the files of segments that no manifest names, after a failed
+    /// ingest. Files never written are skipped.
+    fn remove_segment_files(&self, pending: &[PendingSegment]) {
+        let Some(dir) = &self.dir else { return };
+        for new in pending {
+            let _ = fs::remove_file(dir.join(&new.name));
         }
-        let manifest = out.finish();
-        write_atomic(&dir.join(MANIFEST_NAME), |file| file.write_all(&manifest))?;
-        for name in replaced {
-            let _ = fs::remove_file(dir.join(name));
-        }
-        Ok(())
     }
 
     /// Deletes temporary files and segments the manifest does not name.
@@ -349,29 +419,89 @@ fn nanos_since_epoch(time: Option<SystemTime>) -> i128 {
     }
 }
 
+/// A segment built in the current `ingest_path` call that no manifest names yet.
+struct PendingSegment {
+    /// The segment's file name in the index folder.
+    name: String,
+    /// The position in `EvidenceIndex::segments` of the segment it replaces.
+    replaces: Option<usize>,
+}
+
+/// Writes and syncs each received segment under its name in `dir`, and
+/// returns the segments in the order received once the sender is dropped.
+/// Stops at the first error, which makes the sender's next send fail.
+///
+/// The files are written under their final names, without a rename: a
+/// segment file counts only once a manifest names it, and `open` deletes
+/// the ones an interrupted ingest left behind.
+fn write_segments(
+    dir: &Path,
+    queue: mpsc::Receiver<(String, Segment)>,
+) -> Result<Vec<Segment>, IndexError> {
+    let mut written = Vec::new();
+    for (name, segment) in queue {
+        let started = Instant::now();
+        write_synced(&dir.join(&name), |file| segment.write_to(file))?;
+        tracing::debug!(
+            segment = %name,
+            events = segment.len(),
+            write_ms = started.elapsed().as_millis() as u64,
+            "wrote an index segment"
+        );
+        written.push(segment);
+    }
+    Ok(written)
+}
+
+/// Writes the manifest naming `names` as the current segments. The folder
+/// is synced first, so the names of the new segment files are durable before
+/// a manifest names them.
+fn write_manifest(dir: &Path, next_id: u64, names: &[String]) -> Result<(), IndexError> {
+    sync_folder(dir);
+    let mut out = Writer::default();
+    out.bytes.extend_from_slice(MANIFEST_MAGIC);
+    out.varint(next_id);
+    out.varint(names.len() as u64);
+    for name in names {
+        out.text(name);
+    }
+    let manifest = out.finish();
+    write_atomic(&dir.join(MANIFEST_NAME), |file| file.write_all(&manifest))
+}
+
+/// Creates `path`, fills it through `write` and syncs it.
+fn write_synced(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), IndexError> {
+    let mut file = fs::File::create(path).map_err(io_error("create", path))?;
+    write(&mut file).map_err(io_error("write", path))?;
+    file.sync_all().map_err(io_error("sync", path))
+}
+
 /// Writes a file through `write` under a temporary name beside `path`,
 /// syncs it and renames it over `path`, then syncs the folder so the rename
 /// itself is durable.
 fn write_atomic(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<fs::File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
 ) -> Result<(), IndexError> {
     let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    let file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    write(&mut out).map_err(io_error("write", &temporary))?;
-    let file = out.into_inner().map_err(|e| io_error("write", &temporary)(e.into_error()))?;
-    file.sync_all().map_err(io_error("sync", &temporary))?;
-    drop(file);
+    write_synced(&temporary, write)?;
     fs::rename(&temporary, path).map_err(io_error("rename", &temporary))?;
-    // Folders cannot be opened for syncing on every platform; the rename
-    // stands either way.
     if let Some(parent) = path.parent() {
-        if let Ok(folder) = fs::File::open(parent) {
-            let _ = folder.sync_all();
-        }
+        sync_folder(parent);
     }
     Ok(())
+}
+
+/// Syncs a folder so that the files created or renamed in it are durable.
+/// Folders cannot be opened for syncing on every platform, and a failure is
+/// ignored: the renames stand either way.
+fn sync_folder(folder: &Path) {
+    if let Ok(folder) = fs::File::open(folder) {
+        let _ = folder.sync_all();
+    }
 }
 
 #[cfg(test)]

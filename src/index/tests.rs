@@ -318,3 +318,90 @@ fn other_segment_version_is_reingested() {
     assert_eq!(again.files_unchanged, 1);
     assert_eq!(reopened.event_count(), 6);
 }
+
+/// Names of the segment files in `folder`, sorted.
+fn segment_files(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".seg"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn folder_ingest_writes_manifest_once() {
+    let evidence = evidence_dir();
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    let summary = index.ingest_path(evidence.path()).unwrap();
+    assert_eq!(summary.files_read, 2);
+    assert_eq!(segment_files(folder.path()), vec!["00000000.seg", "00000001.seg"]);
+
+    let bytes = fs::read(folder.path().join(MANIFEST_NAME)).unwrap();
+    let mut next_id = 0;
+    let names = read_manifest(&bytes, Path::new("manifest"), &mut next_id).unwrap();
+    assert_eq!(names, vec!["00000000.seg", "00000001.seg"]);
+    assert_eq!(next_id, 2);
+}
+
+#[test]
+fn interruption_before_manifest_keeps_old_state() {
+    let evidence = evidence_dir();
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    index.ingest_path(evidence.path()).unwrap();
+    let manifest_before = fs::read(folder.path().join(MANIFEST_NAME)).unwrap();
+
+    // A changed file and a new one, so the next ingest writes two segment
+    // files. A folder at the manifest's temporary name makes the manifest
+    // write fail after both segment files are written and synced, as a
+    // crash at that point would.
+    let extra = "Dec 10 07:00:00 web09 sshd[1]: Failed password for eve from 10.0.0.8 port 1\n";
+    write(evidence.path(), "auth.log", &format!("{SYSLOG}{extra}"));
+    write(evidence.path(), "more.log", extra);
+    let blocker = folder.path().join(format!("{MANIFEST_NAME}.tmp{}", std::process::id()));
+    fs::create_dir(&blocker).unwrap();
+    let error = index.ingest_path(evidence.path()).err().expect("manifest write fails");
+    assert!(error.to_string().contains("manifest.tmp"), "{error}");
+
+    assert_eq!(index.event_count(), 6, "the index in memory keeps its previous events");
+    assert_eq!(segment_files(folder.path()), vec!["00000000.seg", "00000001.seg"]);
+    let manifest_after = fs::read(folder.path().join(MANIFEST_NAME)).unwrap();
+    assert_eq!(manifest_before, manifest_after);
+
+    // A crash leaves the new segment files behind, and open deletes them.
+    fs::remove_dir(&blocker).unwrap();
+    write(folder.path(), "00000002.seg", "left by a crash");
+    write(folder.path(), "00000003.seg", "left by a crash");
+    drop(index);
+    let mut reopened = EvidenceIndex::open(folder.path()).unwrap();
+    assert_eq!(reopened.event_count(), 6);
+    assert_eq!(segment_files(folder.path()), vec!["00000000.seg", "00000001.seg"]);
+
+    let again = reopened.ingest_path(evidence.path()).unwrap();
+    assert_eq!(again.files_read, 2);
+    assert_eq!(again.files_unchanged, 1);
+    assert_eq!(reopened.event_count(), 8);
+    assert_eq!(EvidenceIndex::open(folder.path()).unwrap().event_count(), 8);
+}
+
+#[test]
+fn failed_segment_write_removes_new_files() {
+    let evidence = evidence_dir();
+    write(evidence.path(), "zz.log", "Dec 10 07:00:00 web09 sshd[1]: last file\n");
+    let folder = tempfile::tempdir().unwrap();
+    // A folder under the third segment's name makes that segment's write
+    // fail after the first two are written.
+    fs::create_dir(folder.path().join("00000002.seg")).unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    let error = index.ingest_path(evidence.path()).err().expect("segment write fails");
+    assert!(error.to_string().contains("00000002.seg"), "{error}");
+
+    assert_eq!(index.event_count(), 0);
+    assert!(!folder.path().join("00000000.seg").exists());
+    assert!(!folder.path().join("00000001.seg").exists());
+    assert!(!folder.path().join(MANIFEST_NAME).exists());
+    assert_eq!(EvidenceIndex::open(folder.path()).unwrap().event_count(), 0);
+}
