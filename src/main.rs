@@ -374,12 +374,15 @@ fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalB
     for skipped in &summary.skipped {
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
+    let unreadable = summary.unreadable_parts().join(" and ");
+    let mut skipped = plural(summary.skipped.len() as u64, "file") + " skipped";
+    if !unreadable.is_empty() {
+        skipped = format!("{skipped}, {unreadable} unreadable");
+    }
     eprintln!(
-        "ingested {} from {} ({} skipped, {} skipped)",
+        "ingested {} from {} ({skipped})",
         plural(summary.events as u64, "event"),
         plural(summary.files_read as u64, "file"),
-        plural(summary.skipped.len() as u64, "file"),
-        plural(summary.lines_skipped as u64, "unreadable line")
     );
     if summary.events == 0 {
         return Err(format!("no events could be read from {description}; pass log files or a folder of logs"));
@@ -394,10 +397,9 @@ fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalB
             files.join("; ")
         ));
     }
-    if summary.lines_skipped > 0 {
+    if !unreadable.is_empty() {
         notices.push(format!(
-            "Evidence: {} in otherwise readable files could not be parsed and were not searched.",
-            plural(summary.lines_skipped as u64, "line")
+            "Evidence: {unreadable} in otherwise readable files could not be parsed and were not searched."
         ));
     }
     let mut backend = LocalBackend::new(store, description);

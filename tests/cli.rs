@@ -1,5 +1,6 @@
 //! The `argus` command line, run as a user would run it.
 
+use std::path::Path;
 use std::process::Command;
 
 fn argus() -> Command {
@@ -61,4 +62,42 @@ fn unsupported_spl_names_command() {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("eventstats"), "{stderr}");
+}
+
+#[test]
+fn truncated_evtx_named_in_report() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/real/evtx/Command and Control/bits_openvpn.evtx");
+    if !source.exists() {
+        eprintln!("skipped: {} is absent", source.display());
+        return;
+    }
+    let evidence = tempfile::tempdir().unwrap();
+    let demo_log = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/evidence/gacrux/secure.log");
+    std::fs::copy(demo_log, evidence.path().join("secure.log")).unwrap();
+    // The file header and part of the first chunk: no record is complete.
+    let bytes = std::fs::read(&source).unwrap();
+    let truncated = evidence.path().join("truncated.evtx");
+    std::fs::write(&truncated, &bytes[..30_000]).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let output = argus()
+        .args(["investigate", "--demo", "ssh_brute_force", "--format", "json", "--evidence"])
+        .arg(evidence.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let reason = "no readable EVTX records; the file may be truncated or damaged";
+    let console_line = format!("skipped {}: {reason}", truncated.display());
+    assert!(stderr.contains(&console_line), "{stderr}");
+    assert!(stderr.contains("from 1 file (1 file skipped)"), "{stderr}");
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let notices = report["notices"].to_string();
+    assert!(notices.contains(truncated.to_str().unwrap()), "{notices}");
+    assert!(notices.contains(reason), "{notices}");
 }
