@@ -430,23 +430,37 @@ fn open_index(path: &Path, dir: &Path) -> Result<(LocalBackend, Vec<String>), St
     for skipped in &summary.skipped {
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
+    // The index counts unparsable CSV rows and EVTX records as lines too.
+    let unreadable = match summary.lines_skipped {
+        0 => String::new(),
+        1 => "1 line, CSV row or EVTX record".to_string(),
+        count => format!("{count} lines, CSV rows or EVTX records"),
+    };
+    let mut skipped = format!("{} skipped", plural(summary.skipped.len() as u64, "file"));
+    if !unreadable.is_empty() {
+        skipped = format!("{skipped}, {unreadable} unreadable");
+    }
     eprintln!(
-        "ingested {} events from {} files ({} files unchanged, {} skipped); the index at {} holds {} events",
-        summary.events,
-        summary.files_read,
-        summary.files_unchanged,
-        summary.skipped.len(),
+        "ingested {} from {} ({} unchanged, {skipped}); the index at {} holds {}",
+        plural(summary.events as u64, "event"),
+        plural(summary.files_read as u64, "file"),
+        plural(summary.files_unchanged as u64, "file"),
         dir.display(),
-        index.event_count()
+        plural(index.event_count() as u64, "event")
     );
     if index.event_count() == 0 {
         return Err(format!("no events could be read from {}; pass log files or a folder of logs", path.display()));
     }
-    let notices = summary
+    let mut notices: Vec<String> = summary
         .skipped
         .iter()
         .map(|s| format!("Evidence: {} could not be read and was not searched ({}).", s.path.display(), s.reason))
         .collect();
+    if !unreadable.is_empty() {
+        notices.push(format!(
+            "Evidence: {unreadable} in otherwise readable files could not be parsed and were not searched."
+        ));
+    }
     Ok((LocalBackend::with_index(index, path.display().to_string()), notices))
 }
 
@@ -460,7 +474,7 @@ fn open_existing_index(dir: &Path) -> Result<(LocalBackend, Vec<String>), String
     }
     let index = EvidenceIndex::open(dir).map_err(|e| e.to_string())?;
     if index.event_count() == 0 {
-        return Err(format!("index folder {} holds no events; {ingest_first}", dir.display()));
+        return Err(format!("index folder {} contains no events; {ingest_first}", dir.display()));
     }
     eprintln!(
         "searching the index at {}: {} from {}",
@@ -501,7 +515,7 @@ fn search(
     for row in &results.rows {
         println!("{}", serde_json::to_string(row).expect("rows serialise"));
     }
-    eprintln!("{} rows", results.rows.len());
+    eprintln!("{}", plural(results.rows.len() as u64, "row"));
     Ok(())
 }
 

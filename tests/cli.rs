@@ -1,6 +1,6 @@
 //! The `argus` command line, run as a user would run it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn argus() -> Command {
@@ -64,21 +64,28 @@ fn unsupported_spl_names_command() {
     assert!(stderr.contains("eventstats"), "{stderr}");
 }
 
-#[test]
-fn truncated_evtx_named_in_report() {
+/// Writes the first 30,000 bytes of a real EVTX file into `dir`: the file
+/// header and part of the first chunk, so no record is complete. Returns
+/// `None` with the reason printed when the real data is absent.
+fn truncated_evtx(dir: &Path) -> Option<PathBuf> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/real/evtx/Command and Control/bits_openvpn.evtx");
     if !source.exists() {
         eprintln!("skipped: {} is absent", source.display());
-        return;
+        return None;
     }
+    let bytes = std::fs::read(&source).unwrap();
+    let truncated = dir.join("truncated.evtx");
+    std::fs::write(&truncated, &bytes[..30_000]).unwrap();
+    Some(truncated)
+}
+
+#[test]
+fn truncated_evtx_named_in_report() {
     let evidence = tempfile::tempdir().unwrap();
+    let Some(truncated) = truncated_evtx(evidence.path()) else { return };
     let demo_log = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/evidence/gacrux/secure.log");
     std::fs::copy(demo_log, evidence.path().join("secure.log")).unwrap();
-    // The file header and part of the first chunk: no record is complete.
-    let bytes = std::fs::read(&source).unwrap();
-    let truncated = evidence.path().join("truncated.evtx");
-    std::fs::write(&truncated, &bytes[..30_000]).unwrap();
 
     let out = tempfile::tempdir().unwrap();
     let output = argus()
@@ -160,7 +167,7 @@ fn search_empty_index_rejected() {
     let output = count_in_index(empty.path());
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
-    let message = format!("index folder {} holds no events", empty.path().display());
+    let message = format!("index folder {} contains no events", empty.path().display());
     assert!(stderr.contains(&message), "{stderr}");
     assert!(stderr.contains("--evidence PATH --index"), "{stderr}");
 }
@@ -200,4 +207,26 @@ fn index_without_alert_rejected() {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("--index needs --alert"), "{stderr}");
+}
+
+#[test]
+fn index_console_names_skipped_file() {
+    let (evidence, _) = demo_ssh_log();
+    let Some(truncated) = truncated_evtx(evidence.path()) else { return };
+    let index = tempfile::tempdir().unwrap();
+    let output = argus()
+        .args(["search", "--evidence"])
+        .arg(evidence.path())
+        .arg("--index")
+        .arg(index.path())
+        .arg("index=main | stats count")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let reason = "no readable EVTX records; the file may be truncated or damaged";
+    assert!(stderr.contains(&format!("skipped {}: {reason}", truncated.display())), "{stderr}");
+    assert!(stderr.contains("from 1 file (0 files unchanged, 1 file skipped)"), "{stderr}");
+    // One row: the count.
+    assert!(stderr.lines().any(|line| line == "1 row"), "{stderr}");
 }
