@@ -192,11 +192,12 @@ pub(crate) fn parse_file_into<S: EventSink>(
     let context = SourceContext { source, modified };
     let pushed_before = sink.len();
     let skipped = format.parse(&text, &context, sink);
+    let record_format = RecordFormat::from_text_format(format);
     if sink.len() == pushed_before {
-        return Err(no_events_reason(RecordFormat::from_text_format(format), skipped));
+        return Err(no_events_reason(record_format, skipped));
     }
     Ok(FileRead {
-        format: RecordFormat::from_text_format(format),
+        format: record_format,
         csv_header: csv_header(format, &text),
         text,
         skipped,
