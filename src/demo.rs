@@ -49,11 +49,7 @@ pub fn alert_json(name: &str) -> Option<&'static str> {
 pub fn ingest(store: &mut EvidenceStore) -> IngestSummary {
     let mut summary = IngestSummary::default();
     for (path, bytes) in EVIDENCE {
-        let part = store.ingest_bytes(path, bytes, None);
-        summary.files_read += part.files_read;
-        summary.events += part.events;
-        summary.lines_skipped += part.lines_skipped;
-        summary.skipped.extend(part.skipped);
+        summary.add(store.ingest_bytes(path, bytes, None));
     }
     summary
 }

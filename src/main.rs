@@ -66,7 +66,8 @@ Examples:
 
 With neither --alert nor --evidence, the bundled SSH brute-force demo runs.
 With --alert but no --evidence, the bundled demo evidence is searched.
-With --evidence, give --alert (or --demo to try a demo alert on your evidence).
+With --evidence or --index, give --alert (or --demo to try a demo alert on
+your evidence). --index DIR without --evidence searches what the index holds.
 Settings: MAX_AGENT_ITERATIONS (default 6); LLM_PROVIDER (none, openai,
 openai-compatible, anthropic, gemini, or a comma-separated list such as
 gemini,openai tried in order) with each provider's key and model variables
@@ -85,8 +86,9 @@ LLM_PRICE_INPUT and LLM_PRICE_OUTPUT tune the model planner.")]
         #[arg(long, value_name = "PATH")]
         evidence: Option<PathBuf>,
         /// Index folder that keeps ingested evidence between runs (unchanged files are not
-        /// parsed again); searches cover every file the index holds.
-        #[arg(long, value_name = "DIR", requires = "evidence")]
+        /// parsed again); searches cover every file the index holds. Alone, it searches the
+        /// index as it is.
+        #[arg(long, value_name = "DIR")]
         index: Option<PathBuf>,
         /// Folder for the report files [default: argus-reports/<investigation id>].
         #[arg(long, value_name = "DIR")]
@@ -130,14 +132,16 @@ Examples:
   argus search --evidence logs/ 'sourcetype=linux_secure action=failure | stats count by src_ip | sort -count'
   argus search 'index=main sourcetype=\"stream:dns\" query=*coinhive* | head 5'
 
-Without --evidence the bundled demo evidence is searched.")]
+Without --evidence or --index the bundled demo evidence is searched. --index
+DIR without --evidence searches what the index holds.")]
     Search {
         /// Evidence file or folder to search.
         #[arg(long, value_name = "PATH")]
         evidence: Option<PathBuf>,
         /// Index folder that keeps ingested evidence between runs (unchanged files are not
-        /// parsed again); searches cover every file the index holds.
-        #[arg(long, value_name = "DIR", requires = "evidence")]
+        /// parsed again); searches cover every file the index holds. Alone, it searches the
+        /// index as it is.
+        #[arg(long, value_name = "DIR")]
         index: Option<PathBuf>,
         /// The SPL query.
         query: String,
@@ -261,8 +265,16 @@ fn investigate(
         }
         None => Arc::new(PlaybookPlanner),
     };
-    if evidence.is_some() && alert.is_none() && demo_name.is_none() {
-        return Err("--evidence needs --alert FILE (or --demo NAME to run a demo alert on this evidence)".into());
+    if alert.is_none() && demo_name.is_none() {
+        let flag = match (&evidence, &index) {
+            (Some(_), _) => Some("--evidence"),
+            (None, Some(_)) => Some("--index"),
+            (None, None) => None,
+        };
+        if let Some(flag) = flag {
+            let hint = "(or --demo NAME to run a demo alert on this evidence)";
+            return Err(format!("{flag} needs --alert FILE {hint}"));
+        }
     }
     if let Some(dir) = &out {
         prepare_out_dir(dir)?;
@@ -357,8 +369,10 @@ fn prepare_out_dir(dir: &Path) -> Result<(), String> {
 /// Ingests the evidence path, or the bundled demo evidence when none is given.
 /// Returns the backend and notices for the report about what was not read.
 fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalBackend, Vec<String>), String> {
-    if let (Some(path), Some(dir)) = (evidence, index) {
-        return open_index(path, dir);
+    match (evidence, index) {
+        (Some(path), Some(dir)) => return open_index(path, dir),
+        (None, Some(dir)) => return open_existing_index(dir),
+        _ => {}
     }
     let mut store = EvidenceStore::new();
     let (summary, description) = match evidence {
@@ -374,12 +388,15 @@ fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalB
     for skipped in &summary.skipped {
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
+    let unreadable = summary.unreadable_parts().join(" and ");
+    let mut skipped = plural(summary.skipped.len() as u64, "file") + " skipped";
+    if !unreadable.is_empty() {
+        skipped = format!("{skipped}, {unreadable} unreadable");
+    }
     eprintln!(
-        "ingested {} from {} ({} skipped, {} skipped)",
+        "ingested {} from {} ({skipped})",
         plural(summary.events as u64, "event"),
         plural(summary.files_read as u64, "file"),
-        plural(summary.skipped.len() as u64, "file"),
-        plural(summary.lines_skipped as u64, "unreadable line")
     );
     if summary.events == 0 {
         return Err(format!("no events could be read from {description}; pass log files or a folder of logs"));
@@ -394,10 +411,9 @@ fn open_backend(evidence: Option<&Path>, index: Option<&Path>) -> Result<(LocalB
             files.join("; ")
         ));
     }
-    if summary.lines_skipped > 0 {
+    if !unreadable.is_empty() {
         notices.push(format!(
-            "Evidence: {} in otherwise readable files could not be parsed and were not searched.",
-            plural(summary.lines_skipped as u64, "line")
+            "Evidence: {unreadable} in otherwise readable files could not be parsed and were not searched."
         ));
     }
     let mut backend = LocalBackend::new(store, description);
@@ -414,24 +430,59 @@ fn open_index(path: &Path, dir: &Path) -> Result<(LocalBackend, Vec<String>), St
     for skipped in &summary.skipped {
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
+    // The index counts unparsable CSV rows and EVTX records as lines too.
+    let unreadable = match summary.lines_skipped {
+        0 => String::new(),
+        1 => "1 line, CSV row or EVTX record".to_string(),
+        count => format!("{count} lines, CSV rows or EVTX records"),
+    };
+    let mut skipped = format!("{} skipped", plural(summary.skipped.len() as u64, "file"));
+    if !unreadable.is_empty() {
+        skipped = format!("{skipped}, {unreadable} unreadable");
+    }
     eprintln!(
-        "ingested {} events from {} files ({} files unchanged, {} skipped); the index at {} holds {} events",
-        summary.events,
-        summary.files_read,
-        summary.files_unchanged,
-        summary.skipped.len(),
+        "ingested {} from {} ({} unchanged, {skipped}); the index at {} holds {}",
+        plural(summary.events as u64, "event"),
+        plural(summary.files_read as u64, "file"),
+        plural(summary.files_unchanged as u64, "file"),
         dir.display(),
-        index.event_count()
+        plural(index.event_count() as u64, "event")
     );
     if index.event_count() == 0 {
         return Err(format!("no events could be read from {}; pass log files or a folder of logs", path.display()));
     }
-    let notices = summary
+    let mut notices: Vec<String> = summary
         .skipped
         .iter()
         .map(|s| format!("Evidence: {} could not be read and was not searched ({}).", s.path.display(), s.reason))
         .collect();
+    if !unreadable.is_empty() {
+        notices.push(format!(
+            "Evidence: {unreadable} in otherwise readable files could not be parsed and were not searched."
+        ));
+    }
     Ok((LocalBackend::with_index(index, path.display().to_string()), notices))
+}
+
+/// Opens the index in `dir` as it is, for `--index` without `--evidence`.
+fn open_existing_index(dir: &Path) -> Result<(LocalBackend, Vec<String>), String> {
+    let ingest_first =
+        format!("ingest evidence into it first with --evidence PATH --index {}", dir.display());
+    // Checked first because opening an index creates its folder.
+    if !dir.is_dir() {
+        return Err(format!("index folder {} does not exist; {ingest_first}", dir.display()));
+    }
+    let index = EvidenceIndex::open(dir).map_err(|e| e.to_string())?;
+    if index.event_count() == 0 {
+        return Err(format!("index folder {} contains no events; {ingest_first}", dir.display()));
+    }
+    eprintln!(
+        "searching the index at {}: {} from {}",
+        dir.display(),
+        plural(index.event_count() as u64, "event"),
+        plural(index.files().count() as u64, "file")
+    );
+    Ok((LocalBackend::with_index(index, format!("index {}", dir.display())), Vec::new()))
 }
 
 /// Builds the Splunk backend from the SPLUNK_* variables, inside `runtime`.
@@ -464,7 +515,7 @@ fn search(
     for row in &results.rows {
         println!("{}", serde_json::to_string(row).expect("rows serialise"));
     }
-    eprintln!("{} rows", results.rows.len());
+    eprintln!("{}", plural(results.rows.len() as u64, "row"));
     Ok(())
 }
 

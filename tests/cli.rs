@@ -1,5 +1,6 @@
 //! The `argus` command line, run as a user would run it.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn argus() -> Command {
@@ -61,4 +62,171 @@ fn unsupported_spl_names_command() {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("eventstats"), "{stderr}");
+}
+
+/// Writes the first 30,000 bytes of a real EVTX file into `dir`: the file
+/// header and part of the first chunk, so no record is complete. Returns
+/// `None` with the reason printed when the real data is absent.
+fn truncated_evtx(dir: &Path) -> Option<PathBuf> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/real/evtx/Command and Control/bits_openvpn.evtx");
+    if !source.exists() {
+        eprintln!("skipped: {} is absent", source.display());
+        return None;
+    }
+    let bytes = std::fs::read(&source).unwrap();
+    let truncated = dir.join("truncated.evtx");
+    std::fs::write(&truncated, &bytes[..30_000]).unwrap();
+    Some(truncated)
+}
+
+#[test]
+fn truncated_evtx_named_in_report() {
+    let evidence = tempfile::tempdir().unwrap();
+    let Some(truncated) = truncated_evtx(evidence.path()) else { return };
+    let demo_log = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/evidence/gacrux/secure.log");
+    std::fs::copy(demo_log, evidence.path().join("secure.log")).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let output = argus()
+        .args(["investigate", "--demo", "ssh_brute_force", "--format", "json", "--evidence"])
+        .arg(evidence.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let reason = "no readable EVTX records; the file may be truncated or damaged";
+    let console_line = format!("skipped {}: {reason}", truncated.display());
+    assert!(stderr.contains(&console_line), "{stderr}");
+    assert!(stderr.contains("from 1 file (1 file skipped)"), "{stderr}");
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let notices = report["notices"].to_string();
+    assert!(notices.contains(truncated.to_str().unwrap()), "{notices}");
+    assert!(notices.contains(reason), "{notices}");
+}
+
+/// Copies the demo SSH log into a new folder and returns the folder and the
+/// number of non-empty lines in the log, one event each.
+fn demo_ssh_log() -> (tempfile::TempDir, usize) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/evidence/gacrux/secure.log");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let lines = text.lines().filter(|line| !line.trim().is_empty()).count();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secure.log"), text).unwrap();
+    (dir, lines)
+}
+
+/// Runs `argus search --index DIR` with a query that counts every event.
+fn count_in_index(dir: &Path) -> std::process::Output {
+    let query = "index=main | stats count";
+    argus().args(["search", "--index"]).arg(dir).arg(query).output().unwrap()
+}
+
+#[test]
+fn search_index_alone_reads_index() {
+    let (evidence, lines) = demo_ssh_log();
+    let index = tempfile::tempdir().unwrap();
+    let ingest = argus()
+        .args(["search", "--evidence"])
+        .arg(evidence.path())
+        .arg("--index")
+        .arg(index.path())
+        .arg("index=main | stats count")
+        .output()
+        .unwrap();
+    assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
+
+    let output = count_in_index(index.path());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.trim(), format!("{{\"count\":\"{lines}\"}}"));
+    assert!(stderr.contains("events from 1 file"), "{stderr}");
+}
+
+#[test]
+fn search_missing_index_rejected() {
+    let parent = tempfile::tempdir().unwrap();
+    let missing = parent.path().join("no-index");
+    let output = count_in_index(&missing);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let message = format!("index folder {} does not exist", missing.display());
+    assert!(stderr.contains(&message), "{stderr}");
+    assert!(stderr.contains("--evidence PATH --index"), "{stderr}");
+    assert!(!missing.exists(), "the check created the folder");
+}
+
+#[test]
+fn search_empty_index_rejected() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = count_in_index(empty.path());
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let message = format!("index folder {} contains no events", empty.path().display());
+    assert!(stderr.contains(&message), "{stderr}");
+    assert!(stderr.contains("--evidence PATH --index"), "{stderr}");
+}
+
+#[test]
+fn investigate_index_alone_reads_index() {
+    let (evidence, _) = demo_ssh_log();
+    let index = tempfile::tempdir().unwrap();
+    let ingest = argus()
+        .args(["search", "--evidence"])
+        .arg(evidence.path())
+        .arg("--index")
+        .arg(index.path())
+        .arg("index=main | stats count")
+        .output()
+        .unwrap();
+    assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
+
+    let out = tempfile::tempdir().unwrap();
+    let output = argus()
+        .args(["investigate", "--demo", "ssh_brute_force", "--format", "json", "--index"])
+        .arg(index.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("events from 1 file"), "{stderr}");
+    assert!(out.path().join("report.json").exists());
+}
+
+#[test]
+fn index_without_alert_rejected() {
+    let index = tempfile::tempdir().unwrap();
+    let output = argus().args(["investigate", "--index"]).arg(index.path()).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("--index needs --alert"), "{stderr}");
+}
+
+#[test]
+fn index_console_names_skipped_file() {
+    let (evidence, _) = demo_ssh_log();
+    let Some(truncated) = truncated_evtx(evidence.path()) else { return };
+    let index = tempfile::tempdir().unwrap();
+    let output = argus()
+        .args(["search", "--evidence"])
+        .arg(evidence.path())
+        .arg("--index")
+        .arg(index.path())
+        .arg("index=main | stats count")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let reason = "no readable EVTX records; the file may be truncated or damaged";
+    assert!(stderr.contains(&format!("skipped {}: {reason}", truncated.display())), "{stderr}");
+    assert!(stderr.contains("from 1 file (0 files unchanged, 1 file skipped)"), "{stderr}");
+    // One row: the count.
+    assert!(stderr.lines().any(|line| line == "1 row"), "{stderr}");
 }

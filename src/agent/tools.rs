@@ -393,9 +393,16 @@ fn failed_logins(outcome: &QueryOutcome) -> Interpretation {
     Interpretation { findings, summary, relevant: None, finding_rows }
 }
 
-/// Formats a count with its noun, adding an `s` unless the count is one.
+/// Formats a count with its noun, plural unless the count is one. The plural
+/// adds `es` after a final s, x, z, ch or sh ("matches", "addresses") and
+/// `s` otherwise, so nouns with other plurals must not be passed.
 pub fn plural(count: u64, noun: &str) -> String {
-    let suffix = if count == 1 { "" } else { "s" };
+    let sibilant = ["s", "x", "z", "ch", "sh"].iter().any(|end| noun.ends_with(end));
+    let suffix = match (count, sibilant) {
+        (1, _) => "",
+        (_, true) => "es",
+        (_, false) => "s",
+    };
     format!("{} {noun}{suffix}", thousands(count))
 }
 
@@ -868,6 +875,15 @@ mod tests {
         "```comment``` | sendemail to=x",
         "line\nbreak | script",
     ];
+
+    #[test]
+    fn plural_adds_es_after_sibilants() {
+        assert_eq!(plural(2, "intel match"), "2 intel matches");
+        assert_eq!(plural(3, "source address"), "3 source addresses");
+        assert_eq!(plural(1, "intel match"), "1 intel match");
+        assert_eq!(plural(1_207, "event"), "1,207 events");
+        assert_eq!(plural(0, "file"), "0 files");
+    }
 
     #[test]
     fn hostile_indicator_stays_one_term() {

@@ -55,9 +55,19 @@ pub struct IngestSummary {
     pub files_read: usize,
     pub events: usize,
     pub skipped: Vec<SkippedFile>,
-    /// Non-empty lines that no parser accepted, in files that were otherwise read.
+    /// Non-empty syslog and JSON lines that no parser accepted, in files that
+    /// were otherwise read.
+    ///
+    /// NOTE: the persistent index adds the CSV rows and EVTX records it
+    /// skips here too, so its summaries leave the two fields below at zero.
     #[serde(default)]
     pub lines_skipped: usize,
+    /// CSV rows that could not be parsed, in files that were otherwise read.
+    #[serde(default)]
+    pub rows_skipped: usize,
+    /// EVTX records that could not be decoded, in files that were otherwise read.
+    #[serde(default)]
+    pub records_skipped: usize,
     /// Files a persistent index already held unchanged, so not read again.
     #[serde(default)]
     pub files_unchanged: usize,
@@ -83,12 +93,44 @@ pub enum EvidenceError {
 }
 
 impl IngestSummary {
-    fn add(&mut self, other: IngestSummary) {
+    /// Adds the counts and skipped files of `other`, another part of one ingest.
+    pub(crate) fn add(&mut self, other: IngestSummary) {
         self.files_read += other.files_read;
         self.events += other.events;
         self.lines_skipped += other.lines_skipped;
+        self.rows_skipped += other.rows_skipped;
+        self.records_skipped += other.records_skipped;
         self.files_unchanged += other.files_unchanged;
         self.skipped.extend(other.skipped);
+    }
+
+    /// Counts `count` unparsable parts of a file of `format` under the field
+    /// for its kind of record.
+    pub(crate) fn count_unreadable(&mut self, format: RecordFormat, count: usize) {
+        match format {
+            RecordFormat::Syslog | RecordFormat::JsonLines => self.lines_skipped += count,
+            RecordFormat::SplunkCsv => self.rows_skipped += count,
+            RecordFormat::Evtx => self.records_skipped += count,
+        }
+    }
+
+    /// Describes the unparsable lines, CSV rows and EVTX records of files that
+    /// were otherwise read, such as `["2 lines", "34 EVTX records"]`. Kinds
+    /// with no count are left out.
+    pub fn unreadable_parts(&self) -> Vec<String> {
+        let kinds = [
+            (self.lines_skipped, "line", "lines"),
+            (self.rows_skipped, "CSV row", "CSV rows"),
+            (self.records_skipped, "EVTX record", "EVTX records"),
+        ];
+        kinds
+            .into_iter()
+            .filter(|(count, _, _)| *count > 0)
+            .map(|(count, one, many)| match count {
+                1 => format!("1 {one}"),
+                _ => format!("{count} {many}"),
+            })
+            .collect()
     }
 
     fn skip(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
@@ -208,16 +250,16 @@ impl EvidenceStore {
                 extract::apply(event);
             }
         }
-        self.add_events(source, parsed.format.name(), parsed.events, parsed.skipped)
+        self.add_events(source, parsed.format, parsed.events, parsed.skipped)
     }
 
     /// Appends one file's events and keeps the store newest first.
     fn add_events(
         &mut self,
         source: &str,
-        format: &str,
+        format: RecordFormat,
         mut events: Vec<Event>,
-        lines_skipped: usize,
+        unreadable: usize,
     ) -> IngestSummary {
         let added = events.len();
         let start = self.events.len();
@@ -227,14 +269,14 @@ impl EvidenceStore {
             self.events.append(&mut events);
         }
         self.sort_newest_first(start);
-        tracing::debug!(source, format, events = added, lines_skipped, "ingested");
-        IngestSummary {
+        tracing::debug!(source, format = format.name(), events = added, unreadable, "ingested");
+        let mut summary = IngestSummary {
             files_read: 1,
             events: added,
-            skipped: Vec::new(),
-            lines_skipped,
-            files_unchanged: 0,
-        }
+            ..IngestSummary::default()
+        };
+        summary.count_unreadable(format, unreadable);
+        summary
     }
 
     /// Returns all events, newest first. Events with equal times stay in ingest order.

@@ -38,6 +38,16 @@ impl RecordFormat {
         }
     }
 
+    /// Returns the noun for one record of this format in messages: "line",
+    /// "row" for CSV, or "record" for EVTX.
+    pub fn unit(self) -> &'static str {
+        match self {
+            RecordFormat::Syslog | RecordFormat::JsonLines => "line",
+            RecordFormat::SplunkCsv => "row",
+            RecordFormat::Evtx => "record",
+        }
+    }
+
     /// Returns whether key=value and sshd/sudo fields are extracted from
     /// `_raw` at search time. EVTX events carry their fields already, and
     /// their JSON `_raw` holds no key=value pairs.
@@ -122,8 +132,12 @@ fn parse_decoded(
     let mut list = EventList::with_capacity(capacity);
     let skipped = format.parse(&text, &context, &mut list);
     let EventList { events, spans, .. } = list;
+    let record_format = RecordFormat::from_text_format(format);
+    if events.is_empty() {
+        return Err(no_events_reason(record_format, skipped));
+    }
     Ok(ParsedFile {
-        format: RecordFormat::from_text_format(format),
+        format: record_format,
         events,
         spans,
         csv_header: csv_header(format, &text),
@@ -176,9 +190,14 @@ pub(crate) fn parse_file_into<S: EventSink>(
     }
     let (text, format) = decode_text(source, bytes)?;
     let context = SourceContext { source, modified };
+    let pushed_before = sink.len();
     let skipped = format.parse(&text, &context, sink);
+    let record_format = RecordFormat::from_text_format(format);
+    if sink.len() == pushed_before {
+        return Err(no_events_reason(record_format, skipped));
+    }
     Ok(FileRead {
-        format: RecordFormat::from_text_format(format),
+        format: record_format,
         csv_header: csv_header(format, &text),
         text,
         skipped,
@@ -209,8 +228,31 @@ fn csv_header(format: Format, text: &str) -> Option<String> {
     }
 }
 
+/// Returns why a file that is not empty gave no event at all, so that it is
+/// reported as skipped rather than as read.
+fn no_events_reason(format: RecordFormat, skipped: usize) -> String {
+    let unit = format.unit();
+    let mut reason = match format {
+        RecordFormat::Evtx => {
+            "no readable EVTX records; the file may be truncated or damaged".to_string()
+        }
+        _ => format!(
+            "no readable {} {unit}s; check that the file is a complete log",
+            format.name()
+        ),
+    };
+    if skipped > 0 {
+        let plural = if skipped == 1 { "" } else { "s" };
+        reason += &format!(" ({skipped} malformed {unit}{plural})");
+    }
+    reason
+}
+
 fn parse_evtx(source: &str, bytes: Vec<u8>, fields: FieldSet) -> Result<ParsedFile, String> {
     let read = evtx::parse(bytes, source, fields)?;
+    if read.events.is_empty() {
+        return Err(no_events_reason(RecordFormat::Evtx, read.records_skipped));
+    }
     let mut text = String::with_capacity(read.events.iter().map(|e| e.raw.len()).sum());
     let mut spans = Vec::with_capacity(read.events.len());
     for event in &read.events {

@@ -263,3 +263,38 @@ fn invalid_utf8_line_still_ingested() {
     assert_eq!(field(event, "user"), Some("\u{fffd}\u{fffd}"));
     assert!(!event.raw.ends_with('\r'));
 }
+
+#[test]
+fn csv_header_only_is_skipped() {
+    let mut store = EvidenceStore::new();
+    let summary = store.ingest_bytes("export.csv", b"_time,host,_raw\n", None);
+    assert_eq!(summary.files_read, 0);
+    assert_eq!(summary.skipped.len(), 1);
+    assert_eq!(summary.skipped[0].path, Path::new("export.csv"));
+    assert!(summary.skipped[0]
+        .reason
+        .starts_with("no readable splunk csv rows"));
+}
+
+#[test]
+fn unreadable_parts_name_each_kind() {
+    let summary = IngestSummary {
+        lines_skipped: 1,
+        rows_skipped: 2,
+        records_skipped: 34,
+        ..IngestSummary::default()
+    };
+    let parts = summary.unreadable_parts();
+    assert_eq!(parts, vec!["1 line", "2 CSV rows", "34 EVTX records"]);
+    assert!(IngestSummary::default().unreadable_parts().is_empty());
+}
+
+#[test]
+fn malformed_json_line_counts_as_line() {
+    let mut store = EvidenceStore::new();
+    let text = b"{\"_time\": 1, \"_raw\": \"a\"}\nnot json\n";
+    let summary = store.ingest_bytes("a.json", text, None);
+    assert_eq!(summary.lines_skipped, 1);
+    assert_eq!(summary.records_skipped, 0);
+    assert_eq!(summary.rows_skipped, 0);
+}

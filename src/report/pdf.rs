@@ -29,6 +29,11 @@ use layout::{Column, Fonts, Layout, Style};
 const BODY: f32 = 9.5;
 /// Table text size in points.
 const TABLE: f32 = 8.0;
+/// Shares of the text width taken by the columns of the decisions table,
+/// wide enough for each header on one line.
+const DECISION_SHARES: [f32; 6] = [0.1, 0.1, 0.1, 0.27, 0.31, 0.12];
+/// Shares of the text width taken by the columns of the model calls table.
+const CALL_SHARES: [f32; 7] = [0.05, 0.12, 0.13, 0.12, 0.12, 0.1, 0.36];
 /// Maximum characters of `_raw` shown per sample row.
 const RAW_PREVIEW_CHARS: usize = 200;
 /// Maximum sample rows shown per evidence record.
@@ -549,7 +554,7 @@ fn model(page: &mut Layout, report: &Report) {
     let spec: Vec<(&str, f32)> = parts::DECISION_HEADERS
         .iter()
         .copied()
-        .zip([0.1, 0.08, 0.1, 0.27, 0.33, 0.12])
+        .zip(DECISION_SHARES)
         .collect();
     if decisions.is_empty() {
         page.heading("Decisions", 11.0);
@@ -568,7 +573,7 @@ fn model(page: &mut Layout, report: &Report) {
     let spec: Vec<(&str, f32)> = parts::CALL_HEADERS
         .iter()
         .copied()
-        .zip([0.05, 0.12, 0.13, 0.12, 0.12, 0.1, 0.36])
+        .zip(CALL_SHARES)
         .collect();
     if calls.is_empty() {
         page.heading("Model calls", 11.0);

@@ -67,9 +67,9 @@ pub fn run(
         }
         _ => {
             let message = format!(
-                "'{}' at position {} cannot start a query in the local engine; \
+                "'{}' cannot start a query in the local engine; \
                  start with search terms, as in 'index=main | {}'",
-                first.name, first.position, first.name
+                first.name, first.name
             );
             let kind = SplErrorKind::UnsupportedCommand;
             return Err(SplError {
@@ -751,5 +751,20 @@ mod tests {
             let err = run(&parse(query).unwrap(), &one("x"), &RunContext::default()).unwrap_err();
             assert_eq!(err.kind, kind, "{query}: {err}");
         }
+    }
+
+    #[test]
+    fn errors_state_position_once() {
+        // Each query's first command starts at byte 2, after "| ".
+        for query in ["| tstats count", "| stats count", "| inputlookup x"] {
+            let err = run(&parse(query).unwrap(), &one("x"), &RunContext::default()).unwrap_err();
+            let text = err.to_string();
+            assert_eq!(text.matches("position").count(), 1, "{text}");
+            assert!(text.ends_with("(at position 2)"), "{text}");
+        }
+        let err = run(&parse("x | stats perc95(n)").unwrap(), &one("x"), &RunContext::default())
+            .unwrap_err();
+        assert_eq!(err.kind, SplErrorKind::UnsupportedFunction);
+        assert_eq!(err.to_string().matches("position").count(), 1, "{err}");
     }
 }

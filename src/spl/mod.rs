@@ -115,7 +115,7 @@ impl SplError {
     /// Builds the error for a command [`run`] does not evaluate.
     pub fn unsupported_command(name: &str, position: usize) -> Self {
         let message = format!(
-            "unsupported command '{name}' at position {position}; the local engine supports: {}",
+            "unsupported command '{name}'; the local engine supports: {}",
             SUPPORTED_COMMANDS.join(", ")
         );
         SplError {
@@ -128,7 +128,7 @@ impl SplError {
     /// Builds the error for a function [`run`] does not evaluate.
     pub fn unsupported_function(name: &str, position: usize, supported: &[&str]) -> Self {
         let message = format!(
-            "unsupported function '{name}' at position {position}; the local engine supports: {}",
+            "unsupported function '{name}'; the local engine supports: {}",
             supported.join(", ")
         );
         SplError {

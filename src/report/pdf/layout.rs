@@ -24,7 +24,7 @@ const FOOTER_Y: f32 = 32.0;
 /// Line height as a multiple of the font size.
 const LEADING: f32 = 1.3;
 /// Padding inside table cells.
-const CELL_PADDING: f32 = 3.0;
+pub(super) const CELL_PADDING: f32 = 3.0;
 
 /// Width available for text between the left and right margins.
 pub(super) const TEXT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;

@@ -124,6 +124,22 @@ fn faces() -> Fonts {
 }
 
 #[test]
+fn model_table_headers_fit_one_line() {
+    let fonts = faces();
+    let tables = [
+        (&parts::DECISION_HEADERS[..], &DECISION_SHARES[..]),
+        (&parts::CALL_HEADERS[..], &CALL_SHARES[..]),
+    ];
+    for (headers, shares) in tables {
+        for (header, share) in headers.iter().zip(shares) {
+            let inner = share * layout::TEXT_WIDTH - 2.0 * layout::CELL_PADDING;
+            let lines = layout::wrap(&fonts.bold, TABLE, header, inner);
+            assert_eq!(lines, vec![header.to_string()], "header {header} wraps");
+        }
+    }
+}
+
+#[test]
 fn wrap_uses_glyph_widths() {
     let fonts = faces();
     let wide = "WWWW ".repeat(40);
