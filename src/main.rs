@@ -223,7 +223,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // The evtx crate logs each damaged record; argus counts them instead.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,evtx=off")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -430,12 +431,10 @@ fn open_index(path: &Path, dir: &Path) -> Result<(LocalBackend, Vec<String>), St
     for skipped in &summary.skipped {
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
-    // The index counts unparsable CSV rows and EVTX records as lines too.
-    let unreadable = match summary.lines_skipped {
-        0 => String::new(),
-        1 => "1 line, CSV row or EVTX record".to_string(),
-        count => format!("{count} lines, CSV rows or EVTX records"),
-    };
+    for removed in &summary.files_removed {
+        eprintln!("dropped {} from the index: the file no longer exists", removed.display());
+    }
+    let unreadable = summary.unreadable_parts().join(" and ");
     let mut skipped = format!("{} skipped", plural(summary.skipped.len() as u64, "file"));
     if !unreadable.is_empty() {
         skipped = format!("{skipped}, {unreadable} unreadable");

@@ -57,9 +57,6 @@ pub struct IngestSummary {
     pub skipped: Vec<SkippedFile>,
     /// Non-empty syslog and JSON lines that no parser accepted, in files that
     /// were otherwise read.
-    ///
-    /// NOTE: the persistent index adds the CSV rows and EVTX records it
-    /// skips here too, so its summaries leave the two fields below at zero.
     #[serde(default)]
     pub lines_skipped: usize,
     /// CSV rows that could not be parsed, in files that were otherwise read.
@@ -71,6 +68,10 @@ pub struct IngestSummary {
     /// Files a persistent index already held unchanged, so not read again.
     #[serde(default)]
     pub files_unchanged: usize,
+    /// Files a persistent index held under the ingested folder that no longer
+    /// exist, whose events it dropped.
+    #[serde(default)]
+    pub files_removed: Vec<PathBuf>,
 }
 
 /// A file that could not be ingested, and why.
@@ -102,6 +103,7 @@ impl IngestSummary {
         self.records_skipped += other.records_skipped;
         self.files_unchanged += other.files_unchanged;
         self.skipped.extend(other.skipped);
+        self.files_removed.extend(other.files_removed);
     }
 
     /// Counts `count` unparsable parts of a file of `format` under the field

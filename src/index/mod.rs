@@ -217,8 +217,14 @@ impl EvidenceIndex {
                 (pending, written)
             }),
         };
+        let gone = self.missing_files_under(path);
+        let gone_paths: Vec<PathBuf> =
+            gone.iter().map(|&at| PathBuf::from(&self.segments[at].file.path)).collect();
         match written {
-            Ok(segments) if !pending.is_empty() => self.commit(pending, segments)?,
+            Ok(segments) if !pending.is_empty() || !gone.is_empty() => {
+                self.commit(pending, segments, &gone)?;
+                summary.files_removed = gone_paths;
+            }
             Ok(_) => {}
             Err(err) => {
                 self.remove_segment_files(&pending);
@@ -311,7 +317,7 @@ impl EvidenceIndex {
         };
         summary.files_read += 1;
         summary.events += builder.len();
-        summary.lines_skipped += read.skipped;
+        summary.count_unreadable(read.format, read.skipped);
         let segment = builder.finish(entry, read);
         tracing::debug!(
             file = %path.display(),
@@ -333,6 +339,7 @@ impl EvidenceIndex {
         &mut self,
         pending: Vec<PendingSegment>,
         segments: Vec<Segment>,
+        gone: &[usize],
     ) -> Result<(), IndexError> {
         let mut names = self.names.clone();
         let mut replaced = Vec::new();
@@ -341,6 +348,12 @@ impl EvidenceIndex {
                 Some(at) => replaced.push(std::mem::replace(&mut names[at], new.name.clone())),
                 None => names.push(new.name.clone()),
             }
+        }
+        // Positions of dropped segments, highest first so removals keep the rest in place.
+        let mut gone = gone.to_vec();
+        gone.sort_unstable_by(|a, b| b.cmp(a));
+        for &at in &gone {
+            replaced.push(names.remove(at));
         }
         if let Some(dir) = &self.dir {
             if let Err(err) = write_manifest(dir, self.next_id, &names) {
@@ -357,8 +370,26 @@ impl EvidenceIndex {
                 None => self.segments.push(segment),
             }
         }
+        for &at in &gone {
+            self.segments.remove(at);
+        }
         self.names = names;
         Ok(())
+    }
+
+    /// Returns the positions of segments whose evidence file lay under `path`
+    /// and no longer exists. A file under a folder that cannot be listed
+    /// counts as existing, so an unreadable folder drops nothing.
+    fn missing_files_under(&self, path: &Path) -> Vec<usize> {
+        self.segments
+            .iter()
+            .enumerate()
+            .filter(|(_, segment)| {
+                let file = Path::new(&segment.file.path);
+                file.starts_with(path) && matches!(file.try_exists(), Ok(false))
+            })
+            .map(|(at, _)| at)
+            .collect()
     }
 
     /// Deletes the files of segments that no manifest names, after a failed

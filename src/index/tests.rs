@@ -320,6 +320,44 @@ fn other_segment_version_is_reingested() {
 }
 
 /// Names of the segment files in `folder`, sorted.
+#[test]
+fn deleted_file_is_dropped_from_the_index() {
+    let evidence = evidence_dir();
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    index.ingest_path(evidence.path()).unwrap();
+    assert_eq!(index.event_count(), 6);
+
+    let web = evidence.path().join("web.json");
+    fs::remove_file(&web).unwrap();
+    let again = index.ingest_path(evidence.path()).unwrap();
+    assert_eq!(again.files_removed, vec![web]);
+    assert_eq!(again.files_unchanged, 1);
+    // auth.log holds the 4 syslog lines; the 2 JSON events are gone.
+    assert_eq!(index.event_count(), 4);
+    let rows = index.search(&spl::parse("search bob").unwrap(), 0).unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+
+    let reopened = EvidenceIndex::open(folder.path()).unwrap();
+    assert_eq!(reopened.event_count(), 4);
+    assert_eq!(segment_files(folder.path()), vec!["00000000.seg"]);
+}
+
+#[test]
+fn file_outside_the_ingested_folder_is_kept() {
+    let first = evidence_dir();
+    let second = tempfile::tempdir().unwrap();
+    let other = write(second.path(), "other.log", SYSLOG);
+    let mut index = EvidenceIndex::in_memory();
+    index.ingest_path(&other).unwrap();
+    index.ingest_path(first.path()).unwrap();
+    fs::remove_file(&other).unwrap();
+
+    let again = index.ingest_path(first.path()).unwrap();
+    assert!(again.files_removed.is_empty());
+    assert_eq!(index.event_count(), 10);
+}
+
 fn segment_files(folder: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(folder)
         .unwrap()
