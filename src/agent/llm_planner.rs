@@ -82,7 +82,9 @@ impl LlmPlannerSettings {
     /// Reads the settings through `lookup`, defaults for those unset:
     /// `LLM_TEMPERATURE` (0 to 2), `LLM_MAX_TOKENS` (tokens per answer),
     /// `LLM_MAX_RETRIES` (rejected answers sent back per iteration),
-    /// `LLM_MASKING` (`auto`: on for cloud providers only, `on`, `off`), and
+    /// `LLM_MASKING` (`auto`: on for remote models, which are the cloud
+    /// providers on any base URL and `openai-compatible` off loopback; `on`;
+    /// `off`), and
     /// `LLM_PRICE_INPUT` and `LLM_PRICE_OUTPUT` (price per million tokens, for
     /// the cost estimate in the report). A bad value is an error naming the
     /// variable.

@@ -591,6 +591,32 @@ mod tests {
     }
 
     #[test]
+    fn cloud_provider_remote_on_loopback() {
+        let model = from_lookup(|name| match name {
+            "LLM_PROVIDER" => Some("openai".into()),
+            "OPENAI_API_KEY" => Some("o-key".into()),
+            "OPENAI_BASE_URL" => Some("http://127.0.0.1:8080/v1".into()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
+        assert!(model.info().remote);
+    }
+
+    #[test]
+    fn compatible_remote_off_loopback() {
+        let model = from_lookup(|name| match name {
+            "LLM_PROVIDER" => Some("openai-compatible".into()),
+            "OPENAI_BASE_URL" => Some("https://llm.example.com/v1".into()),
+            "OPENAI_MODEL" => Some("llama3.1".into()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
+        assert!(model.info().remote);
+    }
+
+    #[test]
     fn debug_redacts_key() {
         let parsed = settings(&[
             ("LLM_PROVIDER", "openai"),

@@ -320,12 +320,30 @@ pub(crate) fn is_loopback(base_url: &str) -> bool {
     }
 }
 
-/// Describes the model behind `endpoint`; a loopback base URL is local.
-pub(crate) fn model_info(provider: &str, endpoint: &EndpointSettings) -> ModelInfo {
+/// Where a provider's model runs, which decides whether masking is on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locality {
+    /// A cloud API: remote whatever the base URL, because a loopback proxy
+    /// may still forward every prompt to the cloud.
+    Cloud,
+    /// A self-hosted server: local when its base URL is on loopback.
+    ByBaseUrl,
+}
+
+/// Describes the model behind `endpoint`.
+pub(crate) fn model_info(
+    provider: &str,
+    endpoint: &EndpointSettings,
+    locality: Locality,
+) -> ModelInfo {
+    let remote = match locality {
+        Locality::Cloud => true,
+        Locality::ByBaseUrl => !is_loopback(&endpoint.base_url),
+    };
     ModelInfo {
         provider: provider.to_string(),
         model: endpoint.model.clone(),
-        remote: !is_loopback(&endpoint.base_url),
+        remote,
     }
 }
 
