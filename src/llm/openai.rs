@@ -59,7 +59,11 @@ impl OpenAiChat {
     }
 
     fn with_kind(endpoint: EndpointSettings, kind: ProviderKind) -> Result<OpenAiChat, LlmError> {
-        let transport = Transport::for_endpoint(kind.name(), &endpoint, "OPENAI_API_KEY")?;
+        let key_variable = match kind {
+            ProviderKind::OpenAiCompatible => "OPENAI_COMPATIBLE_API_KEY (or OPENAI_API_KEY)",
+            _ => "OPENAI_API_KEY",
+        };
+        let transport = Transport::for_endpoint(kind.name(), &endpoint, key_variable)?;
         Ok(OpenAiChat {
             endpoint,
             kind,
