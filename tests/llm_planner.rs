@@ -333,3 +333,25 @@ fn masked_replay_follows_same_path() {
     assert_eq!(steps(&first), steps(&second));
     assert_eq!(second.planner.kind, "cloud");
 }
+
+#[test]
+fn masking_keeps_field_and_generic_names() {
+    // The attacked account is literally named `user`, like the alert field.
+    let alert = SSH_ALERT.replace(r#""user": "git""#, r#""user": "user""#);
+    assert_ne!(alert, SSH_ALERT, "the demo alert names the account git");
+    let info = ModelInfo {
+        provider: "cloud".into(),
+        model: "m".into(),
+        remote: true,
+    };
+    let script = vec![answer("discover_schema", "{}", "look"), done("enough")];
+    let model = ScriptedModel::new(script).with_info(info);
+    let (_, requests) = investigate(model, no_summary(), &alert);
+    let first = &requests[0].messages[0].content;
+    assert!(first.contains(r#""user": "user""#), "{first}");
+    assert!(!first.contains(r#""USER_1": "#), "{first}");
+    assert!(!first.contains("gacrux"), "host leaked");
+    let last = &requests.last().unwrap().messages[0].content;
+    assert!(!last.contains("SourcetypeSummary"), "{last}");
+    assert!(last.contains("sourcetype linux_secure: "), "{last}");
+}
