@@ -337,11 +337,22 @@ fn replay(
     let mut report = runtime.block_on(agent.investigate(&alert)).map_err(|e| e.to_string())?;
     report.notices.extend(notices);
     report.notices.push(format!("Replayed from the model calls recorded in report {}.", recorded.id));
+    let difference = replay::first_difference(&recorded, &report);
+    if let Some(difference) = &difference {
+        report.notices.push(format!("This replay differs from report {}: {difference}.", recorded.id));
+    }
     let dir = out.unwrap_or_else(|| Path::new("argus-reports").join(&report.id));
     for path in write_reports(&report, &dir, formats).map_err(|e| e.to_string())? {
         println!("{}", path.display());
     }
-    Ok(())
+    match difference {
+        Some(difference) => Err(format!(
+            "the replay no longer matches report {}: {difference}; the new report is written to {}",
+            recorded.id,
+            dir.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 fn read_alert(source: &str) -> Result<Alert, String> {

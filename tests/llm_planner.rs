@@ -333,3 +333,82 @@ fn masked_replay_follows_same_path() {
     assert_eq!(steps(&first), steps(&second));
     assert_eq!(second.planner.kind, "cloud");
 }
+
+#[test]
+fn masking_keeps_field_and_generic_names() {
+    // The attacked account is literally named `user`, like the alert field.
+    let alert = SSH_ALERT.replace(r#""user": "git""#, r#""user": "user""#);
+    assert_ne!(alert, SSH_ALERT, "the demo alert names the account git");
+    let info = ModelInfo {
+        provider: "cloud".into(),
+        model: "m".into(),
+        remote: true,
+    };
+    let script = vec![answer("discover_schema", "{}", "look"), done("enough")];
+    let model = ScriptedModel::new(script).with_info(info);
+    let (_, requests) = investigate(model, no_summary(), &alert);
+    let first = &requests[0].messages[0].content;
+    assert!(first.contains(r#""user": "user""#), "{first}");
+    assert!(!first.contains(r#""USER_1": "#), "{first}");
+    assert!(!first.contains("gacrux"), "host leaked");
+    let last = &requests.last().unwrap().messages[0].content;
+    assert!(!last.contains("SourcetypeSummary"), "{last}");
+    assert!(last.contains("sourcetype linux_secure: "), "{last}");
+}
+
+#[test]
+fn planner_reasons_not_marked_unverified() {
+    let failure =
+        "request to http://127.0.0.1:18099/v1/chat/completions failed: connection refused";
+    let outcomes = vec![
+        Ok(answer(
+            "correlate_ioc",
+            r#"{"indicator": "5.101.40.81"}"#,
+            "compare 5.101.40.81 with 198.51.100.9",
+        )),
+        Err(failure.to_string()),
+    ];
+    let (report, _) = investigate(
+        ScriptedModel::with_outcomes(outcomes),
+        no_summary(),
+        SSH_ALERT,
+    );
+    let llm = report.llm.as_ref().unwrap();
+
+    let model_step = report
+        .steps
+        .iter()
+        .find(|s| s.name == "correlate_ioc")
+        .expect("the model's step ran");
+    assert_eq!(
+        model_step.reason,
+        "compare 5.101.40.81 with [unverified: 198.51.100.9]"
+    );
+    for step in report.steps.iter().filter(|s| s.name != "correlate_ioc") {
+        assert!(!step.reason.contains("[unverified"), "{}", step.reason);
+    }
+    let fallbacks: Vec<_> = llm
+        .decisions
+        .iter()
+        .filter(|d| d.outcome == "fallback")
+        .collect();
+    assert!(
+        !fallbacks.is_empty(),
+        "the failed call falls back to the playbook"
+    );
+    for decision in fallbacks {
+        assert!(
+            !decision.reason.contains("[unverified"),
+            "{}",
+            decision.reason
+        );
+    }
+    assert!(
+        llm.decisions[1]
+            .reason
+            .contains("http://127.0.0.1:18099/v1"),
+        "{}",
+        llm.decisions[1].reason
+    );
+    assert_eq!(llm.unverified, ["198.51.100.9"]);
+}

@@ -123,7 +123,10 @@ async fn check_answer_parsed(protocol: Protocol) {
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].path, protocol.path);
     assert_eq!(requests[0].query, None);
-    assert!(!chat.info().remote, "a loopback base URL is local");
+    assert!(
+        chat.info().remote,
+        "a cloud provider is remote even on a loopback base URL"
+    );
 }
 
 async fn check_auth_rejected(protocol: Protocol) {

@@ -127,6 +127,46 @@ async fn replay_reproduces_recorded_investigation() {
     assert_ne!(replayed["id"], Value::Null);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_with_calls_removed_fails() {
+    let first_dir = tempfile::tempdir().unwrap();
+    let mut original = record(first_dir.path()).await;
+    // Keep only the rejected first answer: the playbook decides the rest.
+    original["model_calls"].as_array_mut().unwrap().truncate(1);
+    let report_path = first_dir.path().join("edited.json");
+    std::fs::write(&report_path, original.to_string()).unwrap();
+
+    let second_dir = tempfile::tempdir().unwrap();
+    let report_arg = report_path.to_str().unwrap().to_string();
+    let out_arg = second_dir.path().to_str().unwrap().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        argus(&["replay", &report_arg, "--format", "json", "--out", &out_arg], &[])
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("the replay no longer matches report"), "{stderr}");
+    // Steps 1 and 2 are fixed; step 3 was the model's first accepted action.
+    assert!(
+        stderr.contains("step 3 was correlate_ioc and is now "),
+        "{stderr}"
+    );
+    let replayed = read_json(&second_dir.path().join("report.json"));
+    let reasons: Vec<&str> = replayed["llm"]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("the recording contains no more model answers")),
+        "{reasons:?}"
+    );
+}
+
 #[test]
 fn replay_of_playbook_report_rejected() {
     let dir = tempfile::tempdir().unwrap();

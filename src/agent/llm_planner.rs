@@ -82,7 +82,9 @@ impl LlmPlannerSettings {
     /// Reads the settings through `lookup`, defaults for those unset:
     /// `LLM_TEMPERATURE` (0 to 2), `LLM_MAX_TOKENS` (tokens per answer),
     /// `LLM_MAX_RETRIES` (rejected answers sent back per iteration),
-    /// `LLM_MASKING` (`auto`: on for cloud providers only, `on`, `off`), and
+    /// `LLM_MASKING` (`auto`: on for remote models, which are the cloud
+    /// providers on any base URL and `openai-compatible` off loopback; `on`;
+    /// `off`), and
     /// `LLM_PRICE_INPUT` and `LLM_PRICE_OUTPUT` (price per million tokens, for
     /// the cost estimate in the report). A bad value is an error naming the
     /// variable.
@@ -178,6 +180,9 @@ struct State {
     /// `provider/model` of the last successful call, which decisions on its
     /// answer name; `None` after a failed call.
     last_answered_by: Option<String>,
+    /// Reasons of the actions the model proposed and the planner accepted:
+    /// the only step reasons checked for unverified values.
+    model_step_reasons: BTreeSet<String>,
 }
 
 /// A model answer as the planner reads it; missing fields take defaults.
@@ -261,6 +266,23 @@ impl LlmPlanner {
             self.state().masker.unmask(text)
         } else {
             text.to_string()
+        }
+    }
+
+    /// Keeps the field names of the alert and the schema out of masking, so
+    /// an account literally named like a field leaves the field name readable.
+    fn keep_field_names(&self, context: &PlanContext<'_>) {
+        let mut state = self.state();
+        for field in context.alert.result.keys() {
+            state.masker.keep(field);
+        }
+        let schema_fields = context
+            .schema
+            .into_iter()
+            .flat_map(|schema| &schema.sourcetypes)
+            .flat_map(|sourcetype| &sourcetype.fields);
+        for field in schema_fields {
+            state.masker.keep(field);
         }
     }
 
@@ -514,6 +536,7 @@ impl Planner for LlmPlanner {
             .iter()
             .flat_map(|f| &f.accounts)
             .chain(&context.entities.users);
+        self.keep_field_names(context);
         self.register_names(hosts, users);
         if let Some(schema) = context.schema {
             self.register_names(schema.hosts.iter(), std::iter::empty());
@@ -550,6 +573,8 @@ impl Planner for LlmPlanner {
                 Ok(Plan::Run(actions)) => {
                     let names = actions.iter().map(|a| a.action.describe()).collect();
                     let reasons: Vec<&str> = actions.iter().map(|a| a.reason.as_str()).collect();
+                    let owned = reasons.iter().map(|r| r.to_string());
+                    self.state().model_step_reasons.extend(owned);
                     self.record(
                         context.iteration,
                         attempt,
@@ -594,16 +619,20 @@ impl Planner for LlmPlanner {
         if self.settings.write_summary {
             self.write_summary(report).await;
         }
-        bind_step_reasons(report);
         let info = self.model.info();
         let mut state = self.state();
         let calls = std::mem::take(&mut state.calls);
         let mut decisions = std::mem::take(&mut state.decisions);
+        let model_step_reasons = std::mem::take(&mut state.model_step_reasons);
         state.masker = Masker::default();
         drop(state);
+        bind_step_reasons(report, &model_step_reasons);
         let earlier = report.llm.take().unwrap_or_default();
         let mut unverified = earlier.unverified;
-        for decision in &mut decisions {
+        // Fallback and rejection reasons are the planner's own text, which
+        // may quote URLs and error messages that no search returned.
+        let model_written = |d: &ModelDecision| matches!(d.outcome.as_str(), "accepted" | "done");
+        for decision in decisions.iter_mut().filter(|d| model_written(d)) {
             let (marked, found) = grounding::mark_unverified(&decision.reason, report);
             decision.reason = marked;
             unverified.extend(found);
@@ -631,17 +660,24 @@ impl Planner for LlmPlanner {
     }
 }
 
-/// Marks unverified values in step reasons, which the model wrote.
-fn bind_step_reasons(report: &mut Report) {
+/// Marks unverified values in the step reasons that the model wrote
+/// (`model_reasons`); playbook and fallback step reasons stay as they are.
+fn bind_step_reasons(report: &mut Report, model_reasons: &BTreeSet<String>) {
     let mut found_all = Vec::new();
-    let reasons: Vec<(String, Vec<String>)> = report
+    let reasons: Vec<Option<(String, Vec<String>)>> = report
         .steps
         .iter()
-        .map(|s| grounding::mark_unverified(&s.reason, report))
+        .map(|s| {
+            model_reasons
+                .contains(&s.reason)
+                .then(|| grounding::mark_unverified(&s.reason, report))
+        })
         .collect();
-    for (step, (marked, found)) in report.steps.iter_mut().zip(reasons) {
-        step.reason = marked;
-        found_all.extend(found);
+    for (step, marked) in report.steps.iter_mut().zip(reasons) {
+        if let Some((marked, found)) = marked {
+            step.reason = marked;
+            found_all.extend(found);
+        }
     }
     if !found_all.is_empty() {
         report

@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 
 use super::config::EndpointSettings;
 use super::http::{
-    join_url, model_info, require, require_count, role_name, tool_call_text, ParsedAnswer,
-    Transport,
+    join_url, model_info, require, require_count, role_name, tool_call_text, Locality,
+    ParsedAnswer, Transport,
 };
 use super::{ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo};
 
@@ -120,7 +120,7 @@ fn tool_use(blocks: &[Value], expected: Option<&str>) -> Option<String> {
 #[async_trait]
 impl ChatModel for AnthropicChat {
     fn info(&self) -> ModelInfo {
-        model_info("anthropic", &self.endpoint)
+        model_info("anthropic", &self.endpoint, Locality::Cloud)
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {

@@ -57,6 +57,15 @@ pub enum LlmConfigError {
         variable: &'static str,
     },
     #[error(
+        "LLM_PROVIDER '{chain}' lists both openai and openai-compatible, so openai-compatible \
+         needs its own {variable}; set it in the environment, because {shared} belongs to openai"
+    )]
+    MissingCompatible {
+        chain: String,
+        variable: &'static str,
+        shared: &'static str,
+    },
+    #[error(
         "LLM_PROVIDER={provider} needs an API key: set {variable}, or store the key in the OS \
          keyring with `argus key set {provider}` ({keyring})"
     )]
@@ -144,8 +153,19 @@ impl ProviderKind {
         match self {
             ProviderKind::None => None,
             ProviderKind::Gemini => Some("GEMINI_API_KEY"),
-            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Some("OPENAI_API_KEY"),
+            ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
             ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
+            ProviderKind::OpenAiCompatible => Some("OPENAI_COMPATIBLE_API_KEY"),
+        }
+    }
+
+    /// Returns the variable read for the key when [`Self::key_variable`] is
+    /// unset: `OPENAI_API_KEY` for `openai-compatible` (unless the chain
+    /// also holds `openai`), `None` for the others.
+    pub fn fallback_key_variable(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::OpenAiCompatible => Some("OPENAI_API_KEY"),
+            _ => None,
         }
     }
 
@@ -279,7 +299,12 @@ impl LlmSettings {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let kinds = ProviderKind::parse_list(&get("LLM_PROVIDER").unwrap_or_default())?;
+        let chain = get("LLM_PROVIDER").unwrap_or_default();
+        let kinds = ProviderKind::parse_list(&chain)?;
+        // With openai in the chain too, the OPENAI_* variables are openai's alone.
+        let shared = kinds
+            .contains(&ProviderKind::OpenAi)
+            .then_some(chain.as_str());
         let call = call_settings(&get)?;
         let compatible_tools = match get("OPENAI_COMPATIBLE_TOOLS") {
             None => true,
@@ -292,7 +317,7 @@ impl LlmSettings {
         let providers = kinds
             .into_iter()
             .map(|provider| {
-                let endpoint = endpoint(provider, &get, keys, call)?;
+                let endpoint = endpoint(provider, &get, keys, call, shared)?;
                 Ok(ProviderSettings {
                     provider,
                     endpoint,
@@ -332,12 +357,14 @@ pub fn from_lookup(
     LlmSettings::from_lookup(lookup)?.build()
 }
 
-/// Reads one provider's endpoint variables.
+/// Reads one provider's endpoint variables. `openai_chain` is the
+/// `LLM_PROVIDER` value when it also lists `openai`.
 fn endpoint(
     provider: ProviderKind,
     get: &impl Fn(&str) -> Option<String>,
     keys: &dyn KeySource,
     call: CallSettings,
+    openai_chain: Option<&str>,
 ) -> Result<EndpointSettings, LlmConfigError> {
     match provider {
         ProviderKind::Gemini => cloud_endpoint(
@@ -367,7 +394,7 @@ fn endpoint(
             DEFAULT_ANTHROPIC_BASE_URL,
             call,
         ),
-        ProviderKind::OpenAiCompatible => compatible_endpoint(get, keys, call),
+        ProviderKind::OpenAiCompatible => compatible_endpoint(get, keys, call, openai_chain),
         ProviderKind::None => Err(LlmConfigError::Invalid {
             variable: "LLM_PROVIDER",
             value: "none".into(),
@@ -437,26 +464,63 @@ fn cloud_endpoint(
 }
 
 /// Reads an OpenAI-compatible server's settings: base URL and model are
-/// required because no default fits every local server. The key is
+/// required because no default fits every local server. Each setting is read
+/// from its `OPENAI_COMPATIBLE_*` variable, else from the `OPENAI_*` one,
+/// unless `openai_chain` says that `openai` also uses those. The key is
 /// optional, so a keyring that cannot be read only leaves it unset.
 fn compatible_endpoint(
     get: &impl Fn(&str) -> Option<String>,
     keys: &dyn KeySource,
     call: CallSettings,
+    openai_chain: Option<&str>,
 ) -> Result<EndpointSettings, LlmConfigError> {
     let kind = ProviderKind::OpenAiCompatible;
-    let provider = kind.name();
-    let base_url = get("OPENAI_BASE_URL").ok_or(LlmConfigError::Missing {
-        provider,
-        variable: "OPENAI_BASE_URL",
+    let read = |own: &'static str, shared: &'static str| {
+        get(own).or_else(|| openai_chain.is_none().then(|| get(shared)).flatten())
+    };
+    // `either` names both variables for the error when neither is set.
+    let missing = |own: &'static str, shared: &'static str, either: &'static str| match openai_chain
+    {
+        Some(chain) => LlmConfigError::MissingCompatible {
+            chain: chain.to_string(),
+            variable: own,
+            shared,
+        },
+        None => LlmConfigError::Missing {
+            provider: kind.name(),
+            variable: either,
+        },
+    };
+
+    let (base_var, shared_base) = ("OPENAI_COMPATIBLE_BASE_URL", "OPENAI_BASE_URL");
+    let base_url = read(base_var, shared_base).ok_or_else(|| {
+        missing(
+            base_var,
+            shared_base,
+            "OPENAI_COMPATIBLE_BASE_URL (or OPENAI_BASE_URL)",
+        )
     })?;
-    check_url(&base_url, "OPENAI_BASE_URL")?;
-    let model = get("OPENAI_MODEL").ok_or(LlmConfigError::Missing {
-        provider,
-        variable: "OPENAI_MODEL",
+    let checked_var = if get(base_var).is_some() {
+        base_var
+    } else {
+        shared_base
+    };
+    check_url(&base_url, checked_var)?;
+    let (model_var, shared_model) = ("OPENAI_COMPATIBLE_MODEL", "OPENAI_MODEL");
+    let model = read(model_var, shared_model).ok_or_else(|| {
+        missing(
+            model_var,
+            shared_model,
+            "OPENAI_COMPATIBLE_MODEL (or OPENAI_MODEL)",
+        )
     })?;
-    let variable = kind.key_variable().unwrap_or_default();
-    let api_key = keys::find_key(kind, variable, get, keys)
+
+    let own_key = kind.key_variable().unwrap_or_default();
+    let key_variable = match kind.fallback_key_variable() {
+        Some(shared) if openai_chain.is_none() && get(own_key).is_none() => shared,
+        _ => own_key,
+    };
+    let api_key = keys::find_key(kind, key_variable, get, keys)
         .found
         .map(|f| f.key);
     Ok(EndpointSettings {
@@ -587,6 +651,112 @@ mod tests {
         .unwrap();
         assert_eq!(model.info().provider, "gemini");
         assert_eq!(model.info().model, DEFAULT_GEMINI_MODEL);
+        assert!(model.info().remote);
+    }
+
+    #[test]
+    fn compatible_own_variables_first() {
+        let parsed = settings(&[
+            ("LLM_PROVIDER", "openai-compatible"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+            ("OPENAI_MODEL", "shared-model"),
+            ("OPENAI_API_KEY", "shared-key"),
+            ("OPENAI_COMPATIBLE_BASE_URL", "http://127.0.0.1:2/v1"),
+            ("OPENAI_COMPATIBLE_MODEL", "own-model"),
+            ("OPENAI_COMPATIBLE_API_KEY", "own-key"),
+        ])
+        .unwrap();
+        let endpoint = &parsed.providers[0].endpoint;
+        assert_eq!(endpoint.base_url, "http://127.0.0.1:2/v1");
+        assert_eq!(endpoint.model, "own-model");
+        assert_eq!(endpoint.api_key.as_deref(), Some("own-key"));
+    }
+
+    #[test]
+    fn compatible_falls_back_to_openai_variables() {
+        let parsed = settings(&[
+            ("LLM_PROVIDER", "openai-compatible"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+            ("OPENAI_MODEL", "shared-model"),
+            ("OPENAI_API_KEY", "shared-key"),
+        ])
+        .unwrap();
+        let endpoint = &parsed.providers[0].endpoint;
+        assert_eq!(endpoint.base_url, "http://127.0.0.1:1/v1");
+        assert_eq!(endpoint.model, "shared-model");
+        assert_eq!(endpoint.api_key.as_deref(), Some("shared-key"));
+    }
+
+    #[test]
+    fn chain_openai_then_compatible_separate() {
+        let parsed = settings(&[
+            ("LLM_PROVIDER", "openai,openai-compatible"),
+            ("OPENAI_MODEL", "gpt-cloud"),
+            ("OPENAI_API_KEY", "cloud-key"),
+            ("OPENAI_COMPATIBLE_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("OPENAI_COMPATIBLE_MODEL", "llama3.1"),
+        ])
+        .unwrap();
+        let cloud = &parsed.providers[0].endpoint;
+        let local = &parsed.providers[1].endpoint;
+        assert_eq!(cloud.base_url, DEFAULT_OPENAI_BASE_URL);
+        assert_eq!(cloud.model, "gpt-cloud");
+        assert_eq!(cloud.api_key.as_deref(), Some("cloud-key"));
+        assert_eq!(local.base_url, "http://127.0.0.1:11434/v1");
+        assert_eq!(local.model, "llama3.1");
+        assert_eq!(
+            local.api_key, None,
+            "the cloud key must not go to the local server"
+        );
+    }
+
+    #[test]
+    fn chain_compatible_ignores_openai_variables() {
+        let error = settings(&[
+            ("LLM_PROVIDER", "openai,openai-compatible"),
+            ("OPENAI_API_KEY", "cloud-key"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+            ("OPENAI_MODEL", "gpt-cloud"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            LlmConfigError::MissingCompatible {
+                variable: "OPENAI_COMPATIBLE_BASE_URL",
+                shared: "OPENAI_BASE_URL",
+                ..
+            }
+        ));
+        let text = error.to_string();
+        assert!(
+            text.contains("lists both openai and openai-compatible"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cloud_provider_remote_on_loopback() {
+        let model = from_lookup(|name| match name {
+            "LLM_PROVIDER" => Some("openai".into()),
+            "OPENAI_API_KEY" => Some("o-key".into()),
+            "OPENAI_BASE_URL" => Some("http://127.0.0.1:8080/v1".into()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
+        assert!(model.info().remote);
+    }
+
+    #[test]
+    fn compatible_remote_off_loopback() {
+        let model = from_lookup(|name| match name {
+            "LLM_PROVIDER" => Some("openai-compatible".into()),
+            "OPENAI_BASE_URL" => Some("https://llm.example.com/v1".into()),
+            "OPENAI_MODEL" => Some("llama3.1".into()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
         assert!(model.info().remote);
     }
 

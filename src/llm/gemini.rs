@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::config::EndpointSettings;
 use super::http::{
-    join_url, model_info, require, require_count, role_name, ParsedAnswer, Transport,
+    join_url, model_info, require, require_count, role_name, Locality, ParsedAnswer, Transport,
 };
 use super::{ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo};
 
@@ -186,7 +186,7 @@ fn convert_type(object: &Map<String, Value>, out: &mut Map<String, Value>) {
 #[async_trait]
 impl ChatModel for GeminiChat {
     fn info(&self) -> ModelInfo {
-        model_info("gemini", &self.endpoint)
+        model_info("gemini", &self.endpoint, Locality::Cloud)
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {

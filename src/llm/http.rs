@@ -222,10 +222,42 @@ impl Transport {
                 self.settings.timeout
             )
         } else {
-            format!("request to {url} failed: {error}")
+            format!(
+                "request to {url} failed: {}; check that the model server at that URL is \
+                 running and reachable, and check {}",
+                error_causes(&error),
+                base_url_variable(&self.provider)
+            )
         };
         self.error(LlmFailure::Unavailable, message)
     }
+}
+
+/// Names the variable that sets `provider`'s base URL, for error messages.
+fn base_url_variable(provider: &str) -> &'static str {
+    match provider {
+        "gemini" => "GEMINI_BASE_URL",
+        "anthropic" => "ANTHROPIC_BASE_URL",
+        "openai" => "OPENAI_BASE_URL",
+        "openai-compatible" => "OPENAI_COMPATIBLE_BASE_URL (or OPENAI_BASE_URL)",
+        _ => "the provider's base URL variable",
+    }
+}
+
+/// Joins the messages of `error` and its sources, so the message shows the
+/// root cause (connection refused, DNS failure, TLS error) that reqwest's
+/// own text leaves out. A source whose text is already in the chain is skipped.
+fn error_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = cause.source();
+    }
+    parts.join(": ")
 }
 
 /// Maps an HTTP error status to how the caller should treat it.
@@ -320,12 +352,30 @@ pub(crate) fn is_loopback(base_url: &str) -> bool {
     }
 }
 
-/// Describes the model behind `endpoint`; a loopback base URL is local.
-pub(crate) fn model_info(provider: &str, endpoint: &EndpointSettings) -> ModelInfo {
+/// Where a provider's model runs, which decides whether masking is on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locality {
+    /// A cloud API: remote whatever the base URL, because a loopback proxy
+    /// may still forward every prompt to the cloud.
+    Cloud,
+    /// A self-hosted server: local when its base URL is on loopback.
+    ByBaseUrl,
+}
+
+/// Describes the model behind `endpoint`.
+pub(crate) fn model_info(
+    provider: &str,
+    endpoint: &EndpointSettings,
+    locality: Locality,
+) -> ModelInfo {
+    let remote = match locality {
+        Locality::Cloud => true,
+        Locality::ByBaseUrl => !is_loopback(&endpoint.base_url),
+    };
     ModelInfo {
         provider: provider.to_string(),
         model: endpoint.model.clone(),
-        remote: !is_loopback(&endpoint.base_url),
+        remote,
     }
 }
 
@@ -410,6 +460,30 @@ mod tests {
         assert_eq!(parse_retry_delay(body), Some(Duration::from_secs(37)));
         assert_eq!(parse_retry_delay(r#"{"error": {"message": "x"}}"#), None);
         assert_eq!(parse_retry_delay("not json"), None);
+    }
+
+    #[tokio::test]
+    async fn refused_connection_names_cause() {
+        // Bind then drop a listener, so the port is free and nothing accepts.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let settings = CallSettings {
+            max_attempts: std::num::NonZeroU32::new(1).unwrap(),
+            ..CallSettings::default()
+        };
+        let transport = Transport::new("openai", None, "OPENAI_API_KEY", settings).unwrap();
+        let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+        let error = transport
+            .post_json(&url, &[], &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        let message = error.message.to_lowercase();
+        assert!(message.contains("connection refused"), "{message}");
+        assert!(message.contains(&url), "{message}");
+        assert!(message.contains("check openai_base_url"), "{message}");
     }
 
     #[test]

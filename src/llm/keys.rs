@@ -391,8 +391,15 @@ pub fn status(env: &impl Fn(&str) -> Option<String>, keys: &dyn KeySource) -> Ve
     ProviderKind::WITH_KEYS
         .iter()
         .map(|&provider| {
-            let variable = provider.key_variable().unwrap_or_default();
-            let in_environment = env(variable).is_some_and(|v| !v.trim().is_empty());
+            let own = provider.key_variable().unwrap_or_default();
+            let is_set = |name: &str| env(name).is_some_and(|v| !v.trim().is_empty());
+            // NOTE: `openai-compatible` falls back to OPENAI_API_KEY here even
+            // though a chain that also lists `openai` does not read it.
+            let variable = match provider.fallback_key_variable() {
+                Some(shared) if !is_set(own) && is_set(shared) => shared,
+                _ => own,
+            };
+            let in_environment = is_set(variable);
             let in_keyring = keys
                 .get(provider.name())
                 .map(|k| k.is_some_and(|k| !k.trim().is_empty()));
@@ -569,7 +576,7 @@ mod tests {
             lines[2],
             "anthropic: no key; set ANTHROPIC_API_KEY or run `argus key set anthropic`"
         );
-        // OpenAI-compatible servers read the same variable as OpenAI.
+        // OpenAI-compatible servers fall back to OpenAI's variable.
         assert_eq!(
             lines[3],
             "openai-compatible: key from the environment (OPENAI_API_KEY)"

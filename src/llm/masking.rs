@@ -8,12 +8,47 @@
 //! back to the real values. IP addresses and emails are found by pattern;
 //! hosts and accounts must be registered first (from the alert's entities and
 //! the findings), because free text gives no reliable way to tell them apart
-//! from other words.
+//! from other words. Two kinds of name are never masked: the generic account
+//! names in [`GENERIC_ACCOUNTS`], which identify nobody and are also ordinary
+//! words, and the words passed to [`Masker::keep`] (the field names of the
+//! alert and the schema), so that `"user": "root"` keeps its field name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
+
+/// Account names that come with an operating system, a cloud image or a
+/// common service, compared without case. They name a role rather than a
+/// person, and most are ordinary words, so masking them hides nothing and
+/// garbles the prompt.
+pub const GENERIC_ACCOUNTS: &[&str] = &[
+    "admin",
+    "administrator",
+    "anonymous",
+    "daemon",
+    "ec2-user",
+    "ftp",
+    "guest",
+    "mysql",
+    "nobody",
+    "oracle",
+    "pi",
+    "postgres",
+    "root",
+    "system",
+    "test",
+    "ubuntu",
+    "user",
+    "www-data",
+];
+
+/// Returns whether `name` is one of the [`GENERIC_ACCOUNTS`].
+pub fn is_generic_account(name: &str) -> bool {
+    GENERIC_ACCOUNTS
+        .iter()
+        .any(|generic| generic.eq_ignore_ascii_case(name.trim()))
+}
 
 /// The kinds of value a [`Masker`] replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,6 +78,8 @@ pub struct Masker {
     counts: BTreeMap<MaskKind, usize>,
     /// Registered hosts and accounts with their kind.
     names: Vec<(String, MaskKind)>,
+    /// Words never masked as names: field names of the alert and the schema.
+    never_masked: BTreeSet<String>,
     /// Finds every registered name in one pass; rebuilt after a registration.
     finder: Option<AhoCorasick>,
     ip: Regex,
@@ -57,6 +94,7 @@ impl Default for Masker {
             to_value: BTreeMap::new(),
             counts: BTreeMap::new(),
             names: Vec::new(),
+            never_masked: BTreeSet::new(),
             finder: None,
             ip: Regex::new(concat!(
                 r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
@@ -80,15 +118,44 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
 }
 
 impl Masker {
-    /// Registers a host or account name to mask wherever it appears as a whole word.
+    /// Registers a host or account name to mask wherever it appears as a
+    /// whole word. Names shorter than 3 characters, generic account names
+    /// and words passed to [`Masker::keep`] are skipped.
     pub fn register(&mut self, value: &str, kind: MaskKind) {
         let value = value.trim();
         // Very short names (such as `-` or `x`) would mask ordinary words.
-        if value.chars().count() < 3 || self.names.iter().any(|(v, _)| v == value) {
+        let too_short = value.chars().count() < 3;
+        let generic = kind == MaskKind::User && is_generic_account(value);
+        if too_short || generic || self.is_never_masked(value) {
+            return;
+        }
+        if self.names.iter().any(|(v, _)| v == value) {
             return;
         }
         self.names.push((value.to_string(), kind));
         self.finder = None;
+    }
+
+    /// Keeps `word` (a field name) from ever being masked as a name, and
+    /// drops it if it was registered already. Values already replaced in
+    /// earlier text keep their placeholders.
+    pub fn keep(&mut self, word: &str) {
+        let word = word.trim();
+        if word.is_empty() {
+            return;
+        }
+        self.never_masked.insert(word.to_ascii_lowercase());
+        let before = self.names.len();
+        let never_masked = &self.never_masked;
+        self.names
+            .retain(|(name, _)| !never_masked.contains(&name.to_ascii_lowercase()));
+        if self.names.len() != before {
+            self.finder = None;
+        }
+    }
+
+    fn is_never_masked(&self, value: &str) -> bool {
+        self.never_masked.contains(&value.to_ascii_lowercase())
     }
 
     /// Returns the placeholder of a value, assigning the next number of its kind.
@@ -219,8 +286,8 @@ mod tests {
     fn masks_registered_names() {
         let mut masker = Masker::default();
         masker.register("gacrux", MaskKind::Host);
-        masker.register("ec2-user", MaskKind::User);
-        let out = masker.mask("ec2-user logged in to gacrux; gacruxes is another word");
+        masker.register("svc-backup", MaskKind::User);
+        let out = masker.mask("svc-backup logged in to gacrux; gacruxes is another word");
         assert_eq!(out, "USER_1 logged in to HOST_1; gacruxes is another word");
     }
 
@@ -229,9 +296,41 @@ mod tests {
         let mut masker = Masker::default();
         masker.register("gacrux", MaskKind::Host);
         masker.register("gacrux.example", MaskKind::Host);
-        masker.register("root", MaskKind::User);
-        let out = masker.mask("gacrux.example, gacrux. pre-root root-x root_1 x.root root");
-        assert_eq!(out, "HOST_1, HOST_2. pre-root root-x root_1 x.root USER_1");
+        masker.register("alice", MaskKind::User);
+        let out = masker.mask("gacrux.example, gacrux. pre-alice alice-x alice_1 x.alice alice");
+        assert_eq!(
+            out,
+            "HOST_1, HOST_2. pre-alice alice-x alice_1 x.alice USER_1"
+        );
+    }
+
+    #[test]
+    fn generic_account_not_masked() {
+        let mut masker = Masker::default();
+        masker.register("user", MaskKind::User);
+        masker.register("Root", MaskKind::User);
+        masker.register("svc-backup", MaskKind::User);
+        let out = masker.mask(r#""user": "root", "account": "svc-backup""#);
+        assert_eq!(out, r#""user": "root", "account": "USER_1""#);
+    }
+
+    #[test]
+    fn generic_name_still_masked_as_host() {
+        let mut masker = Masker::default();
+        masker.register("oracle", MaskKind::Host);
+        assert_eq!(masker.mask("ssh to oracle"), "ssh to HOST_1");
+    }
+
+    #[test]
+    fn kept_word_not_masked() {
+        let mut masker = Masker::default();
+        masker.register("dest", MaskKind::Host);
+        masker.register("bastion", MaskKind::Host);
+        masker.keep("dest");
+        masker.keep("src_user");
+        masker.register("src_user", MaskKind::User);
+        let out = masker.mask(r#""dest": "bastion", "src_user": "alice""#);
+        assert_eq!(out, r#""dest": "HOST_1", "src_user": "alice""#);
     }
 
     #[test]

@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 
 use super::config::{EndpointSettings, ProviderKind};
 use super::http::{
-    join_url, model_info, require, require_count, role_name, tool_call_text, ParsedAnswer,
-    Transport,
+    join_url, model_info, require, require_count, role_name, tool_call_text, Locality,
+    ParsedAnswer, Transport,
 };
 use super::{AnswerSchema, ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo};
 
@@ -59,7 +59,11 @@ impl OpenAiChat {
     }
 
     fn with_kind(endpoint: EndpointSettings, kind: ProviderKind) -> Result<OpenAiChat, LlmError> {
-        let transport = Transport::for_endpoint(kind.name(), &endpoint, "OPENAI_API_KEY")?;
+        let key_variable = match kind {
+            ProviderKind::OpenAiCompatible => "OPENAI_COMPATIBLE_API_KEY (or OPENAI_API_KEY)",
+            _ => "OPENAI_API_KEY",
+        };
+        let transport = Transport::for_endpoint(kind.name(), &endpoint, key_variable)?;
         Ok(OpenAiChat {
             endpoint,
             kind,
@@ -204,7 +208,11 @@ pub fn parse_tools_setting(value: &str) -> Option<bool> {
 #[async_trait]
 impl ChatModel for OpenAiChat {
     fn info(&self) -> ModelInfo {
-        model_info(self.kind.name(), &self.endpoint)
+        let locality = match self.kind {
+            ProviderKind::OpenAiCompatible => Locality::ByBaseUrl,
+            _ => Locality::Cloud,
+        };
+        model_info(self.kind.name(), &self.endpoint, locality)
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {

@@ -115,7 +115,9 @@ impl ChatModel for ScriptedModel {
         match next {
             Some((Ok(text), origin)) => Ok(self.answer(request, text, origin)),
             Some((Err(message), _)) => Err(failure(message)),
-            None => Err(failure("the script has no answers left".into())),
+            None => Err(failure(
+                "the recording contains no more model answers".into(),
+            )),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! back the recorded responses in order ([`LlmPlanner::replay`]). Run against
 //! the same evidence, the investigation takes the same steps, and the model
 //! record, findings and severity come out the same; ids, times and durations
-//! differ.
+//! differ. [`first_difference`] checks that: it compares the new report
+//! with the recorded one and names the first step, decision or severity that
+//! differs, as happens when the evidence changed or calls were removed.
 //!
 //! NOTE: top-level alert fields beyond Splunk's six (such as `result_count`)
 //! are not kept in the report, so the replayed alert lacks them. No step reads
@@ -13,7 +15,7 @@
 use crate::agent::llm_planner::{LlmPlanner, LlmPlannerSettings};
 use crate::alert::Alert;
 
-use super::{AlertSummary, Report};
+use super::{AlertSummary, ModelDecision, Report};
 
 /// Errors replaying a report.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,62 @@ pub fn prepare(report: &Report) -> Result<(Alert, LlmPlanner), ReplayError> {
     Ok((alert_of(&report.alert), planner))
 }
 
+/// Compares a replayed report with the recorded one: step names in order,
+/// each model decision's outcome and actions, then the severity level.
+/// Returns the first difference in words, or `None` when they match. Decision
+/// reasons are not compared, because fallback reasons quote error text.
+pub fn first_difference(recorded: &Report, replayed: &Report) -> Option<String> {
+    let step_count = recorded.steps.len().max(replayed.steps.len());
+    for index in 0..step_count {
+        let name = |report: &Report| report.steps.get(index).map(|s| s.name.clone());
+        let (old, new) = (name(recorded), name(replayed));
+        if old != new {
+            return Some(format!(
+                "step {} was {} and is now {}",
+                index + 1,
+                or_none(old),
+                or_none(new)
+            ));
+        }
+    }
+
+    let (old, new) = (decisions_of(recorded), decisions_of(replayed));
+    for index in 0..old.len().max(new.len()) {
+        let (before, after) = (old.get(index), new.get(index));
+        let same = match (before, after) {
+            (Some(a), Some(b)) => a.outcome == b.outcome && a.actions == b.actions,
+            _ => false,
+        };
+        if !same {
+            return Some(format!(
+                "decision {} was {} and is now {}",
+                index + 1,
+                describe_decision(before),
+                describe_decision(after)
+            ));
+        }
+    }
+
+    let (old, new) = (recorded.severity.level, replayed.severity.level);
+    (old != new).then(|| format!("severity was {old:?} and is now {new:?}"))
+}
+
+fn decisions_of(report: &Report) -> &[ModelDecision] {
+    report.llm.as_ref().map_or(&[], |llm| &llm.decisions)
+}
+
+fn or_none(name: Option<String>) -> String {
+    name.unwrap_or_else(|| "absent".to_string())
+}
+
+fn describe_decision(decision: Option<&ModelDecision>) -> String {
+    match decision {
+        None => "absent".to_string(),
+        Some(d) if d.actions.is_empty() => format!("{} (no actions)", d.outcome),
+        Some(d) => format!("{} ({})", d.outcome, d.actions.join(", ")),
+    }
+}
+
 /// Rebuilds the alert the report restates.
 pub fn alert_of(summary: &AlertSummary) -> Alert {
     Alert {
@@ -94,6 +152,40 @@ mod tests {
         let alert = alert_of(&report.alert);
         assert_eq!(alert.class(), report.alert.class);
         assert_eq!(alert.sid, report.alert.sid);
+    }
+
+    #[test]
+    fn same_report_has_no_difference() {
+        let report = sample::report_with_model();
+        assert_eq!(first_difference(&report, &report.clone()), None);
+    }
+
+    #[test]
+    fn missing_step_is_difference() {
+        let recorded = sample::report_with_model();
+        let mut replayed = recorded.clone();
+        let removed = replayed.steps.pop().expect("sample has steps");
+        let message = first_difference(&recorded, &replayed).expect("steps differ");
+        let position = recorded.steps.len();
+        assert_eq!(
+            message,
+            format!("step {position} was {} and is now absent", removed.name)
+        );
+    }
+
+    #[test]
+    fn changed_decision_is_difference() {
+        let recorded = sample::report_with_model();
+        let mut replayed = recorded.clone();
+        let decisions = &mut replayed.llm.as_mut().unwrap().decisions;
+        decisions[0].outcome = "fallback".into();
+        decisions[0].actions = vec!["run_spl(x)".into()];
+        let message = first_difference(&recorded, &replayed).expect("decisions differ");
+        assert!(message.starts_with("decision 1 was "), "{message}");
+        assert!(
+            message.ends_with("is now fallback (run_spl(x))"),
+            "{message}"
+        );
     }
 
     #[test]
