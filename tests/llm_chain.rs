@@ -74,12 +74,41 @@ fn calls_record_answering_provider() {
     ));
     let report = investigate(Arc::new(ChainModel::new(first, vec![second])));
 
-    assert_eq!(report.model_calls.len(), 3);
-    for call in &report.model_calls {
+    // Gemini's failed attempt on the first call, then openai's three answers.
+    assert_eq!(report.model_calls.len(), 4);
+    let attempt = &report.model_calls[0];
+    assert!(attempt.chain_attempt);
+    assert_eq!(attempt.provider.as_deref(), Some("gemini"));
+    assert_eq!(attempt.model.as_deref(), Some("gemini-model"));
+    assert!(attempt.error.as_deref().unwrap().contains("unreachable"));
+    assert_eq!(attempt.purpose, "plan");
+    for call in &report.model_calls[1..] {
+        assert!(!call.chain_attempt);
         assert_eq!(call.provider.as_deref(), Some("openai"));
         assert_eq!(call.model.as_deref(), Some("openai-model"));
         assert_eq!(call.error, None);
     }
+}
+
+#[test]
+fn replay_skips_failed_chain_attempts() {
+    let first = Arc::new(scripted("gemini", false, vec![Err("unreachable".into())]));
+    let second = Arc::new(scripted(
+        "openai",
+        false,
+        vec![Ok(correlate()), Ok(done("known C2")), Ok(SUMMARY.into())],
+    ));
+    let report = investigate(Arc::new(ChainModel::new(first, vec![second])));
+    let replay = LlmPlanner::replay(&report, LlmPlannerSettings::default());
+    let replayed = run_planner(Arc::new(replay), SSH_ALERT);
+
+    let steps = |r: &Report| r.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    assert_eq!(steps(&replayed), steps(&report));
+    let decisions = |r: &Report| {
+        let llm = r.llm.as_ref().unwrap();
+        llm.decisions.iter().map(|d| (d.outcome.clone(), d.actions.clone(), d.decided_by.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(decisions(&replayed), decisions(&report));
 }
 
 #[test]
@@ -136,7 +165,7 @@ fn all_fail_falls_back_to_playbook() {
     let summary = llm.decisions.iter().find(|d| d.iteration == 0).unwrap();
     assert_eq!(summary.decided_by, None);
     for call in &report.model_calls {
-        assert_eq!(call.provider, None);
+        assert_eq!(call.provider.as_deref(), Some("gemini,openai"));
         assert!(call
             .error
             .as_deref()

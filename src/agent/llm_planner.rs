@@ -346,15 +346,33 @@ impl LlmPlanner {
             Err(e) => (String::new(), Some(e.to_string()), 0, 0, elapsed),
         };
         // A chain of providers names the one that answered; a single
-        // provider is described by its own info.
+        // provider, or a chain that failed as a whole, is described by its own info.
+        let info = self.model.info();
         let (provider, model) = match &result {
-            Ok(r) => {
-                let info = self.model.info();
-                let provider = r.provider.clone().unwrap_or(info.provider);
-                (Some(provider), Some(r.model.clone().unwrap_or(info.model)))
-            }
-            Err(_) => (None, None),
+            Ok(r) => (
+                r.provider.clone().unwrap_or(info.provider),
+                r.model.clone().unwrap_or(info.model),
+            ),
+            Err(_) => (info.provider, info.model),
         };
+        let failed = result.as_ref().map_or(&[][..], |r| &r.failed_providers[..]);
+        for failure in failed {
+            self.state().calls.push(ModelCall {
+                purpose: purpose.into(),
+                request: request.clone(),
+                response: String::new(),
+                error: Some(failure.error.clone()),
+                input_tokens: 0,
+                output_tokens: 0,
+                duration_ms: failure.duration.as_secs_f64() * 1000.0,
+                cost: 0.0,
+                provider: Some(failure.provider.clone()),
+                model: Some(failure.model.clone()),
+                chain_attempt: true,
+            });
+        }
+        let answered = result.is_ok();
+        let (provider, model) = (Some(provider), Some(model));
         let cost = tokens_in as f64 * self.settings.price_input_per_million / 1e6
             + tokens_out as f64 * self.settings.price_output_per_million / 1e6;
         self.state().calls.push(ModelCall {
@@ -368,8 +386,9 @@ impl LlmPlanner {
             cost,
             provider: provider.clone(),
             model: model.clone(),
+            chain_attempt: false,
         });
-        let answered_by = provider.zip(model).map(|(p, m)| format!("{p}/{m}"));
+        let answered_by = provider.zip(model).filter(|_| answered).map(|(p, m)| format!("{p}/{m}"));
         self.state().last_answered_by = answered_by;
         match error {
             Some(e) => Err(e),

@@ -19,12 +19,14 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tracing::{info, warn};
 
-use super::{ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo};
+use super::{
+    ChatModel, ChatRequest, ChatResponse, LlmError, LlmFailure, ModelInfo, ProviderFailure,
+};
 
 /// A [`ChatModel`] over several providers, tried in order until one succeeds.
 pub struct ChainModel {
@@ -79,10 +81,12 @@ impl ChatModel for ChainModel {
         let start = self.start_index();
         let count = self.models.len();
         let mut failures: Vec<LlmError> = Vec::new();
+        let mut failed_providers = Vec::new();
         for offset in 0..count {
             let index = (start + offset) % count;
             let model = &self.models[index];
             let info = model.info();
+            let started = Instant::now();
             match model.complete(request).await {
                 Ok(mut response) => {
                     if !failures.is_empty() {
@@ -92,11 +96,18 @@ impl ChatModel for ChainModel {
                     self.start.store(index, Ordering::Relaxed);
                     response.provider = Some(info.provider);
                     response.model = response.model.or(Some(info.model));
+                    response.failed_providers = failed_providers;
                     return Ok(response);
                 }
                 Err(error) => {
                     warn!(provider = %info.provider, failure = error.failure.as_str(),
                           message = %error.message, "model provider failed; trying the next");
+                    failed_providers.push(ProviderFailure {
+                        provider: info.provider,
+                        model: info.model,
+                        error: error.to_string(),
+                        duration: started.elapsed(),
+                    });
                     failures.push(error);
                 }
             }

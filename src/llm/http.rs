@@ -103,6 +103,7 @@ impl Transport {
             model,
             duration,
             provider: None,
+            failed_providers: Vec::new(),
         })
     }
 

@@ -78,6 +78,20 @@ pub struct ChatResponse {
     /// one [`ChatModel`]; `None` means the model's own [`ModelInfo`].
     #[serde(default)]
     pub provider: Option<String>,
+    /// Providers of a chain that failed on this request before one answered,
+    /// in the order they were tried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_providers: Vec<ProviderFailure>,
+}
+
+/// A provider of a chain that failed on a request the next provider answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderFailure {
+    pub provider: String,
+    pub model: String,
+    /// The failure as [`LlmError`] displays it.
+    pub error: String,
+    pub duration: Duration,
 }
 
 /// The provider and model behind a [`ChatModel`].

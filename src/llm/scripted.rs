@@ -60,7 +60,7 @@ impl ScriptedModel {
     /// and the token counts the provider reported, as recorded.
     pub fn from_calls(calls: &[ModelCall]) -> Self {
         let model = Self::with_outcomes(std::iter::empty());
-        let queue = calls.iter().map(|call| {
+        let queue = calls.iter().filter(|call| !call.chain_attempt).map(|call| {
             let outcome = match &call.error {
                 Some(error) => Err(error.clone()),
                 None => Ok(call.response.clone()),
@@ -143,6 +143,7 @@ impl ScriptedModel {
             model: origin.model.or_else(|| Some(self.info.model.clone())),
             duration: Duration::ZERO,
             provider: origin.provider,
+            failed_providers: Vec::new(),
         }
     }
 }

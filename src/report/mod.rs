@@ -177,6 +177,10 @@ pub struct ModelCall {
     /// The model that returned the answer, as the provider named it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Set on a provider's failed attempt within a chain, recorded before the
+    /// call of the provider that answered; replay skips it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chain_attempt: bool,
 }
 
 /// The alert as the report restates it.

@@ -168,6 +168,7 @@ fn call(purpose: &str, input: u64, output: u64, ms: f64, error: Option<&str>) ->
         cost: 0.0,
         provider: None,
         model: None,
+        chain_attempt: false,
     }
 }
 
