@@ -443,7 +443,10 @@ fn open_index(path: &Path, dir: &Path) -> Result<(LocalBackend, Vec<String>), St
         eprintln!("skipped {}: {}", skipped.path.display(), skipped.reason);
     }
     for removed in &summary.files_removed {
-        eprintln!("dropped {} from the index: the file no longer exists", removed.display());
+        eprintln!(
+            "dropped the events of {} from the index: the file is gone or can no longer be read",
+            removed.display()
+        );
     }
     let unreadable = summary.unreadable_parts().join(" and ");
     let mut skipped = format!("{} skipped", plural(summary.skipped.len() as u64, "file"));

@@ -68,8 +68,8 @@ pub struct IngestSummary {
     /// Files a persistent index already held unchanged, so not read again.
     #[serde(default)]
     pub files_unchanged: usize,
-    /// Files a persistent index held under the ingested folder that no longer
-    /// exist, whose events it dropped.
+    /// Files a persistent index held under the ingested path that no longer
+    /// exist or can no longer be read, whose events it dropped.
     #[serde(default)]
     pub files_removed: Vec<PathBuf>,
 }

@@ -217,7 +217,7 @@ impl EvidenceIndex {
                 (pending, written)
             }),
         };
-        let gone = self.missing_files_under(path);
+        let gone = self.dropped_files(path, &summary);
         let gone_paths: Vec<PathBuf> =
             gone.iter().map(|&at| PathBuf::from(&self.segments[at].file.path)).collect();
         match written {
@@ -378,15 +378,19 @@ impl EvidenceIndex {
     }
 
     /// Returns the positions of segments whose evidence file lay under `path`
-    /// and no longer exists. A file under a folder that cannot be listed
-    /// counts as existing, so an unreadable folder drops nothing.
-    fn missing_files_under(&self, path: &Path) -> Vec<usize> {
+    /// and either no longer exists or was skipped by this ingest (unreadable,
+    /// or no longer a log the parsers accept), so the index does not go on
+    /// answering with events the file no longer holds. A file under a folder
+    /// that cannot be listed counts as existing, so such a folder drops nothing.
+    fn dropped_files(&self, path: &Path, summary: &IngestSummary) -> Vec<usize> {
+        let skipped: Vec<&Path> = summary.skipped.iter().map(|s| s.path.as_path()).collect();
         self.segments
             .iter()
             .enumerate()
             .filter(|(_, segment)| {
                 let file = Path::new(&segment.file.path);
-                file.starts_with(path) && matches!(file.try_exists(), Ok(false))
+                file.starts_with(path)
+                    && (skipped.contains(&file) || matches!(file.try_exists(), Ok(false)))
             })
             .map(|(at, _)| at)
             .collect()

@@ -344,6 +344,24 @@ fn deleted_file_is_dropped_from_the_index() {
 }
 
 #[test]
+fn file_turned_unreadable_is_dropped_from_the_index() {
+    let evidence = evidence_dir();
+    let folder = tempfile::tempdir().unwrap();
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    index.ingest_path(evidence.path()).unwrap();
+
+    // web.json becomes binary junk that no parser accepts.
+    let web = write(evidence.path(), "web.json", "\u{1}\u{2}\u{3} not a log \u{0}\n");
+    let again = index.ingest_path(evidence.path()).unwrap();
+    assert_eq!(again.skipped.len(), 1);
+    assert_eq!(again.files_removed, vec![web]);
+    assert_eq!(index.event_count(), 4);
+    let rows = index.search(&spl::parse("search bob").unwrap(), 0).unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+    assert_eq!(EvidenceIndex::open(folder.path()).unwrap().event_count(), 4);
+}
+
+#[test]
 fn file_outside_the_ingested_folder_is_kept() {
     let first = evidence_dir();
     let second = tempfile::tempdir().unwrap();
