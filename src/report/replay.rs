@@ -82,6 +82,19 @@ pub fn first_difference(recorded: &Report, replayed: &Report) -> Option<String> 
         }
     }
 
+    // Same steps over other evidence find other things, and the model saw them.
+    for (index, (before, after)) in recorded.steps.iter().zip(&replayed.steps).enumerate() {
+        if before.summary != after.summary {
+            return Some(format!(
+                "step {} ({}) found \"{}\" and now finds \"{}\"",
+                index + 1,
+                before.name,
+                before.summary,
+                after.summary
+            ));
+        }
+    }
+
     let (old, new) = (decisions_of(recorded), decisions_of(replayed));
     for index in 0..old.len().max(new.len()) {
         let (before, after) = (old.get(index), new.get(index));
@@ -171,6 +184,19 @@ mod tests {
             message,
             format!("step {position} was {} and is now absent", removed.name)
         );
+    }
+
+    #[test]
+    fn changed_step_result_is_difference() {
+        let recorded = sample::report_with_model();
+        let mut replayed = recorded.clone();
+        replayed.steps[1].summary = "3,562 events, 3 sourcetypes, 1 host".into();
+        let message = first_difference(&recorded, &replayed).expect("results differ");
+        let expected = format!(
+            "step 2 ({}) found \"{}\" and now finds \"3,562 events, 3 sourcetypes, 1 host\"",
+            recorded.steps[1].name, recorded.steps[1].summary
+        );
+        assert_eq!(message, expected);
     }
 
     #[test]
