@@ -494,12 +494,18 @@ impl LlmPlanner {
         };
         let playbook = Some("playbook".to_string());
         self.record_by(context.iteration, 0, "fallback", actions, reason, playbook);
+        // Steps name the cause only; the decision above keeps the full text,
+        // such as a long connection error, once.
+        let cause = why.split(": ").next().unwrap_or(why);
         Ok(match plan {
             Plan::Run(actions) => Plan::Run(
                 actions
                     .into_iter()
                     .map(|a| PlannedAction {
-                        reason: format!("playbook ({why}): {}", a.reason),
+                        reason: format!(
+                            "playbook ({cause}, iteration {}): {}",
+                            context.iteration, a.reason
+                        ),
                         ..a
                     })
                     .collect(),
