@@ -68,6 +68,8 @@ impl Format {
 
 /// Writes the report in each format (duplicates once) into `dir`, creating
 /// it if needed, and returns the paths written in the order of `formats`.
+/// Report files of other formats already in `dir` are removed once the new
+/// ones are in place.
 ///
 /// On an error no new file is left in `dir`. Rendering and writing the
 /// temporary files come before any rename, so their errors leave the folder
@@ -102,8 +104,26 @@ pub fn write_reports(
         reject_folder(&file.target)?;
     }
     rename_all(&mut staged)?;
+    remove_other_reports(dir, formats);
     sync_dir(dir)?;
     Ok(staged.into_iter().map(|file| file.target.clone()).collect())
+}
+
+/// Removes report files of the formats not written now, left by an earlier
+/// report in the same folder, so the folder never mixes two investigations.
+/// A file that cannot be removed is logged and left.
+fn remove_other_reports(dir: &Path, written: &[Format]) {
+    for format in [Format::Json, Format::Markdown, Format::Pdf] {
+        let path = dir.join(format.file_name());
+        if written.contains(&format) || !path.is_file() {
+            continue;
+        }
+        match fs::remove_file(&path) {
+            Ok(()) => tracing::info!(path = %path.display(), "removed an earlier report's file"),
+            Err(error) => tracing::warn!(path = %path.display(), %error,
+                "cannot remove an earlier report's file; the folder holds two reports"),
+        }
+    }
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> ReportError {
@@ -295,6 +315,16 @@ mod tests {
         let md = fs::read_to_string(temp.path().join("report.md")).unwrap();
         assert!(md.starts_with("# SSH Brute Force Detected"), "{md:.40}");
         assert_eq!(entries(temp.path()), ["report.md"]);
+    }
+
+    #[test]
+    fn earlier_report_of_other_formats_removed() {
+        let temp = tempfile::tempdir().unwrap();
+        fs::write(temp.path().join("report.md"), "an earlier investigation").unwrap();
+        fs::write(temp.path().join("report.pdf"), "an earlier investigation").unwrap();
+        fs::write(temp.path().join("notes.txt"), "the analyst's own file").unwrap();
+        write_reports(&sample::report(), temp.path(), &[Format::Json]).unwrap();
+        assert_eq!(entries(temp.path()), ["notes.txt", "report.json"]);
     }
 
     #[test]
