@@ -278,7 +278,7 @@ fn investigate(
         }
     }
     if let Some(dir) = &out {
-        prepare_out_dir(dir)?;
+        prepare_out_dir(dir, formats)?;
     }
     let alert = match (alert.as_deref(), demo_name.as_deref()) {
         (Some(source), _) => read_alert(source)?,
@@ -328,7 +328,7 @@ fn replay(
     let recorded = replay::read_report(report_path).map_err(|e| e.to_string())?;
     let (alert, planner) = replay::prepare(&recorded).map_err(|e| e.to_string())?;
     if let Some(dir) = &out {
-        prepare_out_dir(dir)?;
+        prepare_out_dir(dir, formats)?;
     }
     let (backend, notices) = open_backend(evidence.as_deref(), index.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -371,9 +371,21 @@ fn read_alert(source: &str) -> Result<Alert, String> {
 
 /// Checks that `--out` names a folder that exists or can be created, before
 /// any work is done.
-fn prepare_out_dir(dir: &Path) -> Result<(), String> {
+fn prepare_out_dir(dir: &Path, formats: &[Format]) -> Result<(), String> {
     if dir.exists() && !dir.is_dir() {
         return Err(format!("--out {} is a file; give a folder for the report files", dir.display()));
+    }
+    // Checked before the investigation runs, which may take minutes.
+    for format in formats {
+        let target = dir.join(format.file_name());
+        if target.is_dir() {
+            return Err(format!(
+                "--out folder {} holds a folder named {}, where the report file goes; \
+                 move that folder or choose another --out",
+                dir.display(),
+                format.file_name()
+            ));
+        }
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create --out folder {}: {e}", dir.display()))
 }

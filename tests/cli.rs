@@ -45,6 +45,24 @@ fn out_pointing_at_file_rejected_early() {
 }
 
 #[test]
+fn folder_at_report_name_rejected_early() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir(out.path().join("report.pdf")).unwrap();
+    let output = argus().args(["investigate", "--out"]).arg(out.path()).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("holds a folder named report.pdf"), "{stderr}");
+    assert!(!stderr.contains("fetch_alert_data"), "investigation ran before the check: {stderr}");
+    // With formats that leave the PDF out, the folder is in no one's way.
+    let output = argus()
+        .args(["investigate", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
 fn malformed_alert_named() {
     let dir = tempfile::tempdir().unwrap();
     let alert = dir.path().join("alert.json");
