@@ -14,13 +14,23 @@ pub struct Settings {
     pub max_agent_iterations: NonZeroUsize,
 }
 
-/// A setting with a value that cannot be used.
+/// A setting with a value that cannot be used, or a required setting that is
+/// missing (an empty `value`, because the lookups treat empty variables as unset).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid {variable}={value:?}: {expected}")]
 pub struct ConfigError {
     pub variable: &'static str,
     pub value: String,
     pub expected: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "missing {}: {}", self.variable, self.expected)
+        } else {
+            write!(f, "invalid {}={:?}: {}", self.variable, self.value, self.expected)
+        }
+    }
 }
 
 impl Settings {

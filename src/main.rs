@@ -231,10 +231,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Investigate { alert, demo, evidence, index, out, format, backend } => {
-            investigate(alert, demo, evidence, index, out, &format, backend)
+            check_local_options(backend, &evidence, &index)
+                .and_then(|()| investigate(alert, demo, evidence, index, out, &format, backend))
         }
         Command::Replay { report, evidence, index, out, format } => replay(&report, evidence, index, out, &format),
-        Command::Search { evidence, index, query, backend } => search(evidence, index, &query, backend),
+        Command::Search { evidence, index, query, backend } => {
+            check_local_options(backend, &evidence, &index)
+                .and_then(|()| search(evidence, index, &query, backend))
+        }
         Command::Spl { command: SplCommand::Check { input } } => spl_check(&input),
         Command::Serve(args) => serve(args),
         Command::Key { command } => key(command),
@@ -508,6 +512,28 @@ fn open_existing_index(dir: &Path) -> Result<(LocalBackend, Vec<String>), String
         plural(index.files().count() as u64, "file")
     );
     Ok((LocalBackend::with_index(index, format!("index {}", dir.display())), Vec::new()))
+}
+
+/// Rejects `--evidence` and `--index` with `--backend splunk`, which would
+/// otherwise be ignored.
+fn check_local_options(
+    backend: BackendKind,
+    evidence: &Option<PathBuf>,
+    index: &Option<PathBuf>,
+) -> Result<(), String> {
+    let local_options: Vec<&str> = [("--evidence", evidence.is_some()), ("--index", index.is_some())]
+        .into_iter()
+        .filter_map(|(option, is_set)| is_set.then_some(option))
+        .collect();
+    if matches!(backend, BackendKind::Splunk) && !local_options.is_empty() {
+        return Err(format!(
+            "{} cannot be used with --backend splunk: the Splunk backend searches Splunk's \
+             indexes (SPLUNK_INDEX chooses one), and --evidence and --index go with \
+             --backend local",
+            local_options.join(" and ")
+        ));
+    }
+    Ok(())
 }
 
 /// Builds the Splunk backend from the SPLUNK_* variables, inside `runtime`.

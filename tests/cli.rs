@@ -248,3 +248,40 @@ fn index_console_names_skipped_file() {
     // One row: the count.
     assert!(stderr.lines().any(|line| line == "1 row"), "{stderr}");
 }
+
+/// Runs `argus` in a temporary folder with Splunk settings that point at a
+/// closed loopback port, so a check that comes too late reaches no real server
+/// and writes no reports into the source tree.
+fn argus_with_closed_splunk(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    argus()
+        .current_dir(dir.path())
+        .args(args)
+        .env("SPLUNK_HOST", "127.0.0.1")
+        .env("SPLUNK_PORT", "9")
+        .env("SPLUNK_TOKEN", "t")
+        .env("SPLUNK_RETRIES", "0")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn splunk_backend_rejects_local_options() {
+    let alert = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/alerts/ssh_brute_force.json");
+    let cases: [(&[&str], &str); 4] = [
+        (&["investigate", "--backend", "splunk", "--alert", alert, "--evidence", "."], "--evidence"),
+        (&["investigate", "--backend", "splunk", "--index", "idx"], "--index"),
+        (&["search", "--backend", "splunk", "--evidence", ".", "sshd"], "--evidence"),
+        (&["search", "--backend", "splunk", "--evidence", ".", "--index", "idx", "sshd"], "--evidence and --index"),
+    ];
+    for (args, named) in cases {
+        let output = argus_with_closed_splunk(args);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        let expected = format!("argus: {named} cannot be used with --backend splunk");
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        assert!(stderr.contains("searches Splunk's indexes"), "{args:?}: {stderr}");
+        assert!(stderr.contains("go with --backend local"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("cannot reach"), "{args:?} contacted Splunk: {stderr}");
+    }
+}

@@ -1,16 +1,18 @@
 //! Bad requests: each row is one malformed, oversized, deeply nested,
-//! wrongly typed, wrongly encoded or unauthenticated request with its
-//! expected status. None may store anything or echo a secret.
+//! wrongly typed, wrongly encoded or unauthenticated request, or one with a
+//! bad path or query parameter, an unknown route or a wrong method, with its
+//! expected status. Every response is a JSON error. None may store anything or
+//! echo a secret.
 
 mod listener_common;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use listener_common::{TestApp, API_TOKEN, HOOK_TOKEN, WEBHOOK_SECRET};
 use tower::ServiceExt;
 
 /// How a row authenticates.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Route {
     /// The webhook route with the right token.
     Hook,
@@ -20,6 +22,10 @@ enum Route {
     Bearer(Option<&'static str>),
     /// A GET on an API path with this Authorization header, if any.
     ApiGet(&'static str, Option<&'static str>),
+    /// A request with this method on this path, with the API token.
+    Api(Method, &'static str),
+    /// The webhook route with the right token and a Content-Length header.
+    HookWithLength,
 }
 
 struct Case {
@@ -27,6 +33,8 @@ struct Case {
     route: Route,
     body: Vec<u8>,
     expected: StatusCode,
+    /// Text the JSON error message must contain, if any.
+    message: Option<&'static str>,
 }
 
 fn case(name: &'static str, route: Route, body: impl Into<Vec<u8>>, expected: u16) -> Case {
@@ -35,6 +43,14 @@ fn case(name: &'static str, route: Route, body: impl Into<Vec<u8>>, expected: u1
         route,
         body: body.into(),
         expected: StatusCode::from_u16(expected).unwrap(),
+        message: None,
+    }
+}
+
+impl Case {
+    fn saying(mut self, message: &'static str) -> Case {
+        self.message = Some(message);
+        self
     }
 }
 
@@ -248,6 +264,114 @@ fn cases() -> Vec<Case> {
             padded(2 * 1024 * 1024),
             413,
         ),
+        case(
+            "declared length of 2 MiB",
+            HookWithLength,
+            padded(2 * 1024 * 1024),
+            413,
+        )
+        .saying("exceeds the 1048576-byte limit"),
+        // Bad path or query parameters: 400.
+        case(
+            "alert id not a number",
+            Api(Method::GET, "/api/alerts/abc"),
+            "",
+            400,
+        )
+        .saying("invalid alert id 'abc': expected a whole number"),
+        case(
+            "delete alert id not a number",
+            Api(Method::DELETE, "/api/alerts/1.5"),
+            "",
+            400,
+        )
+        .saying("invalid alert id '1.5'"),
+        case(
+            "reinvestigate id too large",
+            Api(Method::POST, "/api/alerts/99999999999999999999/investigate"),
+            "",
+            400,
+        )
+        .saying("invalid alert id '99999999999999999999'"),
+        case(
+            "alert id cut short",
+            Api(
+                Method::GET,
+                "/api/alerts/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            ),
+            "",
+            400,
+        )
+        .saying("'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'"),
+        case(
+            "limit not a number",
+            Api(Method::GET, "/api/alerts?limit=abc"),
+            "",
+            400,
+        )
+        .saying("invalid query parameter limit 'abc': expected a whole number from 1"),
+        case(
+            "negative limit",
+            Api(Method::GET, "/api/incidents?limit=-1"),
+            "",
+            400,
+        )
+        .saying("query parameter limit '-1'"),
+        case(
+            "before not a number",
+            Api(Method::GET, "/api/alerts?before=x"),
+            "",
+            400,
+        )
+        .saying("query parameter before 'x'"),
+        case(
+            "alert filter not a number",
+            Api(Method::GET, "/api/incidents?alert=x"),
+            "",
+            400,
+        )
+        .saying("query parameter alert 'x'"),
+        case(
+            "limit given twice",
+            Api(Method::GET, "/api/alerts?limit=1&limit=2"),
+            "",
+            400,
+        )
+        .saying("query parameter limit is given more than once"),
+        case(
+            "events investigation given twice",
+            Api(Method::GET, "/api/events?investigation=a&investigation=b"),
+            "",
+            400,
+        )
+        .saying("query parameter investigation is given more than once"),
+        // Unknown routes: 404. Wrong methods: 405.
+        case("unknown route", Api(Method::GET, "/nope"), "", 404).saying("no route matches"),
+        case("unknown api route", Api(Method::GET, "/api/nope"), "", 404)
+            .saying("no route matches"),
+        case(
+            "hook without token",
+            Api(Method::POST, "/hooks/splunk"),
+            VALID,
+            404,
+        )
+        .saying("no route matches"),
+        case(
+            "get on hook route",
+            Api(Method::GET, "/hooks/splunk/x"),
+            "",
+            405,
+        )
+        .saying("method GET is not allowed on this route; use POST"),
+        case("put on alerts", Api(Method::PUT, "/api/alerts"), "", 405)
+            .saying("method PUT is not allowed on this route; use GET"),
+        case(
+            "get on investigate",
+            Api(Method::GET, "/api/agent/investigate"),
+            "",
+            405,
+        )
+        .saying("use POST"),
     ]
 }
 
@@ -274,7 +398,31 @@ fn request(case: &Case) -> Request<Body> {
             }
             builder.body(Body::empty()).unwrap()
         }
+        Route::Api(ref method, path) => Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {API_TOKEN}"))
+            .body(body)
+            .unwrap(),
+        Route::HookWithLength => Request::post(format!("/hooks/splunk/{HOOK_TOKEN}"))
+            .header(header::CONTENT_LENGTH, case.body.len())
+            .body(body)
+            .unwrap(),
     }
+}
+
+/// Checks that a response body is a JSON error with a kind and a message,
+/// and returns the message.
+fn json_error_message(name: &str, text: &str) -> Result<String, String> {
+    let json: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("{name}: body is not JSON ({e}): {text}"))?;
+    if json["error"]["kind"].as_str().is_none_or(str::is_empty) {
+        return Err(format!("{name}: no error.kind: {text}"));
+    }
+    json["error"]["message"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{name}: no error.message: {text}"))
 }
 
 #[test]
@@ -303,6 +451,17 @@ async fn bad_requests_get_expected_status() {
                 "{}: expected {}, got {status}: {text}",
                 case.name, case.expected
             ));
+        }
+        match json_error_message(case.name, &text) {
+            Err(problem) => wrong.push(problem),
+            Ok(message) => {
+                if let Some(expected) = case.message.filter(|m| !message.contains(m)) {
+                    wrong.push(format!(
+                        "{}: expected {expected:?} in {message:?}",
+                        case.name
+                    ));
+                }
+            }
         }
         for secret in [HOOK_TOKEN, WEBHOOK_SECRET, API_TOKEN, RAW_LOG] {
             assert!(

@@ -206,6 +206,10 @@ async fn unreachable_server_is_network_failure() {
     settings.backoff = Duration::from_millis(1);
     let err = SplunkBackend::new(settings).unwrap().search("sshd").await.unwrap_err();
     assert!(matches!(err, SearchError::Network(_)), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("connection to 127.0.0.1:9 failed"), "{message}");
+    assert!(message.contains("SPLUNK_HOST"), "{message}");
+    assert!(message.contains("SPLUNK_PORT"), "{message}");
 }
 
 #[tokio::test]

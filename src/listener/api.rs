@@ -9,18 +9,18 @@
 
 use std::convert::Infallible;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::error::ApiError;
+use super::params::{AlertId, PathText, QueryParams};
 use super::AppState;
 use crate::store::{IncidentStore, SqliteStore, StoreError};
 
@@ -39,17 +39,25 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events", get(events))
 }
 
-#[derive(Debug, Deserialize)]
+/// The query parameters of the list routes.
 struct ListQuery {
-    limit: Option<usize>,
-    /// Alerts: only IDs below this. Incidents: only this alert's.
+    limit: usize,
+    /// Alerts: only IDs below this.
     before: Option<i64>,
+    /// Incidents: only this alert's.
     alert: Option<i64>,
 }
 
 impl ListQuery {
-    fn limit(&self) -> usize {
-        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    /// Reads `limit`, `before` and `alert`, clamping `limit` to 1..=[`MAX_LIMIT`].
+    fn from_params(params: &QueryParams) -> Result<Self, ApiError> {
+        let limit = params.parse::<usize>("limit", "a whole number from 1 to 1000")?;
+        let id = "a whole number, such as an `id` listed by GET /api/alerts";
+        Ok(ListQuery {
+            limit: limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+            before: params.parse("before", id)?,
+            alert: params.parse("alert", id)?,
+        })
     }
 }
 
@@ -79,16 +87,17 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 async fn list_alerts(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    params: QueryParams,
 ) -> Result<Response, ApiError> {
-    let (limit, before) = (q.limit(), q.before);
+    let q = ListQuery::from_params(&params)?;
+    let (limit, before) = (q.limit, q.before);
     let alerts = read(&state.store, move |s| s.list_alerts(limit, before)).await?;
     Ok(Json(json!({ "alerts": alerts })).into_response())
 }
 
 async fn get_alert(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    AlertId(id): AlertId,
 ) -> Result<Response, ApiError> {
     let alert = read(&state.store, move |s| s.get_alert(id)).await?;
     let alert = alert.ok_or_else(|| ApiError::NotFound(format!("alert {id}")))?;
@@ -101,7 +110,7 @@ async fn get_alert(
 
 async fn delete_alert(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    AlertId(id): AlertId,
 ) -> Result<Response, ApiError> {
     let deleted = state
         .store
@@ -116,7 +125,7 @@ async fn delete_alert(
 
 async fn reinvestigate(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    AlertId(id): AlertId,
 ) -> Result<Response, ApiError> {
     let queued = state
         .store
@@ -131,16 +140,17 @@ async fn reinvestigate(
 
 async fn list_incidents(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    params: QueryParams,
 ) -> Result<Response, ApiError> {
-    let (limit, alert) = (q.limit(), q.alert);
+    let q = ListQuery::from_params(&params)?;
+    let (limit, alert) = (q.limit, q.alert);
     let incidents = read(&state.store, move |s| s.list_investigations(limit, alert)).await?;
     Ok(Json(json!({ "incidents": incidents })).into_response())
 }
 
 async fn get_incident(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<Response, ApiError> {
     let key = id.clone();
     let record = read(&state.store, move |s| s.get_investigation(&key)).await?;
@@ -149,37 +159,30 @@ async fn get_incident(
     Ok(Json(json!({ "incident": record, "report": report })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct EventsQuery {
-    investigation: Option<String>,
-}
-
 async fn events(
     State(state): State<AppState>,
-    Query(q): Query<EventsQuery>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    params: QueryParams,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let only = params.text("investigation")?.map(str::to_string);
     let receiver = state.events.subscribe();
-    let stream =
-        futures::stream::unfold((receiver, q.investigation), |(mut rx, only)| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(live) if only.as_ref().is_some_and(|id| *id != live.investigation) => {
-                        continue
-                    }
-                    Ok(live) => {
-                        let event = Event::default()
-                            .event("step")
-                            .json_data(&live)
-                            .unwrap_or_default();
-                        return Some((Ok(event), (rx, only)));
-                    }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let event = Event::default().event("lagged").data(missed.to_string());
-                        return Some((Ok(event), (rx, only)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+    let stream = futures::stream::unfold((receiver, only), |(mut rx, only)| async move {
+        loop {
+            match rx.recv().await {
+                Ok(live) if only.as_ref().is_some_and(|id| *id != live.investigation) => continue,
+                Ok(live) => {
+                    let event = Event::default()
+                        .event("step")
+                        .json_data(&live)
+                        .unwrap_or_default();
+                    return Some((Ok(event), (rx, only)));
                 }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let event = Event::default().event("lagged").data(missed.to_string());
+                    return Some((Ok(event), (rx, only)));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

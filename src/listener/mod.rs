@@ -11,22 +11,26 @@
 //! A new alert is committed to the store before the answer: `202` with the
 //! queued investigation, `200` for a duplicate (same `sid` and result row),
 //! `503` with `Retry-After` when the store cannot write. Bad requests get
-//! 400, 401, 413 or 422 ([`error`]) and store nothing.
+//! 400, 401, 404, 405, 408, 413 or 422 ([`error`]) and store nothing. Every
+//! error response has a JSON body, including those that axum and the tower
+//! layers produce themselves (see [`json_errors`]).
 //!
-//! Layout: [`validate`] (body checks), [`error`] (status mapping), [`api`]
-//! (the analyst's routes), [`connections`] (the connection limit).
+//! Layout: [`validate`] (body checks), [`params`] (path and query
+//! parameters), [`error`] (status mapping), [`api`] (the analyst's routes),
+//! [`connections`] (the connection limit).
 
 pub mod api;
 pub mod connections;
 pub mod error;
+pub mod params;
 pub mod validate;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -42,6 +46,7 @@ use tracing::info;
 use crate::agent::sink::StepEvent;
 use crate::store::{AlertSource, Ingest, SqliteStore};
 use error::ApiError;
+use params::PathText;
 use validate::{parse_alert, AlertLimits};
 
 /// Limits of the listener.
@@ -116,10 +121,11 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         require_api_token,
     ));
-    Router::new()
+    let routes = Router::new()
         .route("/hooks/splunk/{token}", post(splunk_hook))
         .route("/api/agent/investigate", post(investigate))
         .merge(api)
+        .fallback(unknown_route)
         .layer(middleware::from_fn(log_request))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -129,7 +135,82 @@ pub fn router(state: AppState) -> Router {
         .layer(GlobalConcurrencyLimitLayer::new(
             config.max_concurrent_requests,
         ))
-        .with_state(state)
+        .with_state(state);
+
+    // axum adds the `Allow` header of a 405 outside the route's layers, so
+    // `json_errors` wraps the whole router to see it.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn_with_state(config, json_errors))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::UnknownRoute
+}
+
+/// Replaces the body of an error response that is not JSON with an
+/// [`ApiError`] body of the same status.
+///
+/// axum responds to a wrong method with an empty 405 and to a rejected
+/// extractor with plain text. `RequestBodyLimitLayer` responds "length limit
+/// exceeded" and `TimeoutLayer` with an empty 408. The routes' own errors are JSON already and
+/// pass unchanged.
+async fn json_errors(
+    State(config): State<Arc<ListenerConfig>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let error = error_for_status(status, &method, response.headers(), &config);
+    let mut replaced = error.into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            replaced.headers_mut().insert(name, value.clone());
+        }
+    }
+    replaced
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"))
+}
+
+/// Chooses the error that explains a bare status from axum or a tower layer.
+fn error_for_status(
+    status: StatusCode,
+    method: &Method,
+    headers: &HeaderMap,
+    config: &ListenerConfig,
+) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::UnknownRoute,
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = headers
+                .get(header::ALLOW)
+                .and_then(|value| value.to_str().ok())
+                .filter(|value| !value.is_empty())
+                .unwrap_or("another method");
+            ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: allowed.replace(',', ", "),
+            }
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge {
+            limit: config.body_limit,
+        },
+        StatusCode::REQUEST_TIMEOUT => ApiError::TimedOut {
+            seconds: config.request_timeout.as_secs(),
+        },
+        other => ApiError::Unmapped(other),
+    }
 }
 
 /// Logs each request by its route pattern, never its path (the path contains the token).
@@ -177,7 +258,7 @@ async fn require_api_token(
 
 async fn splunk_hook(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    PathText(token): PathText,
     request: Request,
 ) -> Result<Response, ApiError> {
     if !secrets_match(token.as_bytes(), state.secrets.hook_token.as_bytes()) {

@@ -152,12 +152,33 @@ fn server_message(body: &str) -> String {
     }
 }
 
-/// Maps a failed request to a network failure, naming a timeout as such.
+/// Maps a failed request to a network failure. A failed connection names the
+/// address tried and the variables that set it.
 pub fn network_error(error: reqwest::Error) -> SearchError {
-    if error.is_timeout() {
-        SearchError::Network(format!("request timed out: {}", error_chain(&error)))
+    let chain = error_chain(&error);
+    let address = error.url().map(address_of).unwrap_or_else(|| "Splunk".to_string());
+    if error.is_connect() {
+        let hint = if chain.to_ascii_lowercase().contains("certificate") {
+            "check SPLUNK_CA_FILE or SPLUNK_CERT_SHA256 for Splunk's certificate"
+        } else {
+            "check that SPLUNK_HOST and SPLUNK_PORT name Splunk's management port \
+             (8089 by default)"
+        };
+        SearchError::Network(format!("connection to {address} failed; {hint}: {chain}"))
+    } else if error.is_timeout() {
+        SearchError::Network(format!("request to {address} timed out: {chain}"))
     } else {
-        SearchError::Network(error_chain(&error))
+        SearchError::Network(chain)
+    }
+}
+
+/// Formats the `host:port` of a URL, with the scheme's default port when it has none.
+/// `host_str` keeps the brackets of an IPv6 address.
+fn address_of(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 

@@ -160,12 +160,13 @@ fn credentials(get: &impl Fn(&str) -> Option<String>) -> Result<Credentials, Con
         (Some(_), None) => Err(invalid(
             "SPLUNK_PASSWORD",
             "",
-            "expected the password of SPLUNK_USERNAME, or set SPLUNK_TOKEN instead",
+            "set SPLUNK_PASSWORD to the password of SPLUNK_USERNAME, or set SPLUNK_TOKEN instead",
         )),
         _ => Err(invalid(
             "SPLUNK_TOKEN",
             "",
-            "expected an authentication token, or SPLUNK_USERNAME and SPLUNK_PASSWORD",
+            "set SPLUNK_TOKEN to an authentication token, or set SPLUNK_USERNAME and \
+             SPLUNK_PASSWORD",
         )),
     }
 }
@@ -252,6 +253,23 @@ mod tests {
     fn missing_credentials_named() {
         let err = settings(&[]).unwrap_err();
         assert_eq!(err.variable, "SPLUNK_TOKEN");
+    }
+
+    #[test]
+    fn missing_token_message() {
+        for pairs in [&[][..], &[("SPLUNK_TOKEN", "")][..], &[("SPLUNK_TOKEN", "  ")][..]] {
+            let message = settings(pairs).unwrap_err().to_string();
+            assert!(message.starts_with("missing SPLUNK_TOKEN: "), "{message}");
+            assert!(!message.contains("invalid"), "{message}");
+            assert!(message.contains("SPLUNK_USERNAME and SPLUNK_PASSWORD"), "{message}");
+        }
+    }
+
+    #[test]
+    fn missing_password_message() {
+        let message = settings(&[("SPLUNK_USERNAME", "admin")]).unwrap_err().to_string();
+        assert!(message.starts_with("missing SPLUNK_PASSWORD: "), "{message}");
+        assert!(message.contains("SPLUNK_TOKEN"), "{message}");
     }
 
     #[test]
