@@ -557,6 +557,7 @@ impl Planner for LlmPlanner {
             .chain(&context.entities.users);
         self.keep_field_names(context);
         self.register_names(hosts, users);
+        self.register_names(indexer_names(context.alert).iter(), std::iter::empty());
         if let Some(schema) = context.schema {
             self.register_names(schema.hosts.iter(), std::iter::empty());
         }
@@ -677,6 +678,22 @@ impl Planner for LlmPlanner {
         });
         report.model_calls = calls;
     }
+}
+
+/// Lists the Splunk indexer names in an alert's result row, so they are masked like hosts.
+/// `splunk_server` contains the indexer. `_si` contains the indexer and then the index, as
+/// two values or as one value with a newline between them. The index name is left readable
+/// because the model writes it into searches.
+fn indexer_names(alert: &crate::alert::Alert) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if let Some(server) = alert.result.get("splunk_server") {
+        names.extend(server.iter().map(str::to_string));
+    }
+    let first_si = alert.result.get("_si").and_then(|si| si.iter().next());
+    if let Some(indexer) = first_si.and_then(|value| value.lines().next()) {
+        names.push(indexer.to_string());
+    }
+    names
 }
 
 /// Marks unverified values in the step reasons that the model wrote
