@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Write synthetic evidence files for the ingest benchmark (benches/ingest.rs).
+"""Write synthetic evidence files for the in-memory ingest and index benchmarks.
+
+Both benches/ingest.rs (`--bench ingest`) and benches/search.rs (`--bench search`)
+read these files from the folder that ARGUS_BENCH_DATA names.
 
 Writes two files into the output folder:
   syslog.log    RFC 3164 lines: sshd failures and successes, sudo, cron,
@@ -11,6 +14,7 @@ The output is the same for the same arguments (fixed random seed).
 
 Usage: gen_bench_data.py OUT_DIR [--syslog-lines N] [--json-lines N]
 Then:  ARGUS_BENCH_DATA=OUT_DIR cargo bench --bench ingest
+  or:  ARGUS_BENCH_DATA=OUT_DIR cargo bench --bench search   (also needs rg on the PATH)
 """
 
 import argparse

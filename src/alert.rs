@@ -88,10 +88,16 @@ fn result_value(name: &str, value: serde_json::Value) -> Result<Option<Value>, A
     }
 }
 
+/// Removes one leading UTF-8 byte order mark (U+FEFF), which Windows editors write at the
+/// start of files. serde_json rejects it as an invalid first character.
+pub fn strip_byte_order_mark(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 impl Alert {
-    /// Parses a webhook body.
+    /// Parses a webhook body, after dropping a leading UTF-8 byte order mark.
     pub fn from_json(text: &str) -> Result<Alert, AlertError> {
-        serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::from_str(strip_byte_order_mark(text)).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => AlertError::Shape(e),
             _ => AlertError::Json(e),
         })
@@ -311,6 +317,18 @@ mod tests {
 
     fn alert(json: &str) -> Alert {
         Alert::from_json(json).expect("test alert parses")
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let a = alert("\u{feff}{\"sid\":\"scheduler_1\",\"result\":{\"host\":\"web01\"}}");
+        assert_eq!(a.sid.as_deref(), Some("scheduler_1"));
+        assert_eq!(a.result.get("host"), Some(&Value::Single("web01".into())));
+    }
+
+    #[test]
+    fn byte_order_mark_only_at_start() {
+        assert!(Alert::from_json("{\"sid\":\"x\"}\u{feff}").is_err());
     }
 
     #[test]

@@ -570,7 +570,11 @@ fn search(
     Ok(())
 }
 
-/// Prints the guard's verdict on each query of `input`, one JSON line each.
+/// Prints the guard's verdict on each non-blank line of `input`, one JSON line each.
+///
+/// Each output line carries the 1-based input `line` number. A line that cannot be read as a
+/// query gets the verdict `error`, and checking goes on with the next line. The command fails
+/// at the end when any line was rejected or could not be read.
 fn spl_check(input: &str) -> Result<(), String> {
     let text = if input == "-" {
         let mut text = String::new();
@@ -581,23 +585,48 @@ fn spl_check(input: &str) -> Result<(), String> {
     } else {
         std::fs::read_to_string(input).map_err(|e| format!("cannot read query file {input}: {e}"))?
     };
-    let mut refused = 0usize;
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let query = match serde_json::from_str::<serde_json::Value>(line) {
-            Ok(serde_json::Value::Object(object)) => match object.get("search").and_then(|s| s.as_str()) {
-                Some(search) => search.to_string(),
-                None => return Err(format!("line {}: JSON object without a \"search\" string", number + 1)),
-            },
-            _ => line.to_string(),
+    let (mut checked, mut refused, mut malformed) = (0usize, 0usize, 0usize);
+    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        checked += 1;
+        let outcome = match check_line_query(line) {
+            Ok(query) => {
+                let record = spl::guard::inspect(&query).to_record();
+                refused += usize::from(record.verdict == "refuse");
+                serde_json::to_value(&record).expect("verdicts serialise")
+            }
+            Err(reason) => {
+                malformed += 1;
+                serde_json::json!({"verdict": "error", "reason": reason, "commands": []})
+            }
         };
-        let record = spl::guard::inspect(&query).to_record();
-        refused += usize::from(record.verdict == "refuse");
-        println!("{}", serde_json::to_string(&record).expect("verdicts serialise"));
+        let mut entry = serde_json::Map::new();
+        entry.insert("line".to_string(), (index + 1).into());
+        if let serde_json::Value::Object(fields) = outcome {
+            entry.extend(fields);
+        }
+        println!("{}", serde_json::Value::Object(entry));
     }
-    if refused > 0 {
-        return Err(format!("the read-only guard refused {refused} of the queries"));
+    if refused + malformed > 0 {
+        return Err(format!(
+            "the read-only guard rejected {refused} and could not read {malformed} of {checked} queries"
+        ));
     }
     Ok(())
+}
+
+/// Extracts the query from one `argus spl check` line: a JSON object's `search` string, or
+/// else the line itself as SPL. A line starting with `{` must be such an object.
+fn check_line_query(line: &str) -> Result<String, String> {
+    if !line.trim_start().starts_with('{') {
+        return Ok(line.to_string());
+    }
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(value) => match value.get("search") {
+            Some(serde_json::Value::String(search)) => Ok(search.clone()),
+            _ => Err("JSON object without a \"search\" string".to_string()),
+        },
+        Err(e) => Err(format!("invalid JSON ({e}); give a JSON object or a plain SPL query")),
+    }
 }
 
 /// Runs `argus key`: the work is in `argus::llm::keys`.

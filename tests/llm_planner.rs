@@ -412,3 +412,30 @@ fn planner_reasons_not_marked_unverified() {
     );
     assert_eq!(llm.unverified, ["198.51.100.9"]);
 }
+
+#[test]
+fn masking_hides_indexer_names() {
+    // The demo alert names indexer splunk-idx01 in `splunk_server` and `_si`.
+    // `_si` gets another indexer here so each field is checked on its own.
+    let alert = SSH_ALERT.replace(
+        r#""_si": ["splunk-idx01", "main"]"#,
+        r#""_si": ["splunk-idx02", "main"]"#,
+    );
+    assert_ne!(alert, SSH_ALERT, "the demo alert has `_si`");
+    let info = ModelInfo {
+        provider: "cloud".into(),
+        model: "m".into(),
+        remote: true,
+    };
+    let script = vec![answer("discover_schema", "{}", "look"), done("enough")];
+    let model = ScriptedModel::new(script).with_info(info);
+    let (_, requests) = investigate(model, no_summary(), &alert);
+    let first = &requests[0].messages[0].content;
+    assert!(first.contains(r#""splunk_server": "#), "the field name stays readable: {first}");
+    for request in &requests {
+        let text: String = request.messages.iter().map(|m| m.content.as_str()).collect();
+        assert!(!text.contains("splunk-idx01"), "splunk_server leaked: {text}");
+        assert!(!text.contains("splunk-idx02"), "_si indexer leaked: {text}");
+    }
+    assert!(first.contains(r#""index": "main""#), "the index name stays readable: {first}");
+}

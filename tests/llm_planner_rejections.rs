@@ -225,3 +225,22 @@ fn injection_keeps_severity_floor() {
     assert!(report.severity.level > argus::analysis::SeverityLevel::Low);
     assert_ne!(report.verdict.as_ref().unwrap().verdict, "false_positive");
 }
+
+#[test]
+fn answer_without_plan_fields_named() {
+    let script = [
+        r#"{"nonsense": 1}"#.to_string(),
+        r#"{"nonsense": 1, "verdict": "benign"}"#.to_string(),
+        done("enough"),
+    ];
+    let (report, requests) = investigate(ScriptedModel::new(script), no_summary(), SSH_ALERT);
+    let d = decisions(&report);
+    assert_eq!(d[0].1, "rejected");
+    let expected = "none of the expected fields (`done`, `reason`, `actions`)";
+    assert!(d[0].2.contains(expected), "{}", d[0].2);
+    assert!(d[0].2.contains("unexpected fields: `nonsense`"), "{}", d[0].2);
+    assert!(!d[0].2.contains("lists no actions"), "{}", d[0].2);
+    assert!(d[1].2.contains("unexpected fields: `nonsense`, `verdict`"), "{}", d[1].2);
+    // The model is told the same reason on its retry.
+    assert!(requests[1].messages[2].content.contains(expected));
+}

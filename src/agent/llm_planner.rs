@@ -424,6 +424,9 @@ impl LlmPlanner {
                 "the answer is not a JSON object or a tool call".into(),
             ));
         };
+        if let Some(reason) = missing_plan_fields(&json) {
+            return Err(reject(Vec::new(), reason));
+        }
         let answer: Answer = serde_json::from_value(json).map_err(|e| {
             reject(
                 Vec::new(),
@@ -563,6 +566,7 @@ impl Planner for LlmPlanner {
             .chain(&context.entities.users);
         self.keep_field_names(context);
         self.register_names(hosts, users);
+        self.register_names(indexer_names(context.alert).iter(), std::iter::empty());
         if let Some(schema) = context.schema {
             self.register_names(schema.hosts.iter(), std::iter::empty());
         }
@@ -683,6 +687,43 @@ impl Planner for LlmPlanner {
         });
         report.model_calls = calls;
     }
+}
+
+/// The fields of a planning answer, as the answer schema names them.
+const PLAN_FIELDS: [&str; 3] = ["done", "reason", "actions"];
+
+/// Describes an answer object that has none of [`PLAN_FIELDS`], naming the fields it has.
+/// Returns `None` when the answer has at least one of them or is not an object.
+fn missing_plan_fields(json: &Value) -> Option<String> {
+    let object = json.as_object()?;
+    if object.keys().any(|key| PLAN_FIELDS.contains(&key.as_str())) {
+        return None;
+    }
+    let found = if object.is_empty() {
+        "it is an empty object".to_string()
+    } else {
+        let names: Vec<String> = object.keys().map(|key| format!("`{key}`")).collect();
+        format!("unexpected fields: {}", names.join(", "))
+    };
+    Some(format!(
+        "the answer has none of the expected fields (`done`, `reason`, `actions`); {found}"
+    ))
+}
+
+/// Lists the Splunk indexer names in an alert's result row, so they are masked like hosts.
+/// `splunk_server` contains the indexer. `_si` contains the indexer and then the index, as
+/// two values or as one value with a newline between them. The index name is left readable
+/// because the model writes it into searches.
+fn indexer_names(alert: &crate::alert::Alert) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if let Some(server) = alert.result.get("splunk_server") {
+        names.extend(server.iter().map(str::to_string));
+    }
+    let first_si = alert.result.get("_si").and_then(|si| si.iter().next());
+    if let Some(indexer) = first_si.and_then(|value| value.lines().next()) {
+        names.push(indexer.to_string());
+    }
+    names
 }
 
 /// Marks unverified values in the step reasons that the model wrote

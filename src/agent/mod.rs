@@ -204,12 +204,7 @@ impl Agent {
         let result = tokio::time::timeout(self.config.search_timeout, self.backend.schema()).await;
         let (status, summary) = match result {
             Ok(Ok(schema)) => {
-                let summary = format!(
-                    "{} events, {} sourcetypes, {} hosts",
-                    schema.event_count,
-                    schema.sourcetypes.len(),
-                    schema.hosts.len()
-                );
+                let summary = schema_summary(&schema);
                 inv.schema = Some(schema);
                 (Status::Ok, summary)
             }
@@ -502,4 +497,37 @@ fn investigation_id(alert: &Alert) -> String {
 /// Accepts an action from outside the crate (a model or a test) by name.
 pub fn parse_action(name: &str, args: serde_json::Value) -> Result<Action, action::ActionError> {
     Action::from_json(name, args)
+}
+
+/// Summarises a schema for its step record, as in "5,627 events, 2 sourcetypes, 1 host".
+fn schema_summary(schema: &Schema) -> String {
+    format!(
+        "{}, {}, {}",
+        tools::plural(schema.event_count, "event"),
+        tools::plural(schema.sourcetypes.len() as u64, "sourcetype"),
+        tools::plural(schema.hosts.len() as u64, "host")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::SourcetypeSummary;
+
+    #[test]
+    fn schema_summary_one_host() {
+        let schema = Schema {
+            event_count: 5627,
+            sourcetypes: vec![SourcetypeSummary::default(), SourcetypeSummary::default()],
+            hosts: vec!["web01".to_string()],
+            ..Schema::default()
+        };
+        assert_eq!(schema_summary(&schema), "5,627 events, 2 sourcetypes, 1 host");
+    }
+
+    #[test]
+    fn schema_summary_one_event() {
+        let schema = Schema { event_count: 1, ..Schema::default() };
+        assert_eq!(schema_summary(&schema), "1 event, 0 sourcetypes, 0 hosts");
+    }
 }

@@ -198,7 +198,7 @@ impl EvidenceStore {
                     continue;
                 }
             };
-            if entry.file_type().is_file() {
+            if entry.file_type().is_file() && !is_documentation_file(entry.path()) {
                 summary.add(self.ingest_file(entry.path()));
             }
         }
@@ -298,6 +298,25 @@ impl EvidenceStore {
         self.events
             .sort_by_key(|event| std::cmp::Reverse(event.time));
     }
+}
+
+/// Checks whether a file found in an evidence folder is documentation rather than a log:
+/// `README`, `LICENSE` or `NOTICE` (any case, bare or with `.txt`), or a Markdown file
+/// (`.md`, `.markdown`). Folder walks skip such files, so a match is logged at debug level.
+/// A file given on its own is read whatever its name.
+pub fn is_documentation_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    let stem = name.strip_suffix(".txt").unwrap_or(&name);
+    let documentation = matches!(stem, "readme" | "license" | "notice")
+        || name.ends_with(".md")
+        || name.ends_with(".markdown");
+    if documentation {
+        tracing::debug!(path = %path.display(), "skipped documentation file in evidence folder");
+    }
+    documentation
 }
 
 /// Reverses events sorted oldest first into newest first, keeping events

@@ -298,3 +298,38 @@ fn malformed_json_line_counts_as_line() {
     assert_eq!(summary.records_skipped, 0);
     assert_eq!(summary.rows_skipped, 0);
 }
+
+#[test]
+fn folder_skips_documentation_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "Dec 10 06:55:46 h1 sshd[1]: Connection closed by 1.2.3.4\n";
+    fs::write(dir.path().join("auth.log"), line).unwrap();
+    for name in ["README.md", "README", "LICENSE", "notice.txt", "notes.markdown", "CHANGES.MD"] {
+        fs::write(dir.path().join(name), "# Demo evidence\n\nNot a log.\n").unwrap();
+    }
+
+    let mut store = EvidenceStore::new();
+    let summary = store.ingest_path(dir.path()).unwrap();
+    assert_eq!(summary.files_read, 1);
+    assert_eq!(summary.events, 1);
+    assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
+}
+
+#[test]
+fn documentation_names_matched() {
+    for name in ["README.md", "readme.txt", "LICENSE", "NOTICE", "guide.Md", "a/b/README"] {
+        assert!(is_documentation_file(Path::new(name)), "{name}");
+    }
+    for name in ["auth.log", "notice.log", "license.csv", "readme.json", "md", "mdfile.log"] {
+        assert!(!is_documentation_file(Path::new(name)), "{name}");
+    }
+}
+
+#[test]
+fn single_readme_file_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("README.md");
+    fs::write(&path, "Dec 10 06:55:46 h1 sshd[1]: Connection closed by 1.2.3.4\n").unwrap();
+    let summary = EvidenceStore::new().ingest_path(&path).unwrap();
+    assert_eq!(summary.events, 1, "a file named on its own is read whatever its name");
+}

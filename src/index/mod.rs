@@ -46,7 +46,7 @@ use std::time::{Instant, SystemTime};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::evidence::{parse_file_into, EventSink, IngestSummary, SkippedFile};
+use crate::evidence::{is_documentation_file, parse_file_into, EventSink, IngestSummary, SkippedFile};
 use builder::SegmentBuilder;
 use codec::{Reader, Writer};
 pub use segment::{Defaults, FileEntry};
@@ -258,7 +258,7 @@ impl EvidenceIndex {
                     continue;
                 }
             };
-            if !entry.file_type().is_file() {
+            if !entry.file_type().is_file() || is_documentation_file(entry.path()) {
                 continue;
             }
             let Some((segment, replaces)) = self.build_segment(entry.path(), summary) else {

@@ -49,6 +49,7 @@ const HEADER_FIELDS: [&str; 5] = ["sid", "search_name", "app", "owner", "results
 /// Parses and checks an alert body.
 pub fn parse_alert(body: &[u8], limits: &AlertLimits) -> Result<Alert, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| ApiError::Encoding(e.valid_up_to()))?;
+    let text = crate::alert::strip_byte_order_mark(text);
     if nesting_depth(text.as_bytes()) > limits.max_depth {
         return Err(ApiError::TooDeep(limits.max_depth));
     }

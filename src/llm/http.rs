@@ -194,6 +194,13 @@ impl Transport {
             .await
             .map_err(|e| self.network_error(url, e))?;
 
+        if is_html(&text) {
+            let failure = match status.is_success() {
+                true => LlmFailure::Unavailable,
+                false => classify(status),
+            };
+            return Err(self.error(failure, self.html_message(url, status)));
+        }
         if status.is_success() {
             return serde_json::from_str(&text).map_err(|e| {
                 self.error(
@@ -214,6 +221,18 @@ impl Transport {
         let mut error = self.error(failure, message);
         error.retry_after = header_pause.or_else(|| parse_retry_delay(&text));
         Err(error)
+    }
+
+    /// Builds the message for an HTML response, which means the base URL points at a web
+    /// page, another service or a failing proxy instead of the provider's model API.
+    fn html_message(&self, url: &str, status: StatusCode) -> String {
+        format!(
+            "HTTP {status} from {url}: the server returned an HTML page, so it is not the {} \
+             model API (or a proxy in front of it failed); check {} (for OpenAI-compatible \
+             servers the base URL usually ends in /v1)",
+            self.provider,
+            base_url_variable(&self.provider)
+        )
     }
 
     fn network_error(&self, url: &str, error: reqwest::Error) -> LlmError {
@@ -290,6 +309,13 @@ fn parse_retry_delay(body: &str) -> Option<Duration> {
     let delay = details.iter().find_map(|d| d.get("retryDelay")?.as_str())?;
     let seconds: f64 = delay.strip_suffix('s')?.parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// Returns whether a response body is an HTML document, by its first tag.
+fn is_html(body: &str) -> bool {
+    let start: String = body.trim_start().chars().take(14).collect();
+    let start = start.to_ascii_lowercase();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
 /// Builds the message for an error response from the provider's
@@ -485,6 +511,65 @@ mod tests {
         assert!(message.contains("connection refused"), "{message}");
         assert!(message.contains(&url), "{message}");
         assert!(message.contains("check openai_base_url"), "{message}");
+    }
+
+    /// Serves one HTTP response with `status_line` and an HTML body on 127.0.0.1, then
+    /// returns the error that posting to it gives.
+    async fn html_reply_error(status_line: &'static str) -> LlmError {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 4096];
+            let _ = socket.read(&mut request).await.unwrap();
+            let body = "<!DOCTYPE HTML>\n<html><head><title>Error</title></head></html>\n";
+            let reply = format!(
+                "HTTP/1.1 {status_line}\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(reply.as_bytes()).await.unwrap();
+        });
+        let settings = CallSettings {
+            max_attempts: std::num::NonZeroU32::new(1).unwrap(),
+            ..CallSettings::default()
+        };
+        let transport = Transport::new("openai", None, "OPENAI_API_KEY", settings).unwrap();
+        let url = format!("http://127.0.0.1:{port}/chat/completions");
+        let error = transport
+            .post_json(&url, &[], &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        server.await.unwrap();
+        error
+    }
+
+    #[tokio::test]
+    async fn html_error_names_base_url() {
+        let error = html_reply_error("501 Not Implemented").await;
+        let message = &error.message;
+        assert!(message.contains("HTTP 501 Not Implemented"), "{message}");
+        assert!(message.contains("not the openai model API"), "{message}");
+        assert!(message.contains("check OPENAI_BASE_URL"), "{message}");
+        assert!(message.contains("ends in /v1"), "{message}");
+        assert!(!message.contains("<!DOCTYPE"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn html_success_page_rejected() {
+        let error = html_reply_error("200 OK").await;
+        assert_eq!(error.failure, LlmFailure::Unavailable);
+        assert!(error.message.contains("not the openai model API"), "{}", error.message);
+    }
+
+    #[test]
+    fn html_detected_by_first_tag() {
+        assert!(is_html("  <!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">"));
+        assert!(is_html("<html><body>404</body></html>"));
+        assert!(!is_html(r#"{"error": {"message": "<html>"}}"#));
+        assert!(!is_html("Not Found"));
     }
 
     #[test]

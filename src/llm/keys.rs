@@ -366,22 +366,23 @@ impl fmt::Display for KeyStatus {
                 write!(f, "{name}: key from the environment ({})", self.variable)
             }
             (Some(KeyOrigin::Keyring), _) => write!(f, "{name}: key from the OS keyring"),
-            (None, _) => {
-                write!(
-                    f,
-                    "{name}: no key; set {} or run `argus key set {name}`",
-                    self.variable
-                )?;
+            (None, keyring) => {
+                write!(f, "{name}: no key; set {}", self.variable)?;
+                // `argus key set` fails while the keyring is off, so it is offered only when on.
+                if !matches!(keyring, Err(KeyringError::Off)) {
+                    write!(f, " or run `argus key set {name}`")?;
+                }
                 if self.provider == ProviderKind::OpenAiCompatible {
                     write!(f, " (optional for local servers)")?;
                 }
                 Ok(())
             }
         }?;
-        if let Err(error) = &self.in_keyring {
-            write!(f, "; keyring not read: {error}")?;
+        match &self.in_keyring {
+            Err(KeyringError::Off) => write!(f, "; keyring not read: {KEYRING_VARIABLE} is off"),
+            Err(error) => write!(f, "; keyring not read: {error}"),
+            Ok(_) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -590,7 +591,32 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert!(lines[0].starts_with("gemini: no key"));
-        assert!(lines[0].ends_with("; keyring not read: use of the OS keyring is turned off"));
+        assert!(lines[0].ends_with("; keyring not read: ARGUS_KEYRING is off"));
         assert!(lines[3].contains("(optional for local servers); keyring not read"));
+    }
+
+    #[test]
+    fn status_keyring_off_suggests_variable() {
+        let lines: Vec<String> = status(&env_of(&[]), &NoKeyring)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            lines[0],
+            "gemini: no key; set GEMINI_API_KEY; keyring not read: ARGUS_KEYRING is off"
+        );
+        for line in &lines {
+            assert!(!line.contains("argus key set"), "{line}");
+        }
+    }
+
+    #[test]
+    fn status_keyring_unavailable_suggests_set() {
+        let lines: Vec<String> = status(&env_of(&[]), &Unreachable)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(lines[0].contains("or run `argus key set gemini`"), "{}", lines[0]);
+        assert!(lines[0].ends_with("the OS keyring cannot be used: no D-Bus session"), "{}", lines[0]);
     }
 }
