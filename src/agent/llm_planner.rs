@@ -269,23 +269,6 @@ impl LlmPlanner {
         }
     }
 
-    /// Keeps the field names of the alert and the schema out of masking, so
-    /// an account literally named like a field leaves the field name readable.
-    fn keep_field_names(&self, context: &PlanContext<'_>) {
-        let mut state = self.state();
-        for field in context.alert.result.keys() {
-            state.masker.keep(field);
-        }
-        let schema_fields = context
-            .schema
-            .into_iter()
-            .flat_map(|schema| &schema.sourcetypes)
-            .flat_map(|sourcetype| &sourcetype.fields);
-        for field in schema_fields {
-            state.masker.keep(field);
-        }
-    }
-
     fn register_names<'a>(
         &self,
         hosts: impl Iterator<Item = &'a String>,
@@ -564,7 +547,6 @@ impl Planner for LlmPlanner {
             .iter()
             .flat_map(|f| &f.accounts)
             .chain(&context.entities.users);
-        self.keep_field_names(context);
         self.register_names(hosts, users);
         self.register_names(indexer_names(context.alert).iter(), std::iter::empty());
         if let Some(schema) = context.schema {

@@ -13,7 +13,7 @@
 //! words, and the words passed to [`Masker::keep`] (the field names of the
 //! alert and the schema), so that `"user": "root"` keeps its field name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -78,8 +78,6 @@ pub struct Masker {
     counts: BTreeMap<MaskKind, usize>,
     /// Registered hosts and accounts with their kind.
     names: Vec<(String, MaskKind)>,
-    /// Words never masked as names: field names of the alert and the schema.
-    never_masked: BTreeSet<String>,
     /// Finds every registered name in one pass; rebuilt after a registration.
     finder: Option<AhoCorasick>,
     ip: Regex,
@@ -94,7 +92,6 @@ impl Default for Masker {
             to_value: BTreeMap::new(),
             counts: BTreeMap::new(),
             names: Vec::new(),
-            never_masked: BTreeSet::new(),
             finder: None,
             ip: Regex::new(concat!(
                 r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
@@ -126,7 +123,9 @@ impl Masker {
         // Very short names (such as `-` or `x`) would mask ordinary words.
         let too_short = value.chars().count() < 3;
         let generic = kind == MaskKind::User && is_generic_account(value);
-        if too_short || generic || self.is_never_masked(value) {
+        // A name equal to the data-block marker would unfence the prompt's logs.
+        let marker = value.eq_ignore_ascii_case(super::prompt::FENCE_WORD);
+        if too_short || generic || marker {
             return;
         }
         if self.names.iter().any(|(v, _)| v == value) {
@@ -134,28 +133,6 @@ impl Masker {
         }
         self.names.push((value.to_string(), kind));
         self.finder = None;
-    }
-
-    /// Keeps `word` (a field name) from ever being masked as a name, and
-    /// drops it if it was registered already. Values already replaced in
-    /// earlier text keep their placeholders.
-    pub fn keep(&mut self, word: &str) {
-        let word = word.trim();
-        if word.is_empty() {
-            return;
-        }
-        self.never_masked.insert(word.to_ascii_lowercase());
-        let before = self.names.len();
-        let never_masked = &self.never_masked;
-        self.names
-            .retain(|(name, _)| !never_masked.contains(&name.to_ascii_lowercase()));
-        if self.names.len() != before {
-            self.finder = None;
-        }
-    }
-
-    fn is_never_masked(&self, value: &str) -> bool {
-        self.never_masked.contains(&value.to_ascii_lowercase())
     }
 
     /// Returns the placeholder of a value, assigning the next number of its kind.
@@ -322,15 +299,21 @@ mod tests {
     }
 
     #[test]
-    fn kept_word_not_masked() {
+    fn host_named_like_a_field_still_masked() {
+        // A `chart count by host` alert has one column per host: privacy wins.
         let mut masker = Masker::default();
-        masker.register("dest", MaskKind::Host);
-        masker.register("bastion", MaskKind::Host);
-        masker.keep("dest");
-        masker.keep("src_user");
-        masker.register("src_user", MaskKind::User);
-        let out = masker.mask(r#""dest": "bastion", "src_user": "alice""#);
-        assert_eq!(out, r#""dest": "HOST_1", "src_user": "alice""#);
+        masker.register("web01", MaskKind::Host);
+        let out = masker.mask(r#""_time": "12:00", "web01": "42""#);
+        assert_eq!(out, r#""_time": "12:00", "HOST_1": "42""#);
+    }
+
+    #[test]
+    fn fence_word_never_masked() {
+        let mut masker = Masker::default();
+        masker.register("DATA", MaskKind::User);
+        masker.register("data", MaskKind::Host);
+        let fenced = super::super::prompt::fence("Log", "Failed password for DATA", "t0k");
+        assert_eq!(masker.mask(&fenced), fenced);
     }
 
     #[test]

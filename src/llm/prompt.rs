@@ -32,10 +32,14 @@ pub fn boundary() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The word that opens and closes a data block, beside the token. Masking
+/// never treats it as a name, so the block's markers survive masking.
+pub const FENCE_WORD: &str = "DATA";
+
 /// Wraps untrusted text in a data block; any copy of the token inside is removed.
 pub fn fence(label: &str, text: &str, token: &str) -> String {
     let clean = text.replace(token, "");
-    format!("{label}:\n<<<DATA {token}\n{clean}\nDATA {token}>>>")
+    format!("{label}:\n<<<{FENCE_WORD} {token}\n{clean}\n{FENCE_WORD} {token}>>>")
 }
 
 /// Each action with its description and JSON schema of arguments.
