@@ -22,8 +22,9 @@
 //! under names no manifest uses yet, syncs the folder, and then writes the
 //! manifest once to a temporary name, syncs it and renames it into place.
 //! A crash therefore leaves either the old manifest or the new one, each
-//! naming only complete segments, and `open` deletes the segment and
-//! temporary files that no manifest names. Lookup tables are written to a
+//! naming only complete segments; the next `ingest_path` deletes the segment
+//! and temporary files that no manifest names (`open` leaves them, so a
+//! search never deletes the files of an ingest running beside it). Lookup tables are written to a
 //! temporary name, synced and renamed one by one.
 //!
 //! Events are stored as their records (the line, CSV row or EVTX JSON they
@@ -149,7 +150,6 @@ impl EvidenceIndex {
                 Err(err) => tracing::warn!(error = %err, "dropped an index segment"),
             }
         }
-        index.remove_stray_files()?;
         Ok(index)
     }
 
@@ -192,6 +192,9 @@ impl EvidenceIndex {
                 path: path.to_path_buf(),
             });
         }
+        // Left by an interrupted ingest. Cleaned here rather than in `open`,
+        // so a search opening the folder never deletes an ingest's new files.
+        self.remove_stray_files()?;
         let mut summary = IngestSummary::default();
         let (pending, written) = match self.dir.clone() {
             None => {
