@@ -214,10 +214,17 @@ fn decode_text(source: &str, bytes: Vec<u8>) -> Result<(String, Format), String>
     if text.trim().is_empty() {
         return Err("file is empty".to_string());
     }
-    let format = Format::detect(source, &text).ok_or(
-        "no recognised log format (expected syslog, JSON lines, Splunk CSV, EVTX \
-         or gzip of one of them)",
-    )?;
+    let Some(format) = Format::detect(source, &text) else {
+        // A plain CSV table beside the logs is what `| lookup` reads.
+        if source.to_ascii_lowercase().ends_with(".csv") {
+            return Err("a CSV table, not a log: not searched as events, but `| lookup` \
+                        can use it by its file name"
+                .to_string());
+        }
+        return Err("no recognised log format (expected syslog, JSON lines, Splunk CSV, EVTX \
+                    or gzip of one of them)"
+            .to_string());
+    };
     Ok((text, format))
 }
 

@@ -64,6 +64,19 @@ fn folder_skips_unknown_and_reads_rest() {
 }
 
 #[test]
+fn lookup_table_skipped_as_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("intel.csv"), "ip,label\n10.0.0.5,scanner\n").unwrap();
+    let mut store = EvidenceStore::new();
+    let summary = store.ingest_path(dir.path()).unwrap();
+    assert_eq!(summary.events, 0);
+    assert_eq!(summary.skipped.len(), 1);
+    let reason = &summary.skipped[0].reason;
+    assert!(reason.starts_with("a CSV table, not a log"), "{reason}");
+    assert!(reason.contains("`| lookup`"), "{reason}");
+}
+
+#[test]
 fn events_newest_first_ties_in_file_order() {
     let mut store = EvidenceStore::new();
     let text = concat!(

@@ -234,8 +234,15 @@ impl EvidenceIndex {
                 return Err(err);
             }
         }
+        // The events are committed by now, so a table that cannot be copied
+        // is reported beside them rather than failing the whole ingest.
         if let Some(lookup_dir) = self.lookup_dir() {
-            lookups::ingest_tables(path, &lookup_dir)?;
+            if let Err(err) = lookups::ingest_tables(path, &lookup_dir) {
+                summary.skipped.push(SkippedFile {
+                    path: path.to_path_buf(),
+                    reason: format!("lookup tables were not copied into the index: {err}"),
+                });
+            }
         }
         Ok(summary)
     }

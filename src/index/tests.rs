@@ -366,6 +366,26 @@ fn file_turned_unreadable_is_dropped_from_the_index() {
 }
 
 #[test]
+fn failed_table_copy_keeps_the_ingest() {
+    let evidence = evidence_dir();
+    write(evidence.path(), "intel.csv", "ip,label\n10.0.0.5,scanner\n");
+    let folder = tempfile::tempdir().unwrap();
+    // A file where the lookup folder goes makes copying the table fail.
+    write(folder.path(), "lookups", "in the way");
+    let mut index = EvidenceIndex::open(folder.path()).unwrap();
+    let summary = index.ingest_path(evidence.path()).unwrap();
+    assert_eq!(summary.events, 6);
+    let copy_failures: Vec<_> = summary
+        .skipped
+        .iter()
+        .filter(|s| s.reason.starts_with("lookup tables were not copied"))
+        .collect();
+    assert_eq!(copy_failures.len(), 1, "{:?}", summary.skipped);
+    assert_eq!(copy_failures[0].path, evidence.path());
+    assert_eq!(EvidenceIndex::open(folder.path()).unwrap().event_count(), 6);
+}
+
+#[test]
 fn file_outside_the_ingested_folder_is_kept() {
     let first = evidence_dir();
     let second = tempfile::tempdir().unwrap();
