@@ -328,8 +328,8 @@ impl LlmPlanner {
             ),
             Err(e) => (String::new(), Some(e.to_string()), 0, 0, elapsed),
         };
-        // A chain of providers names the one that answered; a single
-        // provider, or a chain that failed as a whole, is described by its own info.
+        // A chain of providers names the provider that responded. A single
+        // provider, or a chain that failed as a whole, is named by its own info.
         let info = self.model.info();
         let (provider, model) = match &result {
             Ok(r) => (

@@ -22,9 +22,9 @@
 //! under names no manifest uses yet, syncs the folder, and then writes the
 //! manifest once to a temporary name, syncs it and renames it into place.
 //! A crash therefore leaves either the old manifest or the new one, each
-//! naming only complete segments; the next `ingest_path` deletes the segment
-//! and temporary files that no manifest names (`open` leaves them, so a
-//! search never deletes the files of an ingest running beside it). Lookup tables are written to a
+//! naming only complete segments. The next `ingest_path` deletes the segment
+//! and temporary files that no manifest names. `open` leaves them, so a
+//! search does not delete the files of an ingest running beside it. Lookup tables are written to a
 //! temporary name, synced and renamed one by one.
 //!
 //! Events are stored as their records (the line, CSV row or EVTX JSON they
@@ -220,13 +220,13 @@ impl EvidenceIndex {
                 (pending, written)
             }),
         };
-        let gone = self.dropped_files(path, &summary);
-        let gone_paths: Vec<PathBuf> =
-            gone.iter().map(|&at| PathBuf::from(&self.segments[at].file.path)).collect();
+        let dropped = self.dropped_files(path, &summary);
+        let dropped_paths: Vec<PathBuf> =
+            dropped.iter().map(|&at| PathBuf::from(&self.segments[at].file.path)).collect();
         match written {
-            Ok(segments) if !pending.is_empty() || !gone.is_empty() => {
-                self.commit(pending, segments, &gone)?;
-                summary.files_removed = gone_paths;
+            Ok(segments) if !pending.is_empty() || !dropped.is_empty() => {
+                self.commit(pending, segments, &dropped)?;
+                summary.files_removed = dropped_paths;
             }
             Ok(_) => {}
             Err(err) => {
@@ -349,7 +349,7 @@ impl EvidenceIndex {
         &mut self,
         pending: Vec<PendingSegment>,
         segments: Vec<Segment>,
-        gone: &[usize],
+        dropped: &[usize],
     ) -> Result<(), IndexError> {
         let mut names = self.names.clone();
         let mut replaced = Vec::new();
@@ -360,9 +360,9 @@ impl EvidenceIndex {
             }
         }
         // Positions of dropped segments, highest first so removals keep the rest in place.
-        let mut gone = gone.to_vec();
-        gone.sort_unstable_by(|a, b| b.cmp(a));
-        for &at in &gone {
+        let mut dropped = dropped.to_vec();
+        dropped.sort_unstable_by(|a, b| b.cmp(a));
+        for &at in &dropped {
             replaced.push(names.remove(at));
         }
         if let Some(dir) = &self.dir {
@@ -380,7 +380,7 @@ impl EvidenceIndex {
                 None => self.segments.push(segment),
             }
         }
-        for &at in &gone {
+        for &at in &dropped {
             self.segments.remove(at);
         }
         self.names = names;

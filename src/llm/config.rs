@@ -161,7 +161,7 @@ impl ProviderKind {
 
     /// Returns the variable read for the key when [`Self::key_variable`] is
     /// unset: `OPENAI_API_KEY` for `openai-compatible` (unless the chain
-    /// also holds `openai`), `None` for the others.
+    /// also contains `openai`), `None` for the others.
     pub fn fallback_key_variable(self) -> Option<&'static str> {
         match self {
             ProviderKind::OpenAiCompatible => Some("OPENAI_API_KEY"),

@@ -74,8 +74,8 @@ pub struct ChatResponse {
     /// The provider's own model name from the answer, when it gives one.
     pub model: Option<String>,
     pub duration: Duration,
-    /// The provider that answered, when a chain of providers stands behind
-    /// one [`ChatModel`]; `None` means the model's own [`ModelInfo`].
+    /// The provider that responded, when one [`ChatModel`] is a chain of
+    /// providers. `None` means the model's own [`ModelInfo`].
     #[serde(default)]
     pub provider: Option<String>,
     /// Providers of a chain that failed on this request before one answered,

@@ -27,7 +27,7 @@ pub struct ScriptedModel {
     requests: Mutex<Vec<ChatRequest>>,
 }
 
-/// What a recorded call said of itself: who answered and the tokens it counted.
+/// The provider, model and token counts recorded for one call.
 #[derive(Debug, Clone)]
 struct Origin {
     provider: Option<String>,

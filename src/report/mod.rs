@@ -43,7 +43,7 @@ pub struct Report {
     /// A short narrative of what happened, written from the findings.
     pub summary: String,
     pub timeline: Vec<TimelineEntry>,
-    /// The timeline told as stages, one per ATT&CK tactic in kill-chain order, worded by
+    /// The timeline grouped into stages, one per ATT&CK tactic in kill-chain order, worded by
     /// the analysis or, when one was used and its wording passed the checks, by a model.
     #[serde(default)]
     pub attack_chain: Vec<ChainStage>,

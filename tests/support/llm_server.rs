@@ -237,8 +237,8 @@ pub fn gemini_error(status: u16, kind: &str, message: &str) -> Reply {
     Reply::json(status, body)
 }
 
-/// An OpenAI chat completion whose message is one call of tool `name`;
-/// `arguments` are sent as a JSON string, as OpenAI does.
+/// Builds an OpenAI chat completion whose message is one call of tool `name`.
+/// The `arguments` are sent as a JSON string, as OpenAI sends them.
 pub fn openai_tool_call(name: &str, arguments: &Value, input: u64, output: u64) -> Reply {
     Reply::json(
         200,
@@ -271,7 +271,7 @@ pub fn openai_tool_call(name: &str, arguments: &Value, input: u64, output: u64) 
     )
 }
 
-/// An Anthropic message whose content is one `tool_use` block.
+/// Builds an Anthropic message whose content is one `tool_use` block.
 pub fn anthropic_tool_use(name: &str, input_object: &Value, input: u64, output: u64) -> Reply {
     Reply::json(
         200,
@@ -293,7 +293,7 @@ pub fn anthropic_tool_use(name: &str, input_object: &Value, input: u64, output: 
     )
 }
 
-/// A Gemini answer under `responseSchema`: the JSON object as the text part.
+/// Builds a Gemini response under `responseSchema`, with the JSON object as the text part.
 pub fn gemini_tool_json(value: &Value, input: u64, output: u64) -> Reply {
     gemini_ok(&value.to_string(), input, output)
 }
@@ -315,7 +315,7 @@ impl Wire {
         Wire::Gemini,
     ];
 
-    /// The provider name the client reports.
+    /// Returns the provider name the client reports.
     pub fn name(self) -> &'static str {
         match self {
             Wire::OpenAi => "openai",
@@ -325,7 +325,7 @@ impl Wire {
         }
     }
 
-    /// The path each request is posted to, for model `test-model`.
+    /// Returns the path each request is posted to, for model `test-model`.
     pub fn path(self) -> &'static str {
         match self {
             Wire::OpenAi | Wire::OpenAiCompatible => "/v1/chat/completions",
@@ -334,7 +334,7 @@ impl Wire {
         }
     }
 
-    /// The provider's answer that calls tool `name` with `arguments`
+    /// Builds the provider's response that calls tool `name` with `arguments`
     /// (for Gemini, the JSON text that `responseSchema` asks for).
     pub fn tool_reply(self, name: &str, arguments: &Value) -> Reply {
         match self {
@@ -344,7 +344,7 @@ impl Wire {
         }
     }
 
-    /// The provider's plain text answer.
+    /// Builds the provider's plain text response.
     pub fn text_reply(self, text: &str) -> Reply {
         match self {
             Wire::OpenAi | Wire::OpenAiCompatible => openai_ok(text, 40, 20),
@@ -353,7 +353,7 @@ impl Wire {
         }
     }
 
-    /// The tool definitions, or Gemini's response schema, of a recorded request.
+    /// Returns the tool definitions, or Gemini's response schema, of a recorded request.
     pub fn sent_schema(self, request: &Recorded) -> Value {
         let body = request.json();
         match self {
@@ -362,7 +362,7 @@ impl Wire {
         }
     }
 
-    /// The system prompt of a recorded request.
+    /// Returns the system prompt of a recorded request.
     pub fn sent_system(self, request: &Recorded) -> Value {
         let body = request.json();
         match self {
@@ -372,7 +372,7 @@ impl Wire {
         }
     }
 
-    /// A client of this provider for `server`, with one attempt per call
+    /// Builds a client of this provider for `server`, with one attempt per call
     /// so an unexpected extra request fails at once.
     pub fn model(self, server: &LlmServer) -> std::sync::Arc<dyn argus::llm::ChatModel> {
         use argus::llm::anthropic::AnthropicChat;
